@@ -1,0 +1,3 @@
+from somna.cli import main
+
+main()

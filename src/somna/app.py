@@ -1,0 +1,50 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI
+
+from somna import __version__
+from somna.api import api_router
+from somna.config import Settings, ensure_secret_key, get_settings
+from somna.db import create_engine, create_sessionmaker
+from somna.errors import install_error_handlers
+from somna.health import router as health_router
+from somna.logging import RequestIdMiddleware, configure_logging
+
+log = structlog.get_logger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; the engine is opened in the lifespan and closed after it."""
+    settings = ensure_secret_key(settings or get_settings())
+    configure_logging(settings.log_level, settings.log_format)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url)
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        log.info("app.started", version=__version__, mode=settings.run_mode)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+            log.info("app.stopped")
+
+    app = FastAPI(
+        title="Somna",
+        version=__version__,
+        summary="Sleep and recovery data platform: providers, sync, analytics, multi-tenant API.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
+    app.include_router(health_router)
+    app.include_router(api_router)
+    return app

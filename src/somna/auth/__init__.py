@@ -1,0 +1,1 @@
+"""Accounts, passwords, tokens and the principals that requests act as."""

@@ -1,0 +1,40 @@
+"""The ``somna`` command. Imports of server code stay inside the commands that need them."""
+
+from __future__ import annotations
+
+import typer
+
+from somna import __version__
+from somna.cli import admin, demo, server
+
+app = typer.Typer(
+    name="somna",
+    help="Somna: self-hosted sleep and recovery data platform.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"somna {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_show_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Somna: self-hosted sleep and recovery data platform."""
+
+
+server.register(app)
+app.add_typer(admin.app, name="admin")
+app.command("demo")(demo.demo)
+
+
+def main() -> None:
+    app()

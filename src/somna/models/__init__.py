@@ -1,0 +1,53 @@
+"""Every ORM table, imported here so Alembic sees the whole schema."""
+
+from somna.kit.models import Base
+from somna.models.account import ROLES, Account
+from somna.models.api_key import ApiKey
+from somna.models.body_measurement import BodyMeasurement
+from somna.models.burnout_score import BurnoutScore
+from somna.models.connection import CONNECTION_STATUSES, Connection
+from somna.models.cycle import Cycle
+from somna.models.insight import Insight
+from somna.models.job import JOB_STATUSES, Job
+from somna.models.mood_rating import MoodRating
+from somna.models.oauth_state import OAuthState
+from somna.models.organization import Organization
+from somna.models.person import Person
+from somna.models.recovery import Recovery
+from somna.models.refresh_token import RefreshToken
+from somna.models.sleep_session import SleepSession
+from somna.models.sync_checkpoint import SyncCheckpoint
+from somna.models.sync_run import SYNC_STATUSES, SyncRun
+from somna.models.usage_event import UsageEvent
+from somna.models.user_preferences import UserPreferences
+from somna.models.webhook_event import WebhookEvent
+from somna.models.workout import Workout
+
+__all__ = [
+    "CONNECTION_STATUSES",
+    "JOB_STATUSES",
+    "ROLES",
+    "SYNC_STATUSES",
+    "Account",
+    "ApiKey",
+    "Base",
+    "BodyMeasurement",
+    "BurnoutScore",
+    "Connection",
+    "Cycle",
+    "Insight",
+    "Job",
+    "MoodRating",
+    "OAuthState",
+    "Organization",
+    "Person",
+    "Recovery",
+    "RefreshToken",
+    "SleepSession",
+    "SyncCheckpoint",
+    "SyncRun",
+    "UsageEvent",
+    "UserPreferences",
+    "WebhookEvent",
+    "Workout",
+]

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from somna.kit.models import Base, IdMixin, TimestampMixin
+
+
+class Person(IdMixin, TimestampMixin, Base):
+    """A tracked person (``/users`` in the API): the one whose sleep is recorded."""
+
+    __tablename__ = "people"
+    __table_args__ = (UniqueConstraint("organization_id", "email"),)
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(320))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # "metadata" is reserved by SQLAlchemy's declarative base, hence the column alias.
+    attributes: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)

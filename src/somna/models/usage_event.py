@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from somna.kit.models import Base, IdMixin
+from somna.kit.time import utc_now
+
+
+class UsageEvent(IdMixin, Base):
+    """A package-usage analytics event (the Klyne-compatible ingestion API). No personal data."""
+
+    __tablename__ = "usage_events"
+    __table_args__ = (
+        UniqueConstraint("package_name", "client_event_id"),
+        Index("ix_usage_events_package_name_event_timestamp", "package_name", "event_timestamp"),
+        CheckConstraint("cpu_count IS NULL OR cpu_count >= 0", name="cpu_count_non_negative"),
+        CheckConstraint(
+            "total_memory_gb IS NULL OR total_memory_gb >= 0", name="memory_non_negative"
+        ),
+    )
+
+    api_key_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="SET NULL")
+    )
+    client_event_id: Mapped[str | None] = mapped_column(String(100))
+    session_id: Mapped[uuid.UUID]
+    package_name: Mapped[str] = mapped_column(String(200))
+    package_version: Mapped[str] = mapped_column(String(100))
+    python_version: Mapped[str] = mapped_column(String(40))
+    python_implementation: Mapped[str | None] = mapped_column(String(40))
+    os_type: Mapped[str] = mapped_column(String(40))
+    os_version: Mapped[str | None] = mapped_column(String(100))
+    os_release: Mapped[str | None] = mapped_column(String(100))
+    architecture: Mapped[str | None] = mapped_column(String(40))
+    installation_method: Mapped[str | None] = mapped_column(String(40))
+    virtual_env: Mapped[bool | None]
+    virtual_env_type: Mapped[str | None] = mapped_column(String(40))
+    cpu_count: Mapped[int | None]
+    total_memory_gb: Mapped[float | None]
+    entry_point: Mapped[str | None] = mapped_column(String(200))
+    extra_data: Mapped[dict[str, Any] | None]
+    event_timestamp: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(default=utc_now)

@@ -1,0 +1,1 @@
+"""Organisations: the tenants every resource belongs to."""

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from somna.errors import Conflict
+
+
+class SlugTaken(Conflict):
+    error_code = "slug_taken"
+
+
+class EmailTaken(Conflict):
+    error_code = "email_taken"

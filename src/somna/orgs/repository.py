@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from somna.kit.repository import Repository
+from somna.models import Organization
+
+
+class OrganizationRepository(Repository[Organization]):
+    model = Organization
+
+    async def get_by_slug(self, slug: str) -> Organization | None:
+        return await self.session.scalar(select(Organization).where(Organization.slug == slug))
