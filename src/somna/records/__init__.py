@@ -1,0 +1,1 @@
+"""Canonical records: sleep sessions with hypnograms, recovery, cycles, workouts, body, mood."""
