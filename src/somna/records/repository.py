@@ -1,0 +1,159 @@
+"""The store for provider records: upsert by (connection, provider record id), delete by id."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table, delete, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from somna.kit.time import utc_now
+from somna.models import BodyMeasurement, Cycle, Recovery, SleepSession, Workout
+from somna.records.canonical import (
+    AnyRecord,
+    BodyMeasurementRecord,
+    CycleRecord,
+    RecoveryRecord,
+    SleepSessionRecord,
+    WorkoutRecord,
+)
+
+# Rows per INSERT statement: well under SQLite's bound-parameter limit for the widest table.
+_CHUNK = 200
+
+RECORD_MODELS: dict[type[AnyRecord], Any] = {
+    SleepSessionRecord: SleepSession,
+    RecoveryRecord: Recovery,
+    CycleRecord: Cycle,
+    WorkoutRecord: Workout,
+    BodyMeasurementRecord: BodyMeasurement,
+}
+COLLECTION_MODELS: dict[str, Any] = {
+    "sleep": SleepSession,
+    "recovery": Recovery,
+    "cycles": Cycle,
+    "workouts": Workout,
+    "body_measurements": BodyMeasurement,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertResult:
+    inserted: int
+    updated: int
+    unchanged: int  # older than what is stored (an out-of-order delivery), so left alone
+
+    def __add__(self, other: UpsertResult) -> UpsertResult:
+        return UpsertResult(
+            self.inserted + other.inserted,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+        )
+
+
+EMPTY_RESULT = UpsertResult(0, 0, 0)
+
+
+def _insert_for(session: AsyncSession, table: Table) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"no upsert for dialect {dialect}")
+
+
+class RecordRepository:
+    """Writes canonical records of one connection; never commits."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def upsert(
+        self, connection_id: uuid.UUID, person_id: uuid.UUID, records: Sequence[AnyRecord]
+    ) -> UpsertResult:
+        """Insert new records and update known ones, in as few statements as possible.
+
+        A record whose ``provider_updated_at`` is older than the stored one is not applied, so a
+        late webhook or an overlapping window never rolls a re-scored record back.
+        """
+        result = EMPTY_RESULT
+        by_model: dict[Any, list[AnyRecord]] = {}
+        for record in records:
+            by_model.setdefault(RECORD_MODELS[type(record)], []).append(record)
+        for model, group in by_model.items():
+            for start in range(0, len(group), _CHUNK):
+                chunk = group[start : start + _CHUNK]
+                result += await self._upsert_chunk(model, connection_id, person_id, chunk)
+        return result
+
+    async def _upsert_chunk(
+        self,
+        model: Any,
+        connection_id: uuid.UUID,
+        person_id: uuid.UUID,
+        records: Sequence[AnyRecord],
+    ) -> UpsertResult:
+        # The last occurrence of an id in one page wins, like applying them in order would.
+        unique = {record.provider_record_id: record for record in records}
+        ids = list(unique)
+        existing = set(
+            await self.session.scalars(
+                select(model.provider_record_id).where(
+                    model.connection_id == connection_id, model.provider_record_id.in_(ids)
+                )
+            )
+        )
+        now = utc_now()
+        rows = [
+            {
+                **dataclasses.asdict(record),
+                "id": uuid.uuid4(),
+                "connection_id": connection_id,
+                "person_id": person_id,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for record in unique.values()
+        ]
+        table: Table = model.__table__
+        statement = _insert_for(self.session, table).values(rows)
+        excluded = statement.excluded
+        updatable = [
+            column.name
+            for column in table.columns
+            if column.name not in {"id", "connection_id", "person_id", "created_at"}
+        ]
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.connection_id, table.c.provider_record_id],
+            set_={name: excluded[name] for name in updatable},
+            where=or_(
+                table.c.provider_updated_at.is_(None),
+                excluded.provider_updated_at.is_(None),
+                excluded.provider_updated_at >= table.c.provider_updated_at,
+            ),
+        ).returning(table.c.provider_record_id)
+        applied = set(await self.session.scalars(statement))
+        inserted = len(applied - existing)
+        updated = len(applied & existing)
+        return UpsertResult(inserted, updated, len(unique) - inserted - updated)
+
+    async def delete(
+        self, connection_id: uuid.UUID, collection: str, provider_record_ids: Sequence[str]
+    ) -> int:
+        """Remove records the provider deleted; returns how many were stored."""
+        model = COLLECTION_MODELS[collection]
+        statement = (
+            delete(model)
+            .where(
+                model.connection_id == connection_id,
+                model.provider_record_id.in_(list(provider_record_ids)),
+            )
+            .returning(model.id)
+        )
+        return len(list(await self.session.scalars(statement)))

@@ -1,0 +1,45 @@
+"""Rows for tests, inserted straight through a session (no API round trip)."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from somna.models import Connection, Organization, Person
+
+
+async def make_organization(session: AsyncSession, *, name: str | None = None) -> Organization:
+    slug = f"org-{uuid.uuid4().hex[:10]}"
+    organization = Organization(name=name or slug, slug=slug, settings={"timezone": "UTC"})
+    session.add(organization)
+    await session.flush()
+    return organization
+
+
+async def make_person(
+    session: AsyncSession, organization: Organization, *, timezone: str = "UTC"
+) -> Person:
+    person = Person(
+        organization_id=organization.id,
+        email=f"person-{uuid.uuid4().hex[:10]}@example.com",
+        timezone=timezone,
+    )
+    session.add(person)
+    await session.flush()
+    return person
+
+
+async def make_connection(
+    session: AsyncSession, person: Person, *, provider: str = "whoop"
+) -> Connection:
+    connection = Connection(
+        organization_id=person.organization_id,
+        person_id=person.id,
+        provider=provider,
+        provider_user_id=uuid.uuid4().hex[:12],
+        status="active",
+    )
+    session.add(connection)
+    await session.flush()
+    return connection
