@@ -1,0 +1,1 @@
+"""Tracked people (``/users`` in the API) and their preferences."""

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import delete, func, select
+
+from somna.kit.pagination import keyset_page
+from somna.kit.repository import Repository
+from somna.models import Person, UserPreferences
+
+
+class PersonRepository(Repository[Person]):
+    model = Person
+
+    async def get_in_organization(
+        self, organization_id: uuid.UUID, person_id: uuid.UUID
+    ) -> Person | None:
+        statement = select(Person).where(
+            Person.id == person_id, Person.organization_id == organization_id
+        )
+        return await self.session.scalar(statement)
+
+    async def get_by_email(self, organization_id: uuid.UUID, email: str) -> Person | None:
+        statement = select(Person).where(
+            Person.organization_id == organization_id, func.lower(Person.email) == email.lower()
+        )
+        return await self.session.scalar(statement)
+
+    async def page(
+        self, organization_id: uuid.UUID, *, limit: int, cursor: str | None
+    ) -> tuple[list[Any], str | None]:
+        statement = select(Person).where(Person.organization_id == organization_id)
+        return await keyset_page(
+            self.session, statement, [Person.created_at, Person.id], limit=limit, cursor=cursor
+        )
+
+    async def delete_person(self, person_id: uuid.UUID) -> None:
+        # Foreign keys cascade to connections, records, mood, scores, insights and accounts.
+        await self.session.execute(delete(Person).where(Person.id == person_id))
+
+
+class PreferencesRepository(Repository[UserPreferences]):
+    model = UserPreferences
+
+    async def for_person(self, person_id: uuid.UUID) -> UserPreferences | None:
+        return await self.session.get(UserPreferences, person_id)

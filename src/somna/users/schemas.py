@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+
+from somna.kit.time import is_valid_timezone
+
+PROVIDER_NAMES = ("whoop", "asleep")
+
+
+def _timezone(value: str) -> str:
+    if not is_valid_timezone(value):
+        raise ValueError(f"{value!r} is not an IANA time zone such as 'Europe/Berlin'")
+    return value
+
+
+def _providers(value: list[str]) -> list[str]:
+    unknown = [name for name in value if name not in PROVIDER_NAMES]
+    if unknown:
+        raise ValueError(f"unknown providers {unknown}; known: {list(PROVIDER_NAMES)}")
+    if len(set(value)) != len(value):
+        raise ValueError("each provider may appear once")
+    return value
+
+
+TimeZoneName = Annotated[str, AfterValidator(_timezone)]
+Metadata = Annotated[dict[str, Any], Field(max_length=50)]
+
+
+class PersonCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr
+    metadata: Metadata = Field(default_factory=dict, description="Your own labels, up to 50 keys.")
+    timezone: TimeZoneName = Field("UTC", description="IANA time zone of the person's days.")
+
+
+class PersonUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr | None = None
+    metadata: Metadata | None = None
+    timezone: TimeZoneName | None = None
+
+
+class PersonRead(BaseModel):
+    id: uuid.UUID
+    organization_id: uuid.UUID
+    email: str
+    metadata: dict[str, Any]
+    timezone: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class Preferences(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sleep_goal_hours: float = Field(8.0, gt=0, le=16, description="Nightly sleep goal.")
+    timezone: TimeZoneName | None = Field(
+        None, description="Overrides the person's time zone for local dates; null: use it."
+    )
+    source_priority: Annotated[list[str], AfterValidator(_providers)] | None = Field(
+        None,
+        description="Which provider's record wins when two record the same night, first wins; "
+        "null: the one with a hypnogram.",
+    )
+
+
+class PreferencesRead(Preferences):
+    user_id: uuid.UUID
+    updated_at: datetime | None

@@ -1,0 +1,115 @@
+"""People and their preferences, always inside one organisation."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from somna.auth.principal import Principal
+from somna.models import Person, UserPreferences
+from somna.users.exceptions import PersonEmailTaken, PersonNotFound
+from somna.users.repository import PersonRepository, PreferencesRepository
+from somna.users.schemas import PersonCreate, PersonRead, PersonUpdate, Preferences, PreferencesRead
+
+
+def person_read(person: Person) -> PersonRead:
+    return PersonRead(
+        id=person.id,
+        organization_id=person.organization_id,
+        email=person.email,
+        metadata=person.attributes,
+        timezone=person.timezone,
+        created_at=person.created_at,
+        updated_at=person.updated_at,
+    )
+
+
+async def get_person(session: AsyncSession, principal: Principal, person_id: uuid.UUID) -> Person:
+    """The person if the principal may see them; 404 otherwise, even across organisations."""
+    person = await PersonRepository(session).get(person_id)
+    if person is None or not principal.can_access_person(person.organization_id, person.id):
+        raise PersonNotFound(f"No user with id {person_id}.", extra={"user_id": str(person_id)})
+    return person
+
+
+async def create_person(
+    session: AsyncSession, organization_id: uuid.UUID, payload: PersonCreate
+) -> Person:
+    people = PersonRepository(session)
+    if await people.get_by_email(organization_id, payload.email) is not None:
+        raise PersonEmailTaken(
+            f"A user with email {payload.email!r} already exists in this organisation.",
+            extra={"field": "email"},
+        )
+    return await people.add(
+        Person(
+            organization_id=organization_id,
+            email=payload.email.lower(),
+            attributes=payload.metadata,
+            timezone=payload.timezone,
+        )
+    )
+
+
+async def list_people(
+    session: AsyncSession, organization_id: uuid.UUID, *, limit: int, cursor: str | None
+) -> tuple[list[Person], str | None]:
+    return await PersonRepository(session).page(organization_id, limit=limit, cursor=cursor)
+
+
+async def update_person(session: AsyncSession, person: Person, payload: PersonUpdate) -> Person:
+    changes: dict[str, Any] = payload.model_dump(exclude_unset=True, exclude_none=True)
+    if "email" in changes and changes["email"].lower() != person.email:
+        existing = await PersonRepository(session).get_by_email(
+            person.organization_id, changes["email"]
+        )
+        if existing is not None:
+            raise PersonEmailTaken(
+                f"A user with email {changes['email']!r} already exists in this organisation.",
+                extra={"field": "email"},
+            )
+        person.email = changes["email"].lower()
+    if "metadata" in changes:
+        person.attributes = changes["metadata"]
+    if "timezone" in changes:
+        person.timezone = changes["timezone"]
+    await session.flush()
+    return person
+
+
+async def delete_person(session: AsyncSession, person: Person) -> None:
+    await PersonRepository(session).delete_person(person.id)
+
+
+async def get_preferences(session: AsyncSession, person: Person) -> PreferencesRead:
+    stored = await PreferencesRepository(session).for_person(person.id)
+    if stored is None:
+        return PreferencesRead(user_id=person.id, updated_at=None, **Preferences().model_dump())
+    return _preferences_read(stored)
+
+
+async def put_preferences(
+    session: AsyncSession, person: Person, payload: Preferences
+) -> PreferencesRead:
+    repository = PreferencesRepository(session)
+    stored = await repository.for_person(person.id)
+    if stored is None:
+        stored = await repository.add(UserPreferences(person_id=person.id, **payload.model_dump()))
+    else:
+        stored.sleep_goal_hours = payload.sleep_goal_hours
+        stored.timezone = payload.timezone
+        stored.source_priority = payload.source_priority
+        await session.flush()
+    return _preferences_read(stored)
+
+
+def _preferences_read(stored: UserPreferences) -> PreferencesRead:
+    return PreferencesRead(
+        user_id=stored.person_id,
+        updated_at=stored.updated_at,
+        sleep_goal_hours=stored.sleep_goal_hours,
+        timezone=stored.timezone,
+        source_priority=stored.source_priority,
+    )
