@@ -74,3 +74,7 @@ class SleepSession(ProviderRecordMixin, Base):
     hypnogram: Mapped[str | None] = mapped_column(Text)
     hypnogram_epoch_seconds: Mapped[int | None]
     source_label: Mapped[str | None] = mapped_column(String(64))
+
+    @property
+    def has_hypnogram(self) -> bool:
+        return bool(self.hypnogram)

@@ -6,12 +6,14 @@ import dataclasses
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Table, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from somna.kit.pagination import keyset_page
 from somna.kit.time import utc_now
 from somna.models import BodyMeasurement, Cycle, Recovery, SleepSession, Workout
 from somna.records.canonical import (
@@ -157,3 +159,65 @@ class RecordRepository:
             .returning(model.id)
         )
         return len(list(await self.session.scalars(statement)))
+
+
+# Which column a collection is listed and filtered by, newest first.
+_LIST_ORDER: dict[str, tuple[str, str]] = {
+    "sleep": ("start_at", "local_date"),
+    "recovery": ("recorded_at", "local_date"),
+    "cycles": ("start_at", "local_date"),
+    "workouts": ("start_at", "local_date"),
+    "body_measurements": ("measured_at", "measured_at"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RecordFilter:
+    start: date | None = None  # local dates, inclusive
+    end: date | None = None
+    include_naps: bool = True
+
+
+class RecordQueries:
+    """Reads of one person's records, newest first, in keyset pages."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def page(
+        self,
+        collection: str,
+        person_id: uuid.UUID,
+        filters: RecordFilter,
+        *,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[Any], str | None]:
+        model = COLLECTION_MODELS[collection]
+        order_name, date_name = _LIST_ORDER[collection]
+        statement = select(model).where(model.person_id == person_id)
+        date_column = getattr(model, date_name)
+        if collection == "body_measurements":
+            # Measurements carry an instant, not a local date: bound by whole UTC days.
+            if filters.start is not None:
+                statement = statement.where(date_column >= _day_start(filters.start))
+            if filters.end is not None:
+                statement = statement.where(date_column < _day_start(filters.end, plus_days=1))
+        else:
+            if filters.start is not None:
+                statement = statement.where(date_column >= filters.start)
+            if filters.end is not None:
+                statement = statement.where(date_column <= filters.end)
+        if collection == "sleep" and not filters.include_naps:
+            statement = statement.where(model.is_nap.is_(False))
+        keys = [getattr(model, order_name), model.id]
+        return await keyset_page(self.session, statement, keys, limit=limit, cursor=cursor)
+
+    async def get(self, collection: str, person_id: uuid.UUID, record_id: uuid.UUID) -> Any:
+        model = COLLECTION_MODELS[collection]
+        statement = select(model).where(model.id == record_id, model.person_id == person_id)
+        return await self.session.scalar(statement)
+
+
+def _day_start(day: date, *, plus_days: int = 0) -> datetime:
+    return datetime.combine(day + timedelta(days=plus_days), time.min, tzinfo=UTC)
