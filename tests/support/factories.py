@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from somna.models import Connection, Organization, Person
+from somna.records.canonical import ScoreState, SleepSessionRecord
+
+NIGHT_START = datetime(2026, 3, 1, 23, 0, tzinfo=UTC)
 
 
 async def make_organization(session: AsyncSession, *, name: str | None = None) -> Organization:
@@ -43,3 +48,21 @@ async def make_connection(
     session.add(connection)
     await session.flush()
     return connection
+
+
+def sleep_record(
+    record_id: str, *, updated: datetime | None = NIGHT_START, **changes: object
+) -> SleepSessionRecord:
+    """An eight-hour WHOOP night starting at ``NIGHT_START``; ``changes`` override fields."""
+    night = SleepSessionRecord(
+        provider="whoop",
+        provider_record_id=record_id,
+        score_state=ScoreState.PENDING_SCORE,
+        provider_updated_at=updated,
+        raw={"id": record_id},
+        start_at=NIGHT_START,
+        end_at=NIGHT_START + timedelta(hours=8),
+        timezone_offset_minutes=0,
+        local_date=date(2026, 3, 2),
+    )
+    return replace(night, **changes)  # type: ignore[arg-type]
