@@ -1,0 +1,114 @@
+"""Pure sleep and recovery calculations: values in, values out.
+
+No database, no clock, no network: a service reads the store, builds the input dataclasses
+(``inputs``), passes ``today`` / ``as_of`` in, and serialises the frozen dataclasses that come
+back. Definitions, mappings, weights and thresholds, with their sources: docs/analytics.md.
+"""
+
+from somna.analytics.calculations.aggregate import (
+    AverageStats,
+    SessionStat,
+    asleep_result,
+    average_stats,
+)
+from somna.analytics.calculations.burnout import (
+    DISCLAIMER,
+    MODEL_VERSION,
+    BurnoutInputs,
+    BurnoutResult,
+    Factor,
+    burnout_history,
+    burnout_risk,
+)
+from somna.analytics.calculations.cohort import (
+    CohortStatistics,
+    PersonRow,
+    cohort_statistics,
+    summarise_person,
+)
+from somna.analytics.calculations.hypnogram import HypnogramStats, hypnogram_statistics
+from somna.analytics.calculations.inputs import (
+    MoodEntry,
+    PersonSummary,
+    RecoveryReading,
+    SleepPeriod,
+)
+from somna.analytics.calculations.insights import (
+    Insight,
+    InsightContext,
+    InsightGenerator,
+    RuleBasedInsights,
+    insight_context,
+)
+from somna.analytics.calculations.local_time import (
+    check_period,
+    last_months,
+    local_today,
+    parse_iso_week,
+    parse_zone,
+    wake_date,
+)
+from somna.analytics.calculations.metrics import NightMetrics, night_metrics
+from somna.analytics.calculations.nights import Night, ResolvedSleep, resolve_sleep
+from somna.analytics.calculations.regularity import (
+    Regularity,
+    midpoint_sd_from_sums,
+    regularity,
+)
+from somna.analytics.calculations.reports import (
+    MonthlyTrends,
+    WeeklyReport,
+    monthly_trends,
+    weekly_report,
+)
+from somna.analytics.calculations.score import SleepScore, score_from_summary, sleep_score
+
+__all__ = [
+    "DISCLAIMER",
+    "MODEL_VERSION",
+    "AverageStats",
+    "BurnoutInputs",
+    "BurnoutResult",
+    "CohortStatistics",
+    "Factor",
+    "HypnogramStats",
+    "Insight",
+    "InsightContext",
+    "InsightGenerator",
+    "MonthlyTrends",
+    "MoodEntry",
+    "Night",
+    "NightMetrics",
+    "PersonRow",
+    "PersonSummary",
+    "RecoveryReading",
+    "Regularity",
+    "ResolvedSleep",
+    "RuleBasedInsights",
+    "SessionStat",
+    "SleepPeriod",
+    "SleepScore",
+    "WeeklyReport",
+    "asleep_result",
+    "average_stats",
+    "burnout_history",
+    "burnout_risk",
+    "check_period",
+    "cohort_statistics",
+    "hypnogram_statistics",
+    "insight_context",
+    "last_months",
+    "local_today",
+    "midpoint_sd_from_sums",
+    "monthly_trends",
+    "night_metrics",
+    "parse_iso_week",
+    "parse_zone",
+    "regularity",
+    "resolve_sleep",
+    "score_from_summary",
+    "sleep_score",
+    "summarise_person",
+    "wake_date",
+    "weekly_report",
+]
