@@ -10,11 +10,14 @@ from fastapi import FastAPI
 
 from somna import __version__
 from somna.api import api_router
+from somna.auth.lifespan import close_access_state, open_access_state
 from somna.config import Settings, ensure_secret_key, get_settings
 from somna.db import create_engine, create_sessionmaker
 from somna.errors import install_error_handlers
 from somna.health import router as health_router
+from somna.jobs.runtime import JobRuntime
 from somna.logging import RequestIdMiddleware, configure_logging
+from somna.ratelimit.http import RateLimitMiddleware
 
 log = structlog.get_logger(__name__)
 
@@ -29,10 +32,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings.database_url)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        open_access_state(app, settings)
+        jobs = JobRuntime(settings, app.state.sessionmaker)
+        await jobs.start(background_worker=settings.runs_worker_in_app)
+        app.state.job_runtime, app.state.jobs, app.state.pacer = jobs, jobs.queue, jobs.pacer
         log.info("app.started", version=__version__, mode=settings.run_mode)
         try:
             yield
         finally:
+            await jobs.aclose()
+            await close_access_state(app)
             await engine.dispose()
             log.info("app.stopped")
 
@@ -44,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_middleware(RateLimitMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health_router)
     app.include_router(api_router)

@@ -52,6 +52,26 @@ class Settings(BaseSettings):
 
     access_token_ttl_seconds: int = Field(900, ge=60, le=86_400)
     refresh_token_ttl_days: int = Field(30, ge=1, le=365)
+    refresh_reuse_grace_seconds: int = Field(
+        10, ge=0, le=300, description="How long the just-rotated refresh token stays usable."
+    )
+    api_key_rotation_grace_seconds: int = Field(86_400, ge=0, le=2_592_000)
+    api_key_cache_seconds: float = Field(
+        5.0, ge=0, le=300, description="How long a process reuses a looked-up API key."
+    )
+    signature_tolerance_seconds: int = Field(300, ge=30, le=3600)
+    rate_limit_enabled: bool = True
+    rate_limit_per_minute: int = Field(600, ge=1, description="Per API key or account.")
+    rate_limit_org_per_minute: int = Field(6000, ge=1, description="Per organisation.")
+    rate_limit_anonymous_per_minute: int = Field(
+        300, ge=1, description="Per client address, for requests without credentials."
+    )
+    login_failures_per_email: int = Field(10, ge=1)
+    login_failures_per_address: int = Field(50, ge=1)
+    login_failure_window_seconds: int = Field(900, ge=60)
+    rate_limit_fail_open: bool = Field(
+        True, description="Admit requests when the rate-limit store does not answer."
+    )
 
     whoop_client_id: str = ""
     whoop_client_secret: SecretStr = SecretStr("")
@@ -60,6 +80,41 @@ class Settings(BaseSettings):
     whoop_oauth_base: str = "https://api.prod.whoop.com/oauth/oauth2"
     asleep_api_key: SecretStr = SecretStr("")
     asleep_api_base: str = "https://api.asleep.ai"
+    asleep_stage_plan: Literal["4-stage", "2-stage"] = Field(
+        "4-stage", description="Asleep data plan: 2-stage sleep_stages code 1 as 'asleep'."
+    )
+    whoop_webhook_tolerance_seconds: int = Field(
+        300, ge=0, le=86_400, description="Max age of a WHOOP webhook timestamp; 0 disables."
+    )
+    provider_timeout_seconds: float = Field(30.0, gt=0, le=300)
+    provider_max_retries: int = Field(4, ge=0, le=10)
+    provider_max_retry_wait_seconds: float = Field(
+        60.0, ge=0, description="Longer rate-limit waits are handed back to the job, not slept."
+    )
+
+    # Background jobs (somna.jobs) and the provider budget (somna.sync.pacer).
+    job_queue: Literal["auto", "embedded", "procrastinate"] = Field(
+        "auto", description="auto: embedded on SQLite, Procrastinate on PostgreSQL."
+    )
+    worker_in_app: bool | None = Field(
+        None,
+        description="Run the embedded worker inside `somna serve`; unset: yes, but not in tests.",
+    )
+    worker_concurrency: int = Field(4, ge=1, le=256)
+    job_lease_seconds: float = Field(30.0, gt=0, description="Embedded lease; renewed every third.")
+    job_poll_seconds: float = Field(1.0, gt=0, le=60)
+    job_retry_base_seconds: float = Field(10.0, ge=0)
+    job_retry_max_seconds: float = Field(3600.0, ge=0)
+    job_stalled_seconds: float = Field(
+        30.0, gt=0, description="Procrastinate: worker presumed dead."
+    )
+    job_stalled_check_seconds: int = Field(60, ge=1, le=60)
+    job_retention_days: int = Field(7, ge=1)
+    pacer_max_wait_seconds: float = Field(120.0, ge=0)
+    whoop_requests_per_minute: int = Field(100, ge=0)
+    whoop_requests_per_day: int = Field(10_000, ge=0)
+    asleep_requests_per_minute: int = Field(0, ge=0, description="0: no published limit.")
+    asleep_requests_per_day: int = Field(0, ge=0)
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:
@@ -74,6 +129,24 @@ class Settings(BaseSettings):
     @property
     def run_mode(self) -> Literal["embedded", "distributed"]:
         return "embedded" if self.is_sqlite else "distributed"
+
+    @property
+    def job_backend(self) -> Literal["embedded", "procrastinate"]:
+        """The job-queue adapter: Procrastinate needs PostgreSQL, so SQLite always embeds."""
+        if self.job_queue == "auto":
+            return "embedded" if self.is_sqlite else "procrastinate"
+        if self.job_queue == "procrastinate" and self.is_sqlite:
+            raise ConfigurationError("SOMNA_JOB_QUEUE=procrastinate needs a PostgreSQL database")
+        return self.job_queue
+
+    @property
+    def runs_worker_in_app(self) -> bool:
+        """Whether the API process also runs jobs (embedded adapter only)."""
+        if self.job_backend != "embedded":
+            return False
+        if self.worker_in_app is None:
+            return self.environment != "test"
+        return self.worker_in_app
 
     def secret_key_value(self) -> str:
         """The secret key; only valid after :func:`ensure_secret_key`."""

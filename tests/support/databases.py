@@ -68,10 +68,16 @@ class PostgresDatabase:
             engine.dispose()
 
     def truncate(self) -> None:
-        tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+        """Empty Somna's tables and, when a test created them, Procrastinate's jobs."""
+        names = [table.name for table in Base.metadata.sorted_tables]
         engine = create_engine(migrations.sync_url(self.url))
         try:
             with engine.begin() as connection:
+                procrastinate = connection.scalars(
+                    text("SELECT tablename FROM pg_tables WHERE tablename LIKE 'procrastinate_%'")
+                ).all()
+                names += list(procrastinate)
+                tables = ", ".join(f'"{name}"' for name in names)
                 connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         finally:
             engine.dispose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from somna import __version__
-from somna.cli import admin, demo, server
+from somna.cli import admin, demo, keys, sandbox, server, worker
 
 app = typer.Typer(
     name="somna",
@@ -33,7 +33,10 @@ def _root(
 
 server.register(app)
 app.add_typer(admin.app, name="admin")
+app.add_typer(keys.app, name="keys")
+app.add_typer(sandbox.app, name="sandbox")
 app.command("demo")(demo.demo)
+app.command("worker")(worker.worker)
 
 
 def main() -> None:

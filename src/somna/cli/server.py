@@ -23,13 +23,26 @@ def _settings() -> Settings:
         abort(str(exc), 2)
 
 
+def _migrate(settings: Settings, revision: str = "head") -> None:
+    """Somna's migrations, then (on PostgreSQL) Procrastinate's own tables."""
+    import asyncio
+
+    from somna import migrations
+
+    migrations.upgrade(settings.database_url, revision)
+    if not settings.is_sqlite:
+        from somna.jobs.distributed import ensure_schema
+
+        asyncio.run(ensure_schema(settings.database_url))
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
     """Apply migrations up to REVISION (default: the latest)."""
     from somna import migrations
 
     settings = _settings()
-    migrations.upgrade(settings.database_url, revision)
+    _migrate(settings, revision)
     console.print(
         f"Database at revision [bold]{migrations.current_revision(settings.database_url)}[/]"
     )
@@ -65,7 +78,7 @@ def prepare_database(migrate: bool) -> None:
 
     settings = _settings()
     if settings.is_sqlite or migrate:
-        migrations.upgrade(settings.database_url)
+        _migrate(settings)
         return
     current = migrations.current_revision(settings.database_url)
     if current != migrations.head_revision():

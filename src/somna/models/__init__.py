@@ -9,6 +9,7 @@ from somna.models.connection import CONNECTION_STATUSES, Connection
 from somna.models.cycle import Cycle
 from somna.models.insight import Insight
 from somna.models.job import JOB_STATUSES, Job
+from somna.models.job_schedule import JobSchedule
 from somna.models.mood_rating import MoodRating
 from somna.models.oauth_state import OAuthState
 from somna.models.organization import Organization
@@ -37,6 +38,7 @@ __all__ = [
     "Cycle",
     "Insight",
     "Job",
+    "JobSchedule",
     "MoodRating",
     "OAuthState",
     "Organization",

@@ -24,6 +24,9 @@ class Insight(IdMixin, Base):
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Order within one generated batch, and what the batch was computed from (period, sources).
+    position: Mapped[int] = mapped_column(default=0)
+    context: Mapped[dict[str, Any]] = mapped_column(default=dict)
     generator: Mapped[str] = mapped_column(String(64))
     data_version: Mapped[str | None] = mapped_column(String(64))
     generated_at: Mapped[datetime] = mapped_column(default=utc_now)

@@ -12,18 +12,32 @@ from somna.kit.time import utc_now
 
 
 class UsageEvent(IdMixin, Base):
-    """A package-usage analytics event (the Klyne-compatible ingestion API). No personal data."""
+    """A package-usage analytics event (the Klyne-compatible ingestion API). No personal data.
+
+    Events belong to the organisation of the key that sent them: two organisations may both
+    hold keys for one package name, and neither sees nor collides with the other's events.
+    ``package_name`` is stored normalised (PEP 503), so ``My_Pkg`` and ``my-pkg`` count as one.
+    """
 
     __tablename__ = "usage_events"
     __table_args__ = (
-        UniqueConstraint("package_name", "client_event_id"),
-        Index("ix_usage_events_package_name_event_timestamp", "package_name", "event_timestamp"),
+        # The idempotency key: a client event id is unique per organisation and package.
+        UniqueConstraint("organization_id", "package_name", "client_event_id"),
+        Index(
+            "ix_usage_events_organization_id_package_name_event_timestamp",
+            "organization_id",
+            "package_name",
+            "event_timestamp",
+        ),
         CheckConstraint("cpu_count IS NULL OR cpu_count >= 0", name="cpu_count_non_negative"),
         CheckConstraint(
             "total_memory_gb IS NULL OR total_memory_gb >= 0", name="memory_non_negative"
         ),
     )
 
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE")
+    )
     api_key_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("api_keys.id", ondelete="SET NULL")
     )

@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from somna.analytics.calculations.hypnogram import HypnogramStats
+
 
 class RecordRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -55,8 +57,8 @@ class HypnogramRead(BaseModel):
 
 class SleepSessionDetail(SleepSessionRead):
     hypnogram: HypnogramRead | None
-    statistics: dict[str, float | None] | None = Field(
-        description="Hypnogram statistics as YASA defines them (minutes and percentages)."
+    statistics: HypnogramStats | None = Field(
+        description="Statistics of the hypnogram as YASA defines them, in seconds and percent."
     )
     raw: dict[str, Any]
 

@@ -69,6 +69,16 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "job_schedules",
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("cron", sa.String(length=100), nullable=False),
+        sa.Column("next_run_at", TIMESTAMP, nullable=False),
+        sa.Column("last_run_at", TIMESTAMP, nullable=True),
+        sa.Column("updated_at", TIMESTAMP, nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_job_schedules")),
+    )
+
+    op.create_table(
         "organizations",
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("slug", sa.String(length=100), nullable=False),
@@ -279,6 +289,12 @@ def upgrade() -> None:
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column(
             "evidence",
+            JSON,
+            nullable=False,
+        ),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column(
+            "context",
             JSON,
             nullable=False,
         ),
@@ -917,6 +933,7 @@ def upgrade() -> None:
 
     op.create_table(
         "usage_events",
+        sa.Column("organization_id", sa.Uuid(), nullable=False),
         sa.Column("api_key_id", sa.Uuid(), nullable=True),
         sa.Column("client_event_id", sa.String(length=100), nullable=True),
         sa.Column("session_id", sa.Uuid(), nullable=False),
@@ -956,24 +973,31 @@ def upgrade() -> None:
             name=op.f("fk_usage_events_api_key_id_api_keys"),
             ondelete="SET NULL",
         ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_usage_events_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_usage_events")),
         sa.UniqueConstraint(
+            "organization_id",
             "package_name",
             "client_event_id",
-            name=op.f("uq_usage_events_package_name_client_event_id"),
+            name=op.f("uq_usage_events_organization_id_package_name_client_event_id"),
         ),
     )
     with op.batch_alter_table("usage_events", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_usage_events_package_name_event_timestamp",
-            ["package_name", "event_timestamp"],
+            "ix_usage_events_organization_id_package_name_event_timestamp",
+            ["organization_id", "package_name", "event_timestamp"],
             unique=False,
         )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("usage_events", schema=None) as batch_op:
-        batch_op.drop_index("ix_usage_events_package_name_event_timestamp")
+        batch_op.drop_index("ix_usage_events_organization_id_package_name_event_timestamp")
 
     op.drop_table("usage_events")
     with op.batch_alter_table("workouts", schema=None) as batch_op:
@@ -1057,3 +1081,4 @@ def downgrade() -> None:
         batch_op.drop_index("ix_jobs_status_run_at")
 
     op.drop_table("jobs")
+    op.drop_table("job_schedules")

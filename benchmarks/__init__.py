@@ -1,0 +1,1 @@
+"""Side-by-side performance runs; results are recorded in docs/benchmarks.md."""

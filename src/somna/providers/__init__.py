@@ -1,0 +1,1 @@
+"""Provider integrations: one package per vendor behind the interface in ``base``."""

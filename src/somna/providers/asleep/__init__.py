@@ -1,0 +1,1 @@
+"""Asleep (AsleepTrack) API: key-authenticated client, mapper of 30-second sessions, webhooks."""

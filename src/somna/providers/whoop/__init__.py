@@ -1,0 +1,1 @@
+"""WHOOP Developer API v2: OAuth client, API client, mapper, webhook signatures."""

@@ -1,0 +1,48 @@
+"""Rate limits: a limiter port with an in-memory adapter (embedded) and a Redis one
+(distributed), chosen from ``settings.redis_url``.
+
+Use ``request.app.state.rate_limiter`` (a :class:`RateLimiter`) and call
+``await limiter.hit(key, limit=..., window_seconds=..., cost=...)``.
+"""
+
+from __future__ import annotations
+
+from redis.asyncio import BlockingConnectionPool, Redis
+
+from somna.ratelimit.base import (
+    Limit,
+    RateLimiter,
+    RateLimiterUnavailable,
+    RateLimitResult,
+    window_bounds,
+)
+from somna.ratelimit.memory import MemoryRateLimiter
+from somna.ratelimit.redis import RedisRateLimiter
+
+__all__ = [
+    "Limit",
+    "MemoryRateLimiter",
+    "RateLimitResult",
+    "RateLimiter",
+    "RateLimiterUnavailable",
+    "RedisRateLimiter",
+    "create_limiter",
+    "create_redis",
+    "window_bounds",
+]
+
+
+def create_limiter(redis: Redis | None, prefix: str) -> RateLimiter:
+    """Redis when the app has a client (shared by every process), else process memory."""
+    if redis is None:
+        return MemoryRateLimiter()
+    return RedisRateLimiter(redis, prefix)
+
+
+def create_redis(url: str, *, max_connections: int = 64) -> Redis:
+    """A client whose pool waits (up to 2 s) for a free connection under bursts instead of
+    failing; connections open lazily, so start-up does not depend on Redis being up."""
+    pool = BlockingConnectionPool.from_url(
+        url, max_connections=max_connections, timeout=2, socket_timeout=2, socket_connect_timeout=2
+    )
+    return Redis.from_pool(pool)  # the client owns the pool: aclose() closes both

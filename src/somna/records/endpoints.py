@@ -1,0 +1,136 @@
+"""A person's records: sleep sessions (with hypnograms), recovery, cycles, workouts, body."""
+
+# No `from __future__ import annotations`: the route factories below use local
+# dependency aliases, which FastAPI can only see when annotations are evaluated eagerly.
+
+import uuid
+from collections.abc import Callable, Coroutine
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from somna.auth.dependencies import RequireScopes
+from somna.auth.principal import Principal
+from somna.db import SessionDep
+from somna.errors import Unprocessable
+from somna.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from somna.models import Person
+from somna.records import service
+from somna.records.repository import RecordFilter
+from somna.records.schemas import (
+    BodyMeasurementRead,
+    CycleRead,
+    RecordRead,
+    RecoveryRead,
+    SleepSessionDetail,
+    SleepSessionRead,
+    WorkoutRead,
+)
+from somna.users.dependencies import person_from_me, person_from_path
+
+SleepRead = Annotated[Principal, Depends(RequireScopes("sleep:read"))]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")]
+StartDate = Annotated[date | None, Query(description="First local date, inclusive.")]
+EndDate = Annotated[date | None, Query(description="Last local date, inclusive.")]
+
+# path segment -> (collection, read model, label)
+_COLLECTIONS: dict[str, tuple[str, type[RecordRead], str]] = {
+    "recovery": ("recovery", RecoveryRead, "recovery readings"),
+    "cycles": ("cycles", CycleRead, "physiological cycles"),
+    "workouts": ("workouts", WorkoutRead, "workouts"),
+    "body-measurements": ("body_measurements", BodyMeasurementRead, "body measurements"),
+}
+
+PersonLoader = Callable[..., Coroutine[Any, Any, Person]]
+
+
+def _filters(start: date | None, end: date | None, include_naps: bool = True) -> RecordFilter:
+    if start is not None and end is not None and end < start:
+        raise Unprocessable("`end` is before `start`.", extra={"field": "end"})
+    return RecordFilter(start=start, end=end, include_naps=include_naps)
+
+
+def _sleep_routes(router: APIRouter, loader: PersonLoader) -> None:
+    LoadedPerson = Annotated[Person, Depends(loader)]
+
+    @router.get("/sleep")
+    async def list_sleep(
+        _principal: SleepRead,
+        person: LoadedPerson,
+        session: SessionDep,
+        start: StartDate = None,
+        end: EndDate = None,
+        include_naps: bool = True,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[SleepSessionRead]:
+        """Sleep sessions from every provider, newest first (each says its `provider`)."""
+        rows, next_cursor = await service.list_records(
+            session, "sleep", person.id, _filters(start, end, include_naps), limit=limit,
+            cursor=cursor,
+        )  # fmt: skip
+        return Page(
+            data=[SleepSessionRead.model_validate(row) for row in rows], next_cursor=next_cursor
+        )
+
+    @router.get("/sleep/{session_id}")
+    async def get_sleep(
+        session_id: uuid.UUID, _principal: SleepRead, person: LoadedPerson, session: SessionDep
+    ) -> SleepSessionDetail:
+        """One sleep session with its hypnogram and hypnogram statistics."""
+        record = await service.get_record(session, "sleep", person.id, session_id)
+        return service.sleep_detail(record, SleepSessionRead)
+
+
+def _collection_routes(
+    router: APIRouter, loader: PersonLoader, segment: str, collection: str,
+    read_model: type[RecordRead], label: str,
+) -> None:  # fmt: skip
+    LoadedPerson = Annotated[Person, Depends(loader)]
+
+    async def list_collection(
+        _principal: SleepRead,
+        person: LoadedPerson,
+        session: SessionDep,
+        start: StartDate = None,
+        end: EndDate = None,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        rows, next_cursor = await service.list_records(
+            session, collection, person.id, _filters(start, end), limit=limit, cursor=cursor
+        )
+        return {
+            "data": [read_model.model_validate(row) for row in rows],
+            "next_cursor": next_cursor,
+        }
+
+    async def get_item(
+        record_id: uuid.UUID, _principal: SleepRead, person: LoadedPerson, session: SessionDep
+    ) -> Any:
+        return read_model.model_validate(
+            await service.get_record(session, collection, person.id, record_id)
+        )
+
+    router.add_api_route(
+        f"/{segment}", list_collection, methods=["GET"], response_model=Page[read_model],  # type: ignore[valid-type]
+        summary=f"List {label}", description=f"The person's {label}, newest first.",
+    )  # fmt: skip
+    router.add_api_route(
+        f"/{segment}/{{record_id}}", get_item, methods=["GET"], response_model=read_model,
+        summary=f"Get one of the {label}", description=f"One of the person's {label}.",
+    )  # fmt: skip
+
+
+def _person_record_routes(prefix: str, loader: PersonLoader, tag: str) -> APIRouter:
+    router = APIRouter(prefix=prefix, tags=[tag])
+    _sleep_routes(router, loader)
+    for segment, (collection, read_model, label) in _COLLECTIONS.items():
+        _collection_routes(router, loader, segment, collection, read_model, label)
+    return router
+
+
+router = APIRouter()
+router.include_router(_person_record_routes("/users/{user_id}", person_from_path, "records"))
+router.include_router(_person_record_routes("/me", person_from_me, "me"))

@@ -1,0 +1,1 @@
+"""Asleep API emulator."""

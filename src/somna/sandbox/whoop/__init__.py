@@ -1,0 +1,1 @@
+"""WHOOP v2 emulator."""

@@ -1,0 +1,1 @@
+"""Sync: windows, checkpoints, the webhook inbox and the provider budget (``sync.pacer``)."""

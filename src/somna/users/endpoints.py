@@ -1,0 +1,118 @@
+"""People (``/users``), their preferences, and the ``/me`` aliases for member accounts."""
+
+# No `from __future__ import annotations`: the route factories below use local
+# dependency aliases, which FastAPI can only see when annotations are evaluated eagerly.
+
+import uuid
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, status
+from pydantic import BaseModel
+
+from somna.auth.dependencies import RequireScopes, RequireSensitive
+from somna.auth.exceptions import InsufficientPermissions
+from somna.auth.principal import Principal
+from somna.db import SessionDep
+from somna.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from somna.models import Person
+from somna.users import service
+from somna.users.dependencies import person_from_me, person_from_path
+from somna.users.schemas import PersonCreate, PersonRead, PersonUpdate, Preferences, PreferencesRead
+
+router = APIRouter(tags=["users"])
+
+UsersRead = Annotated[Principal, Depends(RequireScopes("users:read"))]
+UsersWrite = Annotated[Principal, Depends(RequireScopes("users:write"))]
+
+
+class PersonDeleted(BaseModel):
+    id: uuid.UUID
+    deleted: bool
+
+
+def _not_for_members(principal: Principal) -> None:
+    if principal.is_member:
+        raise InsufficientPermissions(
+            {"users:write"}, detail="Member accounts can only reach their own data (/me)."
+        )
+
+
+@router.post("/users", status_code=status.HTTP_201_CREATED)
+async def create_user(
+    payload: PersonCreate, principal: UsersWrite, session: SessionDep
+) -> PersonRead:
+    """Start tracking a person in the caller's organisation."""
+    _not_for_members(principal)
+    person = await service.create_person(session, principal.organization_id, payload)
+    return service.person_read(person)
+
+
+@router.get("/users")
+async def list_users(
+    principal: UsersRead,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[PersonRead]:
+    """List the organisation's people, newest first, a cursor page at a time."""
+    if principal.person_id is not None:
+        own = await service.get_person(session, principal, principal.person_id)
+        return Page(data=[service.person_read(own)], next_cursor=None)
+    people, next_cursor = await service.list_people(
+        session, principal.organization_id, limit=limit, cursor=cursor
+    )
+    return Page(data=[service.person_read(p) for p in people], next_cursor=next_cursor)
+
+
+PersonLoader = Callable[..., Coroutine[Any, Any, Person]]
+
+
+def _person_routes(prefix: str, loader: PersonLoader, *, tag: str) -> APIRouter:
+    """The routes of one person, served under ``/users/{user_id}`` and under ``/me``."""
+    person_router = APIRouter(prefix=prefix, tags=[tag])
+    LoadedPerson = Annotated[Person, Depends(loader)]
+
+    @person_router.get("")
+    async def get_user(_principal: UsersRead, person: LoadedPerson) -> PersonRead:
+        """One person."""
+        return service.person_read(person)
+
+    @person_router.patch("")
+    async def update_user(
+        payload: PersonUpdate, _principal: UsersWrite, person: LoadedPerson, session: SessionDep
+    ) -> PersonRead:
+        """Change a person's email, metadata or time zone."""
+        return service.person_read(await service.update_person(session, person, payload))
+
+    @person_router.get("/preferences")
+    async def get_preferences(
+        _principal: UsersRead, person: LoadedPerson, session: SessionDep
+    ) -> PreferencesRead:
+        """A person's sleep goal, time zone and source priority (defaults if never set)."""
+        return await service.get_preferences(session, person)
+
+    @person_router.put("/preferences")
+    async def put_preferences(
+        payload: Preferences, _principal: UsersWrite, person: LoadedPerson, session: SessionDep
+    ) -> PreferencesRead:
+        """Replace a person's preferences."""
+        return await service.put_preferences(session, person, payload)
+
+    return person_router
+
+
+@router.delete("/users/{user_id}")
+async def delete_user(
+    _principal: Annotated[Principal, Depends(RequireSensitive("users:write"))],
+    person: Annotated[Person, Depends(person_from_path)],
+    session: SessionDep,
+) -> PersonDeleted:
+    """Delete a person and all their data (sensitive: signed with a key, owner/admin by JWT)."""
+    person_id = person.id
+    await service.delete_person(session, person)
+    return PersonDeleted(id=person_id, deleted=True)
+
+
+router.include_router(_person_routes("/users/{user_id}", person_from_path, tag="users"))
+router.include_router(_person_routes("/me", person_from_me, tag="me"))
