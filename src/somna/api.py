@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from somna.analytics.endpoints import router as analytics_router
 from somna.auth.endpoints import router as auth_router
+from somna.connections.endpoints import router as connections_router
+from somna.events.endpoints import usage_router as events_usage_router
+from somna.exports.endpoints import router as exports_router
 from somna.keys.endpoints import router as keys_router
+from somna.mood.endpoints import router as mood_router
 from somna.orgs.endpoints import router as orgs_router
 from somna.records.endpoints import router as records_router
+from somna.sync.endpoints import router as sync_router
 from somna.users.endpoints import router as users_router
+from somna.webhooks.endpoints import router as webhooks_router
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(auth_router)
@@ -16,3 +23,10 @@ api_router.include_router(keys_router)
 api_router.include_router(orgs_router)
 api_router.include_router(users_router)
 api_router.include_router(records_router)
+api_router.include_router(connections_router)
+api_router.include_router(sync_router)
+api_router.include_router(webhooks_router)
+api_router.include_router(mood_router)
+api_router.include_router(analytics_router)
+api_router.include_router(events_usage_router)
+api_router.include_router(exports_router)

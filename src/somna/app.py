@@ -14,6 +14,7 @@ from somna.auth.lifespan import close_access_state, open_access_state
 from somna.config import Settings, ensure_secret_key, get_settings
 from somna.db import create_engine, create_sessionmaker
 from somna.errors import install_error_handlers
+from somna.events.endpoints import router as events_router
 from somna.health import router as health_router
 from somna.jobs.runtime import JobRuntime
 from somna.logging import RequestIdMiddleware, configure_logging
@@ -56,5 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RateLimitMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health_router)
+    # The Klyne routes keep their /api/analytics paths; first, as the busiest routes.
+    app.include_router(events_router)
     app.include_router(api_router)
     return app

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     rate_limit_anonymous_per_minute: int = Field(
         300, ge=1, description="Per client address, for requests without credentials."
     )
+    events_per_hour: int = Field(
+        1000, ge=1, description="Usage-analytics events per hour per key, unless the key says."
+    )
     login_failures_per_email: int = Field(10, ge=1)
     login_failures_per_address: int = Field(50, ge=1)
     login_failure_window_seconds: int = Field(900, ge=60)
@@ -116,11 +119,44 @@ class Settings(BaseSettings):
     asleep_requests_per_minute: int = Field(0, ge=0, description="0: no published limit.")
     asleep_requests_per_day: int = Field(0, ge=0)
 
+    # Sync of connections (somna.sync) and connect flows (somna.connections).
+    sync_backfill_days: int = Field(
+        90, ge=1, le=3650, description="History the first sync of a connection fetches."
+    )
+    sync_overlap_hours: float = Field(
+        48.0, ge=0, le=720, description="How far an incremental sync re-reads before the last."
+    )
+    sync_interval_minutes: int = Field(
+        60, ge=0, le=10_080, description="Scheduled sync of every connection; 0 turns it off."
+    )
+    sync_page_size: int = Field(
+        25, ge=1, le=100, description="Records asked per page (capped by the provider)."
+    )
+    connect_return_to_origins: str = Field(
+        "", description="Comma-separated origins a connect flow may send the browser back to."
+    )
+
+    # Exports (somna.exports).
+    export_dir: Path | None = Field(
+        None, description="Where API exports are written; unset: data_dir/exports."
+    )
+    export_batch_size: int = Field(
+        500, ge=1, le=10_000, description="Rows read per query while exporting."
+    )
+    export_retention_days: int = Field(
+        7, ge=1, description="API exports older than this are deleted daily."
+    )
+
     @model_validator(mode="after")
     def _default_database(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'somna.db'}"
         return self
+
+    @property
+    def exports_path(self) -> Path:
+        """The folder API exports are built in."""
+        return self.export_dir if self.export_dir is not None else self.data_dir / "exports"
 
     @property
     def is_sqlite(self) -> bool:

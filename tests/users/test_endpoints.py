@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from somna.models import Connection, Person, SleepSession
 from somna.records.repository import RecordRepository
-from tests.support.auth import create_account, create_api_key, create_organization
+from tests.support.auth import create_account, create_api_key, create_organization, login
 from tests.support.factories import make_connection, sleep_record
 
 USERS = "/api/v1/users"
@@ -181,3 +181,42 @@ async def test_delete_removes_the_person_and_all_their_data(
         json.loads((await client.delete(path, headers=org.owner.headers)).text)["error"]
         == "user_not_found"
     )
+
+
+async def test_people_default_to_their_organisations_time_zone(
+    client: httpx.AsyncClient, db_session: AsyncSession
+) -> None:
+    operator = await create_organization(db_session, client)
+    assert operator.is_operator
+    bad = await client.post(
+        "/api/v1/organizations",
+        json={
+            "name": "Tokyo Team",
+            "owner_email": "tokyo-owner@example.com",
+            "owner_password": "long-enough-pw",
+            "settings": {"timezone": "Asia/Nowhere"},
+        },
+        headers=operator.owner.headers,
+    )
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["body", "settings", "timezone"]
+    created = await client.post(
+        "/api/v1/organizations",
+        json={
+            "name": "Tokyo Team",
+            "owner_email": "tokyo-owner@example.com",
+            "owner_password": "long-enough-pw",
+            "settings": {"timezone": "Asia/Tokyo", "locale": "ja"},
+        },
+        headers=operator.owner.headers,
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["settings"] == {"timezone": "Asia/Tokyo", "locale": "ja"}
+    tokyo_owner = await login(client, "tokyo-owner@example.com", "long-enough-pw")
+    headers = {"Authorization": f"Bearer {tokyo_owner['access_token']}"}
+    person = await client.post(USERS, json={"email": "kenji@example.com"}, headers=headers)
+    assert person.json()["timezone"] == "Asia/Tokyo"
+    explicit = await client.post(
+        USERS, json={"email": "ana@example.com", "timezone": "Europe/Lisbon"}, headers=headers
+    )
+    assert explicit.json()["timezone"] == "Europe/Lisbon"

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from somna.errors import Unprocessable
+from somna.errors import NotFound, Unprocessable
 
 
 class InvalidPeriod(Unprocessable):
     """A date range that is reversed, too long, or a week or month that does not exist."""
 
     error_code = "invalid_period"
+
+
+class CohortNotFound(NotFound):
+    """None of the requested people exists in the caller's organisation."""
+
+    error_code = "users_not_found"

@@ -6,6 +6,7 @@ import typer
 
 from somna import __version__
 from somna.cli import admin, demo, keys, sandbox, server, worker
+from somna.cli import export as export_command
 
 app = typer.Typer(
     name="somna",
@@ -37,6 +38,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(sandbox.app, name="sandbox")
 app.command("demo")(demo.demo)
 app.command("worker")(worker.worker)
+app.command("export")(export_command.export)
 
 
 def main() -> None:

@@ -27,7 +27,12 @@ TaskFunction = Callable[..., Awaitable[None]]
 
 # Modules whose import registers Somna's tasks; every worker and API process imports them, so
 # a job deferred by one process can run in any other. Add a module here when it defines tasks.
-TASK_MODULES: tuple[str, ...] = ("somna.jobs.tasks",)
+TASK_MODULES: tuple[str, ...] = (
+    "somna.jobs.tasks",
+    "somna.exports.tasks",
+    "somna.sync.tasks",
+    "somna.webhooks.tasks",
+)
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 

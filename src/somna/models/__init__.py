@@ -7,6 +7,7 @@ from somna.models.body_measurement import BodyMeasurement
 from somna.models.burnout_score import BurnoutScore
 from somna.models.connection import CONNECTION_STATUSES, Connection
 from somna.models.cycle import Cycle
+from somna.models.export import EXPORT_STATUSES, Export
 from somna.models.insight import Insight
 from somna.models.job import JOB_STATUSES, Job
 from somna.models.job_schedule import JobSchedule
@@ -26,6 +27,7 @@ from somna.models.workout import Workout
 
 __all__ = [
     "CONNECTION_STATUSES",
+    "EXPORT_STATUSES",
     "JOB_STATUSES",
     "ROLES",
     "SYNC_STATUSES",
@@ -36,6 +38,7 @@ __all__ = [
     "BurnoutScore",
     "Connection",
     "Cycle",
+    "Export",
     "Insight",
     "Job",
     "JobSchedule",

@@ -23,4 +23,6 @@ class SyncCheckpoint(Base):
     window_start: Mapped[datetime | None]
     window_end: Mapped[datetime | None]
     next_token: Mapped[str | None] = mapped_column(Text)
+    # The run the window in progress belongs to; another run starts its own window.
+    run_id: Mapped[uuid.UUID | None]
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)

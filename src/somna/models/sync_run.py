@@ -40,6 +40,8 @@ class SyncRun(IdMixin, Base):
     pages: Mapped[int] = mapped_column(default=0)
     requests: Mapped[int] = mapped_column(default=0)
     retries: Mapped[int] = mapped_column(default=0)
+    # Times a worker took this run up; above 1 when a worker died or a fault was retried.
+    attempts: Mapped[int] = mapped_column(default=0)
     errors: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     started_at: Mapped[datetime | None]

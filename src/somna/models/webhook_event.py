@@ -24,6 +24,7 @@ class WebhookEvent(IdMixin, Base):
     event_type: Mapped[str] = mapped_column(String(100))
     provider_user_id: Mapped[str | None] = mapped_column(String(200))
     record_id: Mapped[str | None] = mapped_column(String(200))
+    collection: Mapped[str | None] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     received_at: Mapped[datetime] = mapped_column(default=utc_now)
     processed_at: Mapped[datetime | None]

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from somna.auth.passwords import MIN_PASSWORD_LENGTH
+from somna.users.schemas import TimeZoneName
 
 
 class OrganizationOut(BaseModel):
@@ -20,6 +21,16 @@ class OrganizationOut(BaseModel):
     created_at: datetime
 
 
+class OrganizationSettings(BaseModel):
+    """Organisation-wide defaults; unknown keys are kept for the organisation's own use."""
+
+    model_config = ConfigDict(extra="allow")
+
+    timezone: TimeZoneName = Field(
+        "UTC", description="Default IANA time zone of the organisation's new people."
+    )
+
+
 class OrganizationCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     slug: str | None = Field(
@@ -27,7 +38,7 @@ class OrganizationCreate(BaseModel):
     )
     owner_email: EmailStr
     owner_password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
-    settings: dict[str, Any] | None = None
+    settings: OrganizationSettings = Field(default_factory=OrganizationSettings)
 
 
 class OrganizationCreated(OrganizationOut):

@@ -1,4 +1,8 @@
-"""The store for provider records: upsert by (connection, provider record id), delete by id."""
+"""The store for provider records: upsert by (connection, provider record id), delete by id.
+
+Sleep records get their per-night derived columns on the way in, and every write or delete
+refreshes the "counted" flags of the person's records around it (``CountedNights``), so the
+statistics over many people stay a plain grouped aggregate (docs/analytics.md)."""
 
 from __future__ import annotations
 
@@ -13,9 +17,11 @@ from sqlalchemy import Table, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from somna.analytics.calculations import SleepPeriod
+from somna.analytics.repository import CountedNights, night_columns
 from somna.kit.pagination import keyset_page
 from somna.kit.time import utc_now
-from somna.models import BodyMeasurement, Cycle, Recovery, SleepSession, Workout
+from somna.models import BodyMeasurement, Connection, Cycle, Recovery, SleepSession, Workout
 from somna.records.canonical import (
     AnyRecord,
     BodyMeasurementRecord,
@@ -59,6 +65,7 @@ class UpsertResult:
 
 
 EMPTY_RESULT = UpsertResult(0, 0, 0)
+Span = tuple[datetime, datetime]
 
 
 def _insert_for(session: AsyncSession, table: Table) -> Any:
@@ -88,10 +95,17 @@ class RecordRepository:
         by_model: dict[Any, list[AnyRecord]] = {}
         for record in records:
             by_model.setdefault(RECORD_MODELS[type(record)], []).append(record)
+        if SleepSession in by_model:
+            # Before writing, so the refresh below never waits on a row this writer holds.
+            await CountedNights(self.session).lock(person_id)
+        # Where sleep records were and now are: the counted flags to refresh.
+        spans: list[Span] = []
         for model, group in by_model.items():
             for start in range(0, len(group), _CHUNK):
                 chunk = group[start : start + _CHUNK]
-                result += await self._upsert_chunk(model, connection_id, person_id, chunk)
+                result += await self._upsert_chunk(model, connection_id, person_id, chunk, spans)
+        if spans:
+            await CountedNights(self.session).refresh(person_id, spans)
         return result
 
     async def _upsert_chunk(
@@ -100,17 +114,19 @@ class RecordRepository:
         connection_id: uuid.UUID,
         person_id: uuid.UUID,
         records: Sequence[AnyRecord],
+        spans: list[Span],
     ) -> UpsertResult:
         # The last occurrence of an id in one page wins, like applying them in order would.
         unique = {record.provider_record_id: record for record in records}
         ids = list(unique)
-        existing = set(
-            await self.session.scalars(
-                select(model.provider_record_id).where(
-                    model.connection_id == connection_id, model.provider_record_id.in_(ids)
-                )
-            )
+        sleep = model is SleepSession
+        stored = select(model.provider_record_id).where(
+            model.connection_id == connection_id, model.provider_record_id.in_(ids)
         )
+        if sleep:
+            stored = stored.add_columns(model.start_at, model.end_at)
+        found = (await self.session.execute(stored)).all()
+        existing = {row[0] for row in found}
         now = utc_now()
         rows = [
             {
@@ -123,13 +139,20 @@ class RecordRepository:
             }
             for record in unique.values()
         ]
+        if sleep:
+            spans += [(row.start_at, row.end_at) for row in found]
+            for row, record in zip(rows, unique.values(), strict=True):
+                assert isinstance(record, SleepSessionRecord)
+                # ``counted`` is decided after the write, among the person's other records.
+                row |= night_columns(SleepPeriod.from_row(record)) | {"counted": False}
+                spans.append((record.start_at, record.end_at))
         table: Table = model.__table__
         statement = _insert_for(self.session, table).values(rows)
         excluded = statement.excluded
         updatable = [
             column.name
             for column in table.columns
-            if column.name not in {"id", "connection_id", "person_id", "created_at"}
+            if column.name not in {"id", "connection_id", "person_id", "created_at", "counted"}
         ]
         statement = statement.on_conflict_do_update(
             index_elements=[table.c.connection_id, table.c.provider_record_id],
@@ -150,15 +173,31 @@ class RecordRepository:
     ) -> int:
         """Remove records the provider deleted; returns how many were stored."""
         model = COLLECTION_MODELS[collection]
+        sleep = model is SleepSession
+        if sleep:
+            owner = await self.session.scalar(
+                select(Connection.person_id).where(Connection.id == connection_id)
+            )
+            if owner is not None:
+                await CountedNights(self.session).lock(owner)
+        returned = [model.id, model.person_id, *([model.start_at, model.end_at] if sleep else [])]
         statement = (
             delete(model)
             .where(
                 model.connection_id == connection_id,
                 model.provider_record_id.in_(list(provider_record_ids)),
             )
-            .returning(model.id)
+            .returning(*returned)
         )
-        return len(list(await self.session.scalars(statement)))
+        deleted = (await self.session.execute(statement)).all()
+        if sleep:
+            # Another provider's record of the same night may count now.
+            by_person: dict[uuid.UUID, list[Span]] = {}
+            for row in deleted:
+                by_person.setdefault(row.person_id, []).append((row.start_at, row.end_at))
+            for person_id, spans in by_person.items():
+                await CountedNights(self.session).refresh(person_id, spans)
+        return len(deleted)
 
 
 # Which column a collection is listed and filtered by, newest first.

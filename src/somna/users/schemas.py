@@ -35,7 +35,9 @@ class PersonCreate(BaseModel):
 
     email: EmailStr
     metadata: Metadata = Field(default_factory=dict, description="Your own labels, up to 50 keys.")
-    timezone: TimeZoneName = Field("UTC", description="IANA time zone of the person's days.")
+    timezone: TimeZoneName | None = Field(
+        None, description="IANA time zone of the person's days; default: the organisation's."
+    )
 
 
 class PersonUpdate(BaseModel):

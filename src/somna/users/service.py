@@ -7,8 +7,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from somna.analytics.repository import CountedNights
 from somna.auth.principal import Principal
 from somna.models import Person, UserPreferences
+from somna.orgs.repository import OrganizationRepository
 from somna.users.exceptions import PersonEmailTaken, PersonNotFound
 from somna.users.repository import PersonRepository, PreferencesRepository
 from somna.users.schemas import PersonCreate, PersonRead, PersonUpdate, Preferences, PreferencesRead
@@ -43,12 +45,16 @@ async def create_person(
             f"A user with email {payload.email!r} already exists in this organisation.",
             extra={"field": "email"},
         )
+    timezone = payload.timezone
+    if timezone is None:
+        organization = await OrganizationRepository(session).get(organization_id)
+        timezone = (organization.settings if organization else {}).get("timezone") or "UTC"
     return await people.add(
         Person(
             organization_id=organization_id,
             email=payload.email.lower(),
             attributes=payload.metadata,
-            timezone=payload.timezone,
+            timezone=timezone,
         )
     )
 
@@ -95,6 +101,7 @@ async def put_preferences(
 ) -> PreferencesRead:
     repository = PreferencesRepository(session)
     stored = await repository.for_person(person.id)
+    previous_priority = list(stored.source_priority or []) if stored is not None else []
     if stored is None:
         stored = await repository.add(UserPreferences(person_id=person.id, **payload.model_dump()))
     else:
@@ -102,6 +109,9 @@ async def put_preferences(
         stored.timezone = payload.timezone
         stored.source_priority = payload.source_priority
         await session.flush()
+    if list(stored.source_priority or []) != previous_priority:
+        # Which record counts for a night shared by two providers follows the priority.
+        await CountedNights(session).refresh(person.id)
     return _preferences_read(stored)
 
 

@@ -101,6 +101,7 @@ def upgrade() -> None:
         sa.Column("event_type", sa.String(length=100), nullable=False),
         sa.Column("provider_user_id", sa.String(length=200), nullable=True),
         sa.Column("record_id", sa.String(length=200), nullable=True),
+        sa.Column("collection", sa.String(length=32), nullable=True),
         sa.Column(
             "payload",
             JSON,
@@ -338,6 +339,49 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_mood_ratings_person_id_local_date", ["person_id", "local_date"], unique=False
         )
+
+    op.create_table(
+        "exports",
+        sa.Column("organization_id", sa.Uuid(), nullable=False),
+        sa.Column("person_id", sa.Uuid(), nullable=True),
+        sa.Column("requested_by", sa.String(length=100), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("formats", JSON, nullable=False),
+        sa.Column("user_ids", JSON, nullable=True),
+        sa.Column("start_date", sa.Date(), nullable=True),
+        sa.Column("end_date", sa.Date(), nullable=True),
+        sa.Column("files", JSON, nullable=False),
+        sa.Column("counts", JSON, nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("created_at", TIMESTAMP, nullable=False),
+        sa.Column("started_at", TIMESTAMP, nullable=True),
+        sa.Column("finished_at", TIMESTAMP, nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.CheckConstraint(
+            "status IN ('queued', 'running', 'succeeded', 'failed', 'expired')",
+            name=op.f("ck_exports_status_known"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_exports_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["people.id"],
+            name=op.f("fk_exports_person_id_people"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_exports")),
+    )
+    with op.batch_alter_table("exports", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_exports_organization_id_created_at",
+            ["organization_id", "created_at"],
+            unique=False,
+        )
+        batch_op.create_index(batch_op.f("ix_exports_person_id"), ["person_id"], unique=False)
 
     op.create_table(
         "oauth_states",
@@ -686,6 +730,10 @@ def upgrade() -> None:
         sa.Column("hypnogram", sa.Text(), nullable=True),
         sa.Column("hypnogram_epoch_seconds", sa.Integer(), nullable=True),
         sa.Column("source_label", sa.String(length=64), nullable=True),
+        sa.Column("night_sleep_seconds", sa.Integer(), nullable=True),
+        sa.Column("night_efficiency_pct", sa.Double(), nullable=True),
+        sa.Column("night_midpoint_minutes", sa.Double(), nullable=True),
+        sa.Column("counted", sa.Boolean(), nullable=False),
         sa.Column("connection_id", sa.Uuid(), nullable=False),
         sa.Column("person_id", sa.Uuid(), nullable=False),
         sa.Column("provider", sa.String(length=32), nullable=False),
@@ -787,6 +835,20 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_sleep_sessions_person_id_start_at", ["person_id", "start_at"], unique=False
         )
+        batch_op.create_index(
+            "ix_sleep_sessions_counted_nights",
+            [
+                "person_id",
+                "local_date",
+                "provider",
+                "night_sleep_seconds",
+                "night_efficiency_pct",
+                "night_midpoint_minutes",
+            ],
+            unique=False,
+            sqlite_where=sa.text("counted = 1 AND is_nap = 0"),
+            postgresql_where=sa.text("counted AND NOT is_nap"),
+        )
 
     op.create_table(
         "sync_checkpoints",
@@ -796,6 +858,7 @@ def upgrade() -> None:
         sa.Column("window_start", TIMESTAMP, nullable=True),
         sa.Column("window_end", TIMESTAMP, nullable=True),
         sa.Column("next_token", sa.Text(), nullable=True),
+        sa.Column("run_id", sa.Uuid(), nullable=True),
         sa.Column("updated_at", TIMESTAMP, nullable=False),
         sa.ForeignKeyConstraint(
             ["connection_id"],
@@ -823,6 +886,7 @@ def upgrade() -> None:
         sa.Column("pages", sa.Integer(), nullable=False),
         sa.Column("requests", sa.Integer(), nullable=False),
         sa.Column("retries", sa.Integer(), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column(
             "errors",
             JSON,
@@ -1011,6 +1075,7 @@ def downgrade() -> None:
     op.drop_table("sync_runs")
     op.drop_table("sync_checkpoints")
     with op.batch_alter_table("sleep_sessions", schema=None) as batch_op:
+        batch_op.drop_index("ix_sleep_sessions_counted_nights")
         batch_op.drop_index("ix_sleep_sessions_person_id_start_at")
         batch_op.drop_index("ix_sleep_sessions_person_id_local_date")
 
@@ -1037,6 +1102,11 @@ def downgrade() -> None:
 
     op.drop_table("api_keys")
     op.drop_table("user_preferences")
+    with op.batch_alter_table("exports", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_exports_person_id"))
+        batch_op.drop_index("ix_exports_organization_id_created_at")
+
+    op.drop_table("exports")
     op.drop_table("oauth_states")
     with op.batch_alter_table("mood_ratings", schema=None) as batch_op:
         batch_op.drop_index("ix_mood_ratings_person_id_local_date")

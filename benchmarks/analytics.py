@@ -1,0 +1,633 @@
+"""Organisation statistics over 10,000 people x 90 nights, on SQLite and on PostgreSQL, next to
+the 000 seed's approach (one average-stats request per person) against the same server, and a
+person's weekly report latency.
+
+    .venv/bin/python -m benchmarks.analytics [--people 10000] [--nights 90]
+        [--backends sqlite,postgresql] [--seed-sample 300] [--seed-seconds 60] [--explain]
+
+Per backend: a fresh database is migrated and filled with synthetic nights by bulk insert
+(``executemany`` on SQLite, ``COPY`` on PostgreSQL), with the per-night derived columns and
+counted flags computed by the store's own functions; one person in ten also has an Asleep
+record (with a hypnogram) overlapping each of their last 30 WHOOP nights, so one night counts
+once is exercised. One uvicorn process serves the real app on loopback (pinned to CPU 0 where
+possible); this process is the client (CPU 1). The seed's loop is run sequentially, as the seed
+does, for a sample of people (at most ``--seed-sample`` people or ``--seed-seconds``) and
+extrapolated to everyone; the output says so. Everything is removed afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import os
+import platform
+import random
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+
+from somna import __version__, migrations
+from somna.analytics.calculations import SleepPeriod
+from somna.analytics.repository import cohort_statement, counted_record_ids, night_columns
+
+SECRET = "benchmark-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
+PG_ADMIN = os.environ.get("SOMNA_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+CHUNK_PEOPLE = 250
+ZONES = (("UTC", 0), ("Asia/Tokyo", 540), ("America/Sao_Paulo", -180), ("Asia/Kolkata", 330))
+DUPLICATE_EVERY, DUPLICATE_NIGHTS = 10, 30
+# A night of 30-s epochs: wake, then light/deep/REM cycles (sliced to the night's length).
+_CYCLE = "L" * 40 + "D" * 30 + "L" * 20 + "R" * 30 + "W" * 2
+HYPNOGRAM_SOURCE = "W" * 30 + _CYCLE * 20
+
+
+@dataclass(frozen=True)
+class Dataset:
+    organization_id: uuid.UUID
+    people: list[uuid.UUID]
+    sessions: int
+    duplicates: int
+
+
+# Synthetic data ----------------------------------------------------------------------------
+
+
+def _person_rows(
+    index: int, organization_id: uuid.UUID, today: date, nights: int, now: datetime
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """One person, their connections and sleep rows; deterministic per index."""
+    rng = random.Random(index)
+    zone, offset = ZONES[index % len(ZONES)]
+    tz = timezone(timedelta(minutes=offset))
+    person = {
+        "id": uuid.UUID(int=rng.getrandbits(128)),
+        "organization_id": organization_id,
+        "email": f"person{index:05d}@bench.example",
+        "timezone": zone,
+        "metadata": {},
+        "created_at": now,
+        "updated_at": now,
+    }
+    providers = ["whoop"] + (["asleep"] if index % DUPLICATE_EVERY == 0 else [])
+    connections = {
+        provider: {
+            "id": uuid.UUID(int=rng.getrandbits(128)),
+            "organization_id": organization_id,
+            "person_id": person["id"],
+            "provider": provider,
+            "provider_user_id": f"{provider}-{index}",
+            "status": "active",
+            "scopes": [],
+            "created_at": now,
+            "updated_at": now,
+        }
+        for provider in providers
+    }
+    bed_mean = rng.uniform(21.5, 24.5) * 60  # minutes after local midnight of the evening
+    spread = rng.uniform(10, 90)
+    sleeps = []
+    for k in range(nights):
+        wake_date = today - timedelta(days=nights - 1 - k)
+        bed = bed_mean + rng.gauss(0, spread)
+        evening = datetime.combine(wake_date - timedelta(days=1), datetime.min.time(), tzinfo=tz)
+        start = evening + timedelta(minutes=bed)
+        in_bed = int(max(4.0, min(11.0, rng.gauss(7.8, 0.8))) * 3600)
+        end = start + timedelta(seconds=in_bed)
+        efficiency = max(60.0, min(99.0, rng.gauss(88, 5)))
+        asleep = int(in_bed * efficiency / 100)
+        latency = rng.randint(0, min(2400, in_bed - asleep))
+        record_id = f"whoop-{index}-{k}"
+        sleeps.append(
+            _sleep_row(
+                connections["whoop"], person, record_id, start, end, offset, now,
+                in_bed=in_bed, asleep=asleep, latency=latency, efficiency=efficiency,
+            )
+        )  # fmt: skip
+        if "asleep" in connections and k >= nights - DUPLICATE_NIGHTS:
+            a_start = start + timedelta(minutes=rng.randint(-10, 10))
+            epochs = max(1, (in_bed + rng.randint(-900, 900)) // 30)
+            hypnogram = HYPNOGRAM_SOURCE[:epochs].ljust(epochs, "W")
+            sleeps.append(
+                _sleep_row(
+                    connections["asleep"], person, f"asleep-{index}-{k}", a_start,
+                    a_start + timedelta(seconds=30 * epochs), offset, now, in_bed=30 * epochs,
+                    asleep=sum(1 for c in hypnogram if c in "LDR") * 30,
+                    latency=30 * hypnogram.index("L"), efficiency=None, hypnogram=hypnogram,
+                )
+            )  # fmt: skip
+    _derive(sleeps)
+    return person, list(connections.values()), sleeps
+
+
+def _derive(sleeps: list[dict[str, Any]]) -> None:
+    """What the store writes with each record (``RecordRepository.upsert``): the per-night
+    derived columns and the counted flags, by the same functions, so bulk-loaded rows are
+    the rows a sync would have stored. Nobody here has a source priority."""
+    periods = [SleepPeriod.from_row(SimpleNamespace(**row)) for row in sleeps]
+    counted = counted_record_ids(periods, ())
+    for row, period in zip(sleeps, periods, strict=True):
+        row |= night_columns(period)
+        row["counted"] = period.record_id in counted
+
+
+def _sleep_row(
+    connection: dict[str, Any],
+    person: dict[str, Any],
+    record_id: str,
+    start: datetime,
+    end: datetime,
+    offset: int,
+    now: datetime,
+    *,
+    in_bed: int,
+    asleep: int,
+    latency: int,
+    efficiency: float | None,
+    hypnogram: str | None = None,
+) -> dict[str, Any]:
+    light, deep = int(asleep * 0.55), int(asleep * 0.2)
+    rem = asleep - light - deep
+    waso = max(0, in_bed - asleep - latency)
+    raw = {
+        "id": record_id,
+        "user_id": person["email"],
+        "created_at": now.isoformat(),
+        "updated_at": now.isoformat(),
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "timezone_offset": start.strftime("%z"),
+        "nap": False,
+        "score_state": "SCORED",
+        "score": {
+            "stage_summary": {
+                "total_in_bed_time_milli": in_bed * 1000,
+                "total_awake_time_milli": (in_bed - asleep) * 1000,
+                "total_light_sleep_time_milli": light * 1000,
+                "total_slow_wave_sleep_time_milli": deep * 1000,
+                "total_rem_sleep_time_milli": rem * 1000,
+                "sleep_cycle_count": 4,
+                "disturbance_count": 7,
+            },
+            "respiratory_rate": 15.4,
+            "sleep_efficiency_percentage": efficiency,
+        },
+    }
+    return {
+        "id": uuid.uuid4(),
+        "connection_id": connection["id"],
+        "person_id": person["id"],
+        "provider": connection["provider"],
+        "provider_record_id": record_id,
+        "score_state": "SCORED",
+        "provider_updated_at": now,
+        "raw": raw,
+        "created_at": now,
+        "updated_at": now,
+        "start_at": start.astimezone(UTC),
+        "end_at": end.astimezone(UTC),
+        "timezone_offset_minutes": offset,
+        "local_date": end.date(),
+        "is_nap": False,
+        "in_bed_seconds": in_bed,
+        "asleep_seconds": asleep,
+        "awake_seconds": in_bed - asleep,
+        "light_seconds": light,
+        "deep_seconds": deep,
+        "rem_seconds": rem,
+        "latency_seconds": latency,
+        "waso_count": 3,
+        "waso_seconds": waso,
+        "disturbance_count": 7,
+        "cycle_count": 4,
+        "efficiency_pct": efficiency,
+        "performance_pct": None,
+        "consistency_pct": None,
+        "respiratory_rate": 15.4,
+        "hypnogram": hypnogram,
+        "hypnogram_epoch_seconds": 30 if hypnogram else None,
+        "source_label": connection["provider"],
+    }
+
+
+def _chunks(
+    organization_id: uuid.UUID, people: int, nights: int, today: date
+) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]]:
+    now = datetime.now(UTC)
+    for first in range(0, people, CHUNK_PEOPLE):
+        persons, connections, sleeps = [], [], []
+        for index in range(first, min(people, first + CHUNK_PEOPLE)):
+            person, conns, rows = _person_rows(index, organization_id, today, nights, now)
+            persons.append(person)
+            connections += conns
+            sleeps += rows
+        yield persons, connections, sleeps
+
+
+# Loading -------------------------------------------------------------------------------------
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return value.hex
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def _pg_value(value: Any) -> Any:
+    return json.dumps(value) if isinstance(value, dict | list) else value
+
+
+def load_sqlite(path: Path, organization_id: uuid.UUID, people: int, nights: int) -> Dataset:
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA synchronous=OFF")
+    ids: list[uuid.UUID] = []
+    sessions = duplicates = 0
+    for persons, conns, sleeps in _chunks(organization_id, people, nights, _today()):
+        for table, rows in (
+            ("people", persons),
+            ("connections", conns),
+            ("sleep_sessions", sleeps),
+        ):
+            columns = list(rows[0])
+            statement = (
+                f"INSERT INTO {table} ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' for _ in columns)})"
+            )
+            connection.executemany(
+                statement, ([_sqlite_value(row[c]) for c in columns] for row in rows)
+            )
+        ids += [p["id"] for p in persons]
+        sessions += len(sleeps)
+        duplicates += sum(1 for s in sleeps if s["provider"] == "asleep")
+    connection.commit()
+    connection.execute("ANALYZE")
+    connection.close()
+    return Dataset(organization_id, ids, sessions, duplicates)
+
+
+async def load_postgres(url: str, organization_id: uuid.UUID, people: int, nights: int) -> Dataset:
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    ids: list[uuid.UUID] = []
+    sessions = duplicates = 0
+    try:
+        for persons, conns, sleeps in _chunks(organization_id, people, nights, _today()):
+            for table, rows in (
+                ("people", persons),
+                ("connections", conns),
+                ("sleep_sessions", sleeps),
+            ):
+                columns = list(rows[0])
+                await connection.copy_records_to_table(
+                    table,
+                    records=[tuple(_pg_value(row[c]) for c in columns) for row in rows],
+                    columns=columns,
+                )
+            ids += [p["id"] for p in persons]
+            sessions += len(sleeps)
+            duplicates += sum(1 for s in sleeps if s["provider"] == "asleep")
+        await connection.execute("VACUUM ANALYZE")
+    finally:
+        await connection.close()
+    return Dataset(organization_id, ids, sessions, duplicates)
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+async def _organization_and_key(database_url: str, data_dir: Path) -> tuple[uuid.UUID, str]:
+    from pydantic import SecretStr
+
+    from somna.config import Settings
+    from somna.db import create_engine, create_sessionmaker
+    from somna.keys.service import create_api_key
+    from somna.orgs.service import create_organization
+
+    settings = Settings(
+        _env_file=None,
+        database_url=database_url,
+        data_dir=data_dir,
+        secret_key=SecretStr(SECRET),
+    )
+    engine = create_engine(database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            org = await create_organization(
+                session, name="Bench", owner_email="bench@example.com", owner_password="pw-123456"
+            )
+            created = await create_api_key(
+                session,
+                settings,
+                organization_id=org.organization.id,
+                name="bench",
+                permissions=["read"],
+                scopes=["analytics", "sleep"],
+                rate_limit_per_minute=100_000_000,
+            )
+            await session.commit()
+            return org.organization.id, created.key
+    finally:
+        await engine.dispose()
+
+
+# The server and the measurements ---------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _pin(cpu: int) -> None:
+    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
+        os.sched_setaffinity(0, {cpu})
+
+
+@contextmanager
+def _server(database_url: str, data_dir: Path) -> Iterator[str]:
+    env = {
+        **os.environ,
+        "SOMNA_DATABASE_URL": database_url,
+        "SOMNA_DATA_DIR": str(data_dir),
+        "SOMNA_SECRET_KEY": SECRET,
+        "SOMNA_LOG_LEVEL": "WARNING",
+        "SOMNA_JOB_QUEUE": "embedded",
+        "SOMNA_WORKER_IN_APP": "false",
+        "SOMNA_RATE_LIMIT_ORG_PER_MINUTE": "100000000",
+    }
+    env.pop("SOMNA_REDIS_URL", None)
+    port = _free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", "somna.app:create_app", "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, env=env, preexec_fn=lambda: _pin(0))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code < 500:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("benchmark server did not start")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@dataclass(frozen=True)
+class Result:
+    backend: str
+    dataset: Dataset
+    load_seconds: float
+    org_seconds: list[float]
+    org_people_with_data: int
+    org_total_nights: int
+    seed_people: int
+    seed_seconds: float
+    weekly_seconds: list[float]
+    query_seconds: list[float]  # the grouped statement alone, straight on the database
+    plan: str | None = None  # EXPLAIN ANALYZE on PostgreSQL, with --explain
+
+    @property
+    def org_median(self) -> float:
+        return statistics.median(self.org_seconds)
+
+    @property
+    def seed_full_estimate(self) -> float:
+        return self.seed_seconds / self.seed_people * len(self.dataset.people)
+
+
+def measure(
+    backend: str, base: str, key: str, dataset: Dataset, load_seconds: float, args: Any
+) -> Result:
+    headers = {"Authorization": f"Bearer {key}"}
+    today = _today()
+    first = today - timedelta(days=args.nights - 1)
+    with httpx.Client(base_url=base, headers=headers, timeout=600) as http:
+        path = f"/api/v1/organizations/{dataset.organization_id}/statistics"
+        params = {"days": args.nights}
+        warm = http.get(path, params=params)
+        warm.raise_for_status()
+        body = warm.json()
+        org_seconds = []
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            http.get(path, params=params).raise_for_status()
+            org_seconds.append(time.perf_counter() - started)
+
+        # The seed's loop: one average-stats request per person, one after another.
+        seed_people = 0
+        started = time.perf_counter()
+        for person_id in dataset.people[: args.seed_sample]:
+            response = http.get(
+                f"/api/v1/users/{person_id}/stats/average",
+                params={"start_date": first.isoformat(), "end_date": today.isoformat()},
+            )
+            response.raise_for_status()
+            seed_people += 1
+            if time.perf_counter() - started > args.seed_seconds:
+                break
+        seed_seconds = time.perf_counter() - started
+
+        # A person with two providers: the weekly report of the current week.
+        weekly_path = f"/api/v1/users/{dataset.people[0]}/reports/weekly"
+        http.get(weekly_path).raise_for_status()
+        weekly = []
+        for _ in range(args.weekly_repeat):
+            started = time.perf_counter()
+            http.get(weekly_path).raise_for_status()
+            weekly.append(time.perf_counter() - started)
+    return Result(
+        backend, dataset, load_seconds, org_seconds, body["people_with_data"],
+        body["total_nights"], seed_people, seed_seconds, weekly, query_seconds=[],
+    )  # fmt: skip
+
+
+def _grouped_sql(dialect: Any, organization_id: uuid.UUID, nights: int) -> str:
+    """The organisation statistics' grouped statement with its values written in."""
+    today = _today()
+    statement = cohort_statement(by_organization=True).params(
+        first=today - timedelta(days=nights - 1), last=today, organization_id=organization_id
+    )
+    return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+
+def _query_sqlite(path: Path, organization_id: uuid.UUID, args: Any) -> list[float]:
+    from sqlalchemy.dialects import sqlite
+
+    sql = _grouped_sql(sqlite.dialect(), organization_id, args.nights)
+    connection = sqlite3.connect(path)
+    try:
+        seconds = []
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            connection.execute(sql).fetchall()
+            seconds.append(time.perf_counter() - started)
+        return seconds
+    finally:
+        connection.close()
+
+
+async def _query_postgres(
+    url: str, organization_id: uuid.UUID, args: Any
+) -> tuple[list[float], str | None]:
+    import asyncpg
+    from sqlalchemy import create_engine
+
+    # The app's dialect, for compiling only: no connection is made.
+    sql = _grouped_sql(create_engine("postgresql+asyncpg://").dialect, organization_id, args.nights)
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute("SET jit = off")  # as the app does for this statement
+        seconds = []
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            await connection.fetch(sql)
+            seconds.append(time.perf_counter() - started)
+        plan = None
+        if args.explain:
+            rows = await connection.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+            plan = "\n".join(row[0] for row in rows)
+        return seconds, plan
+    finally:
+        await connection.close()
+
+
+def run_sqlite(args: Any, tmp: Path) -> Result:
+    database = tmp / "bench.db"
+    url = f"sqlite+aiosqlite:///{database}"
+    migrations.upgrade(url)
+    organization_id, key = asyncio.run(_organization_and_key(url, tmp))
+    started = time.perf_counter()
+    dataset = load_sqlite(database, organization_id, args.people, args.nights)
+    load_seconds = time.perf_counter() - started
+    with _server(url, tmp) as base:
+        result = measure("SQLite", base, key, dataset, load_seconds, args)
+    return dataclasses.replace(result, query_seconds=_query_sqlite(database, organization_id, args))
+
+
+def run_postgres(args: Any, tmp: Path) -> Result:
+    import asyncpg
+
+    name = f"somna_bench_{uuid.uuid4().hex[:10]}"
+
+    async def admin(sql: str) -> None:
+        connection = await asyncpg.connect(PG_ADMIN)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    plain = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    url = plain.replace("postgresql://", "postgresql+asyncpg://", 1)
+    try:
+        migrations.upgrade(url)
+        organization_id, key = asyncio.run(_organization_and_key(url, tmp))
+        started = time.perf_counter()
+        dataset = asyncio.run(load_postgres(plain, organization_id, args.people, args.nights))
+        load_seconds = time.perf_counter() - started
+        with _server(url, tmp) as base:
+            result = measure("PostgreSQL", base, key, dataset, load_seconds, args)
+        seconds, plan = asyncio.run(_query_postgres(plain, organization_id, args))
+        return dataclasses.replace(result, query_seconds=seconds, plan=plan)
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def report(results: list[Result], args: Any, load: tuple[tuple[float, ...], ...]) -> None:
+    _out(
+        f"somna {__version__}, Python {platform.python_version()}, {os.cpu_count()} CPUs, "
+        f"{args.people:,} people x {args.nights} nights, organisation statistics over "
+        f"{args.nights} days; load average (1/5/15 min) at start "
+        f"{'/'.join(f'{x:.2f}' for x in load[0])}, at end {'/'.join(f'{x:.2f}' for x in load[1])}\n"
+    )
+    _out(
+        "| backend | sessions stored | bulk load | organisation statistics (median of "
+        f"{args.repeat}) | grouped query alone (median) | seed loop, measured | "
+        "seed loop, all people | speed-up | weekly report (median / max) |"
+    )
+    _out("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        sampled = r.seed_people < len(r.dataset.people)
+        seed_note = f"{r.seed_seconds:.1f} s for {r.seed_people:,} people"
+        full = f"{'~' if sampled else ''}{r.seed_full_estimate:,.0f} s"
+        full += " (extrapolated)" if sampled else ""
+        _out(
+            f"| {r.backend} | {r.dataset.sessions:,} ({r.dataset.duplicates:,} duplicates) | "
+            f"{r.load_seconds:.0f} s | {r.org_median * 1000:,.0f} ms "
+            f"(min {min(r.org_seconds) * 1000:,.0f}) | "
+            f"{statistics.median(r.query_seconds) * 1000:,.0f} ms | {seed_note} | {full} | "
+            f"{r.seed_full_estimate / r.org_median:,.0f}x | "
+            f"{statistics.median(r.weekly_seconds) * 1000:.1f} / "
+            f"{max(r.weekly_seconds) * 1000:.1f} ms |"
+        )
+    for r in results:
+        _out(
+            f"\n{r.backend}: {r.org_people_with_data:,} people with data, "
+            f"{r.org_total_nights:,} nights counted (duplicates counted once)."
+        )
+        if r.plan:
+            _out(f"\nEXPLAIN (ANALYZE, BUFFERS) of the grouped query:\n\n{r.plan}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--people", type=int, default=10_000)
+    parser.add_argument("--nights", type=int, default=90)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--weekly-repeat", type=int, default=30)
+    parser.add_argument("--seed-sample", type=int, default=300)
+    parser.add_argument("--seed-seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--explain", action="store_true", help="print the PostgreSQL plan of the grouped query"
+    )
+    args = parser.parse_args()
+    _pin(1)
+    started_load = os.getloadavg()
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for backend in args.backends.split(","):
+            run = run_sqlite if backend == "sqlite" else run_postgres
+            results.append(run(args, Path(tmp)))
+    report(results, args, (started_load, os.getloadavg()))
+
+
+if __name__ == "__main__":
+    main()

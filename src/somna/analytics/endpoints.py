@@ -1,0 +1,167 @@
+"""Analytics routes: a person's statistics (under ``/users/{user_id}`` and ``/me``), and
+statistics over an organisation or a chosen cohort."""
+
+# No `from __future__ import annotations`: the route factory below uses local dependency
+# aliases, which FastAPI can only see when annotations are evaluated eagerly.
+
+import uuid
+from collections.abc import Callable, Coroutine
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from somna.analytics import service
+from somna.analytics.dependencies import AnalyticsRead, Generator, Now
+from somna.analytics.schemas import (
+    AverageStatsResponse,
+    BurnoutResponse,
+    CohortRequest,
+    CohortResponse,
+    InsightsResponse,
+    MonthlyTrendsResponse,
+    SleepScoreResponse,
+    WeeklyReportResponse,
+)
+from somna.auth.exceptions import InsufficientPermissions
+from somna.auth.principal import Principal
+from somna.db import SessionDep
+from somna.models import Person
+from somna.users.dependencies import person_from_me, person_from_path
+
+PersonLoader = Callable[..., Coroutine[Any, Any, Person]]
+
+
+def _person_analytics_routes(prefix: str, loader: PersonLoader, tag: str) -> APIRouter:
+    router = APIRouter(prefix=prefix, tags=[tag])
+    LoadedPerson = Annotated[Person, Depends(loader)]
+
+    @router.get("/stats/average")
+    async def average_stats(
+        _principal: AnalyticsRead,
+        person: LoadedPerson,
+        session: SessionDep,
+        now: Now,
+        start_date: Annotated[
+            date | None, Query(description="First local date (default: 29 days before the end).")
+        ] = None,
+        end_date: Annotated[
+            date | None, Query(description="Last local date (default: today).")
+        ] = None,
+        include_naps: bool = False,
+    ) -> AverageStatsResponse:
+        """Asleep-style average stats over at most 100 local days, across every provider."""
+        ctx = await service.person_context(session, person, now)
+        return await service.average_stats(
+            session, ctx, start_date, end_date, include_naps=include_naps
+        )
+
+    @router.get("/sleep-score")
+    async def sleep_score(
+        _principal: AnalyticsRead,
+        person: LoadedPerson,
+        session: SessionDep,
+        now: Now,
+        days: Annotated[int, Query(ge=1, le=100)] = 30,
+    ) -> SleepScoreResponse:
+        """The 0-100 sleep score (efficiency, consistency, duration) over the last `days`."""
+        ctx = await service.person_context(session, person, now)
+        return await service.sleep_score(session, ctx, days)
+
+    @router.get("/reports/weekly")
+    async def weekly_report(
+        _principal: AnalyticsRead,
+        person: LoadedPerson,
+        session: SessionDep,
+        now: Now,
+        generator: Generator,
+        week: Annotated[
+            str | None,
+            Query(
+                max_length=10,
+                description="ISO week (2026-W10) or any date in it; default: this local week.",
+            ),
+        ] = None,
+    ) -> WeeklyReportResponse:
+        """Summary, stages, score, regularity and insights of one local calendar week."""
+        ctx = await service.person_context(session, person, now)
+        return await service.weekly_report(session, ctx, week, generator)
+
+    @router.get("/trends/monthly")
+    async def monthly_trends(
+        _principal: AnalyticsRead,
+        person: LoadedPerson,
+        session: SessionDep,
+        now: Now,
+        months: Annotated[int, Query(ge=1, le=24)] = 6,
+    ) -> MonthlyTrendsResponse:
+        """Calendar months in the person's zone, oldest first; months without nights are empty."""
+        ctx = await service.person_context(session, person, now)
+        return await service.monthly_trends(session, ctx, months)
+
+    @router.get("/burnout")
+    async def burnout(
+        _principal: AnalyticsRead,
+        person: LoadedPerson,
+        session: SessionDep,
+        now: Now,
+        history_days: Annotated[int, Query(ge=0, le=90)] = 30,
+    ) -> BurnoutResponse:
+        """Burnout risk: a wellbeing signal with its factors and history, not a diagnosis."""
+        ctx = await service.person_context(session, person, now)
+        return await service.burnout(session, ctx, history_days)
+
+    @router.get("/insights")
+    async def insights(
+        _principal: AnalyticsRead,
+        person: LoadedPerson,
+        session: SessionDep,
+        now: Now,
+        generator: Generator,
+        days: Annotated[int, Query(ge=3, le=100)] = 14,
+    ) -> InsightsResponse:
+        """Rule-based insights with their evidence, cached until the data changes or expiry."""
+        ctx = await service.person_context(session, person, now)
+        return await service.insights(session, ctx, days, generator)
+
+    return router
+
+
+def _not_for_members(principal: Principal) -> None:
+    if principal.is_member:
+        raise InsufficientPermissions(
+            {"analytics:read"},
+            detail="Member accounts can only reach their own data (/me).",
+        )
+
+
+cohort_router = APIRouter(tags=["analytics"])
+
+
+@cohort_router.get("/organizations/{organization_id}/statistics")
+async def organization_statistics(
+    organization_id: uuid.UUID,
+    principal: AnalyticsRead,
+    session: SessionDep,
+    now: Now,
+    days: Annotated[int, Query(ge=1, le=100)] = 30,
+) -> CohortResponse:
+    """Mean, median, p10 and p90 of duration, efficiency, score and regularity, and one row
+    per person, over the organisation's last `days` local dates."""
+    _not_for_members(principal)
+    return await service.organization_statistics(session, principal, organization_id, days, now)
+
+
+@cohort_router.post("/cohorts/analysis")
+async def cohort_analysis(
+    body: CohortRequest, principal: AnalyticsRead, session: SessionDep, now: Now
+) -> CohortResponse:
+    """The organisation statistics for chosen people of the caller's organisation."""
+    _not_for_members(principal)
+    return await service.cohort_analysis(session, principal, body.user_ids, body.days, now)
+
+
+router = APIRouter()
+router.include_router(_person_analytics_routes("/users/{user_id}", person_from_path, "analytics"))
+router.include_router(_person_analytics_routes("/me", person_from_me, "me"))
+router.include_router(cohort_router)

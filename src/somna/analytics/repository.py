@@ -1,0 +1,409 @@
+"""Reads for analytics: a person's records in a date window, the data version, cached burnout
+scores and insights, the per-night derived columns and "counted" flags the store keeps, and
+the grouped cohort query over them."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    Select,
+    Uuid,
+    bindparam,
+    delete,
+    func,
+    not_,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from somna.analytics import calculations as calc
+from somna.analytics.calculations.local_time import period_zone
+from somna.analytics.calculations.regularity import midpoint_clock_seconds, minutes_after_noon
+from somna.models import (
+    BurnoutScore,
+    Insight,
+    MoodRating,
+    Organization,
+    Person,
+    Recovery,
+    SleepSession,
+    UserPreferences,
+)
+
+# The columns ``SleepPeriod.from_row`` reads: never the raw payload, which can be large.
+_SLEEP_COLUMNS = (
+    SleepSession.id,
+    SleepSession.provider,
+    SleepSession.start_at,
+    SleepSession.end_at,
+    SleepSession.timezone_offset_minutes,
+    SleepSession.is_nap,
+    SleepSession.hypnogram,
+    SleepSession.hypnogram_epoch_seconds,
+    SleepSession.in_bed_seconds,
+    SleepSession.asleep_seconds,
+    SleepSession.light_seconds,
+    SleepSession.deep_seconds,
+    SleepSession.rem_seconds,
+    SleepSession.latency_seconds,
+    SleepSession.waso_seconds,
+    SleepSession.waso_count,
+    SleepSession.cycle_count,
+    SleepSession.efficiency_pct,
+)
+
+
+class AnalyticsRepository:
+    """Read-mostly queries of the analytics service; never commits."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @property
+    def dialect(self) -> str:
+        return self.session.get_bind().dialect.name
+
+    async def preferences(self, person_id: uuid.UUID) -> UserPreferences | None:
+        return await self.session.get(UserPreferences, person_id)
+
+    async def sleep_rows(self, person_id: uuid.UUID, first: date, last: date) -> Sequence[Any]:
+        """Sleeps (nights and naps) whose stored local date lies in ``first..last``."""
+        statement = (
+            select(*_SLEEP_COLUMNS)
+            .where(
+                SleepSession.person_id == person_id,
+                SleepSession.local_date >= first,
+                SleepSession.local_date <= last,
+            )
+            .order_by(SleepSession.start_at)
+        )
+        return (await self.session.execute(statement)).all()
+
+    async def recovery_rows(self, person_id: uuid.UUID, first: date, last: date) -> Sequence[Any]:
+        statement = select(
+            Recovery.local_date, Recovery.provider, Recovery.hrv_rmssd_ms, Recovery.resting_hr_bpm
+        ).where(
+            Recovery.person_id == person_id,
+            Recovery.local_date >= first,
+            Recovery.local_date <= last,
+        )
+        return (await self.session.execute(statement)).all()
+
+    async def mood_rows(self, person_id: uuid.UUID, first: date, last: date) -> Sequence[Any]:
+        statement = select(MoodRating.local_date, MoodRating.score).where(
+            MoodRating.person_id == person_id,
+            MoodRating.local_date >= first,
+            MoodRating.local_date <= last,
+        )
+        return (await self.session.execute(statement)).all()
+
+    async def data_version(self, person_id: uuid.UUID, *parts: object) -> str:
+        """A short hash that changes whenever the person's data or preferences change: counts
+        catch deletions, the latest ``updated_at`` catches inserts and re-scored records."""
+
+        def stats(model: Any, stamp: Any) -> list[Any]:
+            where = model.person_id == person_id
+            return [
+                select(func.count()).select_from(model).where(where).scalar_subquery(),
+                select(func.max(stamp)).where(where).scalar_subquery(),
+            ]
+
+        statement = select(
+            *stats(SleepSession, SleepSession.updated_at),
+            *stats(Recovery, Recovery.updated_at),
+            *stats(MoodRating, MoodRating.created_at),
+            *stats(UserPreferences, UserPreferences.updated_at),
+        )
+        row = (await self.session.execute(statement)).one()
+        text = "|".join(str(value) for value in (*row, *parts))
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+    # Burnout scores ---------------------------------------------------------------------
+
+    async def save_burnout(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert or refresh one row per (person, date, model version)."""
+        if not rows:
+            return
+        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        statement = insert(BurnoutScore).values([{"id": uuid.uuid4(), **row} for row in rows])
+        statement = statement.on_conflict_do_update(
+            index_elements=["person_id", "as_of_date", "model_version"],
+            set_={
+                name: statement.excluded[name]
+                for name in ("risk_score", "level", "factors", "missing", "computed_at")
+            },
+        )
+        await self.session.execute(statement)
+
+    async def stored_burnout(self, person_id: uuid.UUID, as_of: date, model_version: str) -> Any:
+        return await self.session.scalar(
+            select(BurnoutScore).where(
+                BurnoutScore.person_id == person_id,
+                BurnoutScore.as_of_date == as_of,
+                BurnoutScore.model_version == model_version,
+            )
+        )
+
+    # Insights ---------------------------------------------------------------------------
+
+    async def cached_insights(
+        self, person_id: uuid.UUID, generator: str, data_version: str, now: datetime
+    ) -> list[Insight]:
+        """The newest batch generated for this data version that has not expired."""
+        rows = list(
+            await self.session.scalars(
+                select(Insight)
+                .where(
+                    Insight.person_id == person_id,
+                    Insight.generator == generator,
+                    Insight.data_version == data_version,
+                    Insight.expires_at > now,
+                )
+                .order_by(Insight.generated_at.desc(), Insight.position)
+            )
+        )
+        if not rows:
+            return []
+        newest = rows[0].generated_at
+        return [row for row in rows if row.generated_at == newest]
+
+    async def replace_insights(self, person_id: uuid.UUID, rows: Sequence[Insight]) -> None:
+        await self.session.execute(delete(Insight).where(Insight.person_id == person_id))
+        self.session.add_all(rows)
+        await self.session.flush()
+
+    # Organisations and cohorts ----------------------------------------------------------
+
+    async def organization(self, organization_id: uuid.UUID) -> Organization | None:
+        return await self.session.get(Organization, organization_id)
+
+    async def people_of_organization(self, organization_id: uuid.UUID) -> Sequence[Any]:
+        statement = (
+            select(Person.id, Person.email)
+            .where(Person.organization_id == organization_id)
+            .order_by(Person.email, Person.id)
+        )
+        return (await self.session.execute(statement)).all()
+
+    async def people_by_ids(
+        self, organization_id: uuid.UUID, person_ids: Sequence[uuid.UUID]
+    ) -> Sequence[Any]:
+        statement = select(Person.id, Person.email).where(
+            Person.organization_id == organization_id, Person.id.in_(list(person_ids))
+        )
+        return (await self.session.execute(statement)).all()
+
+
+# Per-night derived columns and the "counted" flag -----------------------------------------
+#
+# Statistics over many people read ``night_sleep_seconds``, ``night_efficiency_pct``,
+# ``night_midpoint_minutes`` and ``counted`` (docs/analytics.md, "Cohort and organisation
+# statistics"). The store writes the first three with every record (``night_columns``) and
+# calls ``CountedNights.refresh`` after every write and delete; the people service calls it
+# when a person's source priority changes. Both use the pure calculations, so there is one
+# definition of a night's sleep, efficiency, midpoint and of which record counts.
+
+
+def night_columns(period: calc.SleepPeriod) -> dict[str, Any]:
+    """The derived values of one record: sleep seconds and efficiency as ``night_metrics``
+    counts them, and the sleep midpoint (``midpoint_clock_seconds``) in minutes after local
+    noon, on the clock of the record's own UTC offset (UTC without one)."""
+    metrics = calc.night_metrics(period)
+    night = calc.Night(period, calc.wake_date(period, None), period_zone(period, None))
+    return {
+        "night_sleep_seconds": metrics.tst_seconds,
+        "night_efficiency_pct": metrics.efficiency_pct,
+        "night_midpoint_minutes": minutes_after_noon(midpoint_clock_seconds(night)),
+    }
+
+
+def counted_record_ids(periods: Iterable[calc.SleepPeriod], priority: Sequence[str]) -> set[str]:
+    """The records that count (one per overlap group, naps among naps) for this priority."""
+    resolved = calc.resolve_sleep(periods, priority=priority)
+    return {night.record.record_id for night in (*resolved.nights, *resolved.naps)}
+
+
+def source_priority(preferences: UserPreferences | None) -> tuple[str, ...]:
+    """The person's ordered provider list, as the analytics service reads it."""
+    value = preferences.source_priority if preferences is not None else None
+    return tuple(str(item) for item in value) if isinstance(value, list) else ()
+
+
+# What the overlap resolution needs of a record (the hypnogram only to tell whether it has one).
+_RESOLUTION_COLUMNS = (
+    SleepSession.id,
+    SleepSession.provider,
+    SleepSession.start_at,
+    SleepSession.end_at,
+    SleepSession.is_nap,
+    SleepSession.asleep_seconds,
+    SleepSession.hypnogram,
+    SleepSession.hypnogram_epoch_seconds,
+    SleepSession.counted,
+)
+_UPDATE_CHUNK = 500
+
+
+class CountedNights:
+    """Keeps ``sleep_sessions.counted`` true for exactly the records ``resolve_sleep`` keeps."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def refresh(
+        self, person_id: uuid.UUID, spans: Sequence[tuple[datetime, datetime]] | None = None
+    ) -> int:
+        """Recompute the flags of the person's records overlapping ``spans`` (every record
+        when ``None``); returns how many flags changed. Call it after writing or deleting
+        records (with their old and new spans) or changing the source priority."""
+        await self.lock(person_id)
+        preferences = await self.session.get(UserPreferences, person_id)
+        rows = await self._rows(person_id, spans)
+        periods = [
+            calc.SleepPeriod(
+                record_id=str(row.id),
+                provider=row.provider,
+                start_at=row.start_at,
+                end_at=row.end_at,
+                is_nap=row.is_nap,
+                asleep_seconds=row.asleep_seconds,
+                hypnogram=row.hypnogram,
+                hypnogram_epoch_seconds=row.hypnogram_epoch_seconds,
+            )
+            for row in rows
+        ]
+        keep = counted_record_ids(periods, source_priority(preferences))
+        changes: dict[bool, list[uuid.UUID]] = {True: [], False: []}
+        for row in rows:
+            counted = str(row.id) in keep
+            if counted != row.counted:
+                changes[counted].append(row.id)
+        for value, ids in changes.items():
+            for start in range(0, len(ids), _UPDATE_CHUNK):
+                await self.session.execute(
+                    update(SleepSession)
+                    .where(SleepSession.id.in_(ids[start : start + _UPDATE_CHUNK]))
+                    .values(counted=value)
+                    .execution_options(synchronize_session=False)
+                )
+        return len(changes[True]) + len(changes[False])
+
+    async def lock(self, person_id: uuid.UUID) -> None:
+        """Hold the person's row until commit (PostgreSQL; SQLite has one writer anyway).
+
+        Writers of one person's sleep records take it before writing, so two providers'
+        records of one night stored at once are resolved one after the other: the second
+        refresh then sees the first record, and neither counts beside the other. ``NO KEY``
+        so that rows referring to the person can still be inserted meanwhile."""
+        await self.session.execute(
+            select(Person.id).where(Person.id == person_id).with_for_update(key_share=True)
+        )
+
+    async def _rows(
+        self, person_id: uuid.UUID, spans: Sequence[tuple[datetime, datetime]] | None
+    ) -> Sequence[Any]:
+        """The person's records in a window wide enough that every overlap group touching
+        ``spans`` is whole: widened until no fetched record reaches past its edges (a record
+        outside the window then cannot overlap one inside)."""
+        statement = select(*_RESOLUTION_COLUMNS).where(SleepSession.person_id == person_id)
+        if spans is None:
+            return (await self.session.execute(statement)).all()
+        if not spans:
+            return []
+        low = min(start for start, _ in spans)
+        high = max(end for _, end in spans)
+        while True:
+            rows = (
+                await self.session.execute(
+                    statement.where(SleepSession.end_at >= low, SleepSession.start_at <= high)
+                )
+            ).all()
+            first = min((row.start_at for row in rows), default=low)
+            last = max((row.end_at for row in rows), default=high)
+            if first >= low and last <= high:
+                return rows
+            low, high = min(low, first), max(high, last)
+
+
+# The grouped cohort query ----------------------------------------------------------------
+#
+# One statement for any number of people: the counted, slept main sleeps of the period,
+# summed per (person, provider) over the derived columns. Sums, not means, come back, so
+# means and the midpoint SD (``midpoint_sd_from_sums``) follow in Python. The partial index
+# ``ix_sleep_sessions_counted_nights`` holds every column read, so on PostgreSQL this is an
+# index-only scan and a hash aggregate.
+
+
+def cohort_statement(*, by_organization: bool) -> Select[*tuple[Any, ...]]:
+    """The grouped query, filtered by organisation or by a list of ids."""
+    s = SleepSession
+    midpoint = s.night_midpoint_minutes
+    statement = select(
+        s.person_id,
+        s.provider,
+        func.count().label("nights"),
+        func.count(s.night_sleep_seconds).label("tst_n"),
+        func.sum(s.night_sleep_seconds).label("tst_sum"),
+        func.count(s.night_efficiency_pct).label("eff_n"),
+        func.sum(s.night_efficiency_pct).label("eff_sum"),
+        func.sum(midpoint).label("mid_sum"),
+        func.sum(midpoint * midpoint).label("mid_sq"),
+    ).where(
+        # The partial index's predicate, term for term.
+        s.counted,
+        not_(s.is_nap),
+        s.local_date >= bindparam("first", type_=Date()),
+        s.local_date <= bindparam("last", type_=Date()),
+        # Sessions without sleep are left out, as ``summarise_person`` does.
+        or_(s.night_sleep_seconds.is_(None), s.night_sleep_seconds != 0),
+    )
+    if by_organization:
+        statement = statement.join(Person, Person.id == s.person_id).where(
+            Person.organization_id == bindparam("organization_id", type_=Uuid())
+        )
+    else:
+        statement = statement.where(
+            s.person_id.in_(bindparam("person_ids", expanding=True, type_=Uuid()))
+        )
+    return statement.group_by(s.person_id, s.provider)
+
+
+class CohortQueries:
+    """Per-(person, provider) sums of counted nights for many people, in one statement."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def night_sums(
+        self,
+        first: date,
+        last: date,
+        *,
+        organization_id: uuid.UUID | None = None,
+        person_ids: Sequence[uuid.UUID] = (),
+    ) -> Sequence[Any]:
+        dialect = self.session.get_bind().dialect.name
+        by_organization = organization_id is not None
+        if not by_organization and not person_ids:
+            return []
+        params: dict[str, Any] = {"first": first, "last": last}
+        if by_organization:
+            params["organization_id"] = organization_id
+        else:
+            params["person_ids"] = list(person_ids)
+        if dialect == "postgresql":
+            # For this transaction only: the plan's cost estimate over a million rows turns
+            # JIT compilation on, which costs more than the whole index-only scan.
+            await self.session.execute(text("SET LOCAL jit = off"))
+        statement = cohort_statement(by_organization=by_organization)
+        return (await self.session.execute(statement, params)).all()

@@ -1,0 +1,162 @@
+"""Answers of the analytics routes. Nested figures are the calculations' own frozen
+dataclasses (pydantic serialises them), so the API and the maths share one definition."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from somna.analytics.calculations import Factor, Regularity, SleepScore
+from somna.analytics.calculations import Insight as CalculatedInsight
+from somna.analytics.calculations.reports import MonthTrend, PeriodSummary, StageSummary
+from somna.analytics.calculations.stats import Distribution
+
+SourcesUsed = Annotated[
+    list[str],
+    Field(description="Providers whose records were counted (one night counts once, by priority)."),
+]
+
+
+class Period(BaseModel):
+    start_date: date
+    end_date: date
+    days: int
+    timezone: str = Field(description="The zone local dates are read in.")
+
+
+class AverageStatsResponse(BaseModel):
+    """Asleep's ``average-stats`` result, computed over every provider."""
+
+    user_id: uuid.UUID
+    period: Period
+    peculiarities: list[str]
+    average_stats: dict[str, Any] | None = Field(
+        description="Means over slept sessions; clock times averaged on the 24-hour circle. "
+        "Null when the period has no slept session."
+    )
+    never_slept_sessions: list[dict[str, Any]]
+    slept_sessions: list[dict[str, Any]]
+    sources_used: SourcesUsed
+
+
+class SleepScoreResponse(BaseModel):
+    user_id: uuid.UUID
+    period: Period
+    overall_score: float | None = Field(description="0-100, rounded to 0.1; null without data.")
+    efficiency_score: float | None
+    consistency_score: float | None
+    duration_score: float | None
+    period_days: int
+    session_count: int = Field(description="Slept main sleeps counted.")
+    mean_duration_seconds: float | None
+    mean_efficiency_pct: float | None
+    score: SleepScore = Field(description="Unrounded components with their weights and inputs.")
+    regularity: Regularity
+    sources_used: SourcesUsed
+
+
+class WeeklyReportResponse(BaseModel):
+    user_id: uuid.UUID
+    timezone: str
+    generator: str = Field(description="The insight generator used.")
+    week: str = Field(description="ISO week, e.g. 2026-W10.")
+    start_date: date
+    end_date: date
+    session_count: int
+    nap_count: int
+    sufficient: bool = Field(description="At least 4 of 7 nights recorded.")
+    summary: PeriodSummary
+    stages: StageSummary
+    sleep_debt_hours: float | None
+    score: SleepScore
+    regularity: Regularity
+    insights: list[CalculatedInsight]
+    sources_used: SourcesUsed
+
+
+class MonthlyTrendsResponse(BaseModel):
+    user_id: uuid.UUID
+    timezone: str
+    months: list[MonthTrend] = Field(description="Calendar months, oldest first.")
+    sleep_slope_minutes_per_week: float | None
+    efficiency_slope_pct_per_week: float | None
+    sources_used: SourcesUsed
+
+
+class BurnoutPoint(BaseModel):
+    as_of: date
+    risk: float | None
+    level: str
+
+
+class BurnoutResponse(BaseModel):
+    user_id: uuid.UUID
+    timezone: str
+    as_of: date
+    risk: float | None = Field(description="0-100; null when the level is insufficient_data.")
+    level: Literal["low", "moderate", "high", "insufficient_data"]
+    factors: list[Factor]
+    missing: list[str] = Field(description="What each unavailable factor needs.")
+    model_version: str
+    disclaimer: str
+    computed_at: datetime
+    history: list[BurnoutPoint] = Field(description="The risk on each earlier date, oldest first.")
+
+
+class InsightItem(BaseModel):
+    kind: str
+    severity: str
+    title: str
+    body: str
+    evidence: dict[str, Any]
+
+
+class InsightsResponse(BaseModel):
+    user_id: uuid.UUID
+    timezone: str
+    start_date: date | None
+    end_date: date | None
+    generator: str
+    data_version: str | None
+    generated_at: datetime
+    expires_at: datetime
+    cached: bool = Field(description="True when served from the insights cache.")
+    sources_used: SourcesUsed
+    insights: list[InsightItem]
+
+
+class CohortRequest(BaseModel):
+    user_ids: list[uuid.UUID] = Field(min_length=1, max_length=10_000)
+    days: int = Field(30, ge=1, le=100)
+
+
+class CohortRow(BaseModel):
+    user_id: uuid.UUID
+    email: str
+    nights: int
+    mean_duration_seconds: float | None
+    mean_efficiency_pct: float | None
+    score: float | None
+    regularity: float | None = Field(description="The score's 0-100 consistency component.")
+    regularity_method: str | None
+    sources_used: list[str]
+
+
+class CohortResponse(BaseModel):
+    organization_id: uuid.UUID
+    period: Period
+    people: int
+    people_with_data: int
+    total_nights: int
+    duration_seconds: Distribution
+    efficiency_pct: Distribution
+    score: Distribution
+    regularity: Distribution
+    sources_used: SourcesUsed
+    not_found: list[uuid.UUID] = Field(
+        description="Requested ids that are not people of this organisation."
+    )
+    rows: list[CohortRow]

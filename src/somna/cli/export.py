@@ -1,0 +1,184 @@
+"""``somna export``: write an organisation's records to files, straight from the database."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.table import Table
+
+from somna.cli._output import abort, console, errors, print_json
+
+if TYPE_CHECKING:
+    from somna.exports.exporter import ExportResult
+    from somna.exports.repository import ExportScope
+
+
+class ExportInputError(Exception):
+    """The organisation or a person named on the command line does not exist."""
+
+
+@dataclass(frozen=True)
+class _Request:
+    org: str
+    users: tuple[str, ...]
+    since: date | None
+    until: date | None
+
+
+class _Bars:
+    """A progress bar per person, fed by the exporter."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.tasks: dict[str, TaskID] = {}
+
+    def person_started(self, email: str, total_rows: int) -> None:
+        self.tasks[email] = self.progress.add_task(email, total=max(total_rows, 1))
+
+    def rows_written(self, email: str, rows: int) -> None:
+        self.progress.advance(self.tasks[email], rows)
+
+    def person_finished(self, email: str) -> None:
+        task = self.tasks[email]
+        self.progress.update(task, completed=self.progress.tasks[task].total)
+
+
+async def _scope(session: Any, request: _Request) -> ExportScope:
+    from sqlalchemy import func, or_, select
+
+    from somna.exports.repository import ExportScope
+    from somna.models import Organization, Person
+
+    as_id = _uuid(request.org)
+    org_filter = Organization.slug == request.org
+    if as_id is not None:
+        org_filter = or_(org_filter, Organization.id == as_id)
+    organization = await session.scalar(select(Organization).where(org_filter))
+    if organization is None:
+        raise ExportInputError(f"no organisation with id or slug {request.org!r}")
+    person_ids: list[uuid.UUID] = []
+    for user in request.users:
+        user_id = _uuid(user)
+        match = Person.id == user_id if user_id else func.lower(Person.email) == user.lower()
+        person_id = await session.scalar(
+            select(Person.id).where(Person.organization_id == organization.id, match)
+        )
+        if person_id is None:
+            raise ExportInputError(f"no person {user!r} in organisation {organization.slug}")
+        person_ids.append(person_id)
+    people = tuple(dict.fromkeys(person_ids)) or None
+    return ExportScope(organization.id, people, request.since, request.until)
+
+
+def _uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+async def _run(
+    request: _Request, out: Path, formats: tuple[str, ...], progress: Progress | None
+) -> ExportResult:
+    from somna.config import get_settings
+    from somna.db import create_engine, create_sessionmaker
+    from somna.exports.exporter import run_export
+
+    settings = get_settings()
+    engine = create_engine(settings.database_url)
+    try:
+        sessionmaker = create_sessionmaker(engine)
+        async with sessionmaker() as session:
+            scope = await _scope(session, request)
+        return await run_export(
+            sessionmaker,
+            scope,
+            out,
+            formats,
+            batch_size=settings.export_batch_size,
+            progress=_Bars(progress) if progress is not None else None,
+        )
+    finally:
+        await engine.dispose()
+
+
+def _date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        abort(f"{option} must be a date such as 2026-03-01, not {value!r}", 2)
+
+
+def _summary(result: ExportResult, out: Path) -> Table:
+    table = Table(title=f"Export {result.stamp}", caption=f"in {out}", show_header=True)
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    table.add_row("people", str(result.people))
+    for name, rows in result.rows.items():
+        table.add_row(name.replace("_", " "), str(rows))
+    table.add_row("files written", str(len(result.files)))
+    table.add_row("bytes", f"{result.bytes:,}")
+    return table
+
+
+def export(
+    org: str = typer.Option(..., "--org", help="Organisation id or slug."),
+    out: Path = typer.Option(..., "--out", help="Folder to write into (created if missing)."),
+    format_list: str = typer.Option(
+        "json,csv,parquet", "--format", help="Comma-separated: json, csv, parquet."
+    ),
+    users: list[str] = typer.Option(
+        [], "--user", help="Only this person (id or email); repeat for several."
+    ),
+    since: str | None = typer.Option(None, "--since", help="First local date, YYYY-MM-DD."),
+    until: str | None = typer.Option(None, "--until", help="Last local date, YYYY-MM-DD."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON summary, nothing else."),
+) -> None:
+    """Export per-person JSON, the combined expanded CSV and Parquet files."""
+    from somna.cli.server import prepare_database
+    from somna.exports.exporter import normalise_formats
+
+    try:
+        formats = normalise_formats(format_list.split(","))
+    except ValueError as exc:
+        abort(f"--format: {exc}", 2)
+    request = _Request(org, tuple(users), _date(since, "--since"), _date(until, "--until"))
+    if request.since and request.until and request.until < request.since:
+        abort("--until is before --since", 2)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        abort(f"cannot create {out}: {exc.strerror}", 2)
+    prepare_database(migrate=False)
+    try:
+        if as_json:
+            result = asyncio.run(_run(request, out, formats, None))
+        else:
+            columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+            with Progress(*columns, console=errors) as progress:
+                result = asyncio.run(_run(request, out, formats, progress))
+    except ExportInputError as exc:
+        abort(str(exc), 1)
+    except OSError as exc:
+        abort(f"could not write the export: {exc}", 1)
+    if as_json:
+        print_json(
+            {
+                "stamp": result.stamp,
+                "out": str(out),
+                **result.counts(),
+                "bytes": result.bytes,
+                "files": [item.name for item in result.files],
+            }
+        )
+        return
+    console.print(_summary(result, out))

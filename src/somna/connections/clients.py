@@ -1,0 +1,194 @@
+"""Providers acting for one connection: its tokens decrypted on demand, refreshed under the
+connection's refresh lock, and every request sent through the caller's transport (the sync
+engine's is the provider-budget pacer)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import httpx
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from somna.config import Settings
+from somna.connections.repository import ConnectionRepository
+from somna.kit.crypto import SecretBox
+from somna.models import Connection
+from somna.providers.base import ConnectionContext, Provider
+from somna.providers.exceptions import ReauthorizationRequired
+from somna.providers.oauth import TokenSet
+from somna.providers.refresh import (
+    LocalRefreshCoordinator,
+    ManagedToken,
+    Refresher,
+    refresh_coordinator,
+)
+from somna.providers.registry import get_provider
+
+log = structlog.get_logger(__name__)
+
+TOKEN_PURPOSE = "somna.connections.tokens.v1"
+
+
+def token_box(settings: Settings) -> SecretBox:
+    """The key provider tokens are encrypted with (derived from the secret key)."""
+    return SecretBox(settings.secret_key_value(), TOKEN_PURPOSE)
+
+
+def zone_of(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def encrypted_tokens(box: SecretBox, tokens: TokenSet) -> dict[str, object]:
+    """Column values of a token set, encrypted."""
+    return {
+        "access_token_encrypted": box.encrypt(tokens.access_token),
+        "refresh_token_encrypted": (
+            box.encrypt(tokens.refresh_token) if tokens.refresh_token else None
+        ),
+        "token_expires_at": tokens.expires_at,
+    }
+
+
+def decrypted_tokens(box: SecretBox, connection: Connection) -> TokenSet | None:
+    if connection.access_token_encrypted is None:
+        return None
+    refresh = connection.refresh_token_encrypted
+    return TokenSet(
+        access_token=box.decrypt(connection.access_token_encrypted),
+        refresh_token=box.decrypt(refresh) if refresh else None,
+        expires_at=connection.token_expires_at,
+        scopes=tuple(connection.scopes or ()),
+    )
+
+
+class ConnectionTokenStore:
+    """The ``TokenStore`` of one connection row. Each call runs in a transaction of its own:
+    ``load`` sees what other workers committed, ``save`` is committed before it returns."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        connection_id: uuid.UUID,
+        box: SecretBox,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.connection_id = connection_id
+        self.box = box
+
+    async def load(self) -> TokenSet | None:
+        async with self.sessionmaker() as session:
+            connection = await ConnectionRepository(session).get(self.connection_id)
+            if connection is None or connection.status == "revoked":
+                return None
+            return decrypted_tokens(self.box, connection)
+
+    async def save(self, tokens: TokenSet) -> None:
+        values = encrypted_tokens(self.box, tokens)
+        if tokens.scopes:
+            values["scopes"] = list(tokens.scopes)
+        async with self.sessionmaker() as session, session.begin():
+            saved = await ConnectionRepository(session).save_tokens(self.connection_id, values)
+        if not saved:
+            log.warning("connection.tokens_not_saved", connection_id=str(self.connection_id))
+
+    async def report_failure(self, error: ReauthorizationRequired) -> None:
+        async with self.sessionmaker() as session, session.begin():
+            marked = await ConnectionRepository(session).mark_reauthorization_required(
+                self.connection_id, f"The provider refused the refresh token: {error.detail}"
+            )
+        if marked:
+            log.warning(
+                "connection.reauthorization_required", connection_id=str(self.connection_id)
+            )
+
+
+class MemoryTokenStore:
+    """Tokens just received from a code exchange, before any connection row holds them."""
+
+    def __init__(self, tokens: TokenSet) -> None:
+        self.tokens: TokenSet | None = tokens
+
+    async def load(self) -> TokenSet | None:
+        return self.tokens
+
+    async def save(self, tokens: TokenSet) -> None:
+        self.tokens = tokens
+
+    async def report_failure(self, error: ReauthorizationRequired) -> None:
+        self.tokens = None
+
+
+def refresher(settings: Settings, provider_class: type[Provider]) -> Refresher:
+    """One token-endpoint call per refresh, on a client closed right after it."""
+
+    async def refresh(tokens: TokenSet) -> TokenSet:
+        oauth = provider_class.oauth_client(settings)
+        try:
+            return await oauth.refresh(tokens)
+        finally:
+            await oauth.http.aclose()
+
+    return refresh
+
+
+@dataclass(frozen=True)
+class ConnectionRef:
+    """What building a provider needs from a connection (plain values, no ORM row)."""
+
+    id: uuid.UUID
+    provider: str
+    provider_user_id: str | None
+    timezone: str | None
+
+
+def open_provider(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    engine: AsyncEngine,
+    connection: ConnectionRef,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Provider:
+    """The provider acting for ``connection`` (close it when done)."""
+    provider_class = get_provider(connection.provider)
+    token: ManagedToken | None = None
+    if provider_class.capabilities.auth_kind == "oauth2":
+        store = ConnectionTokenStore(sessionmaker, connection.id, token_box(settings))
+        token = ManagedToken(
+            f"{connection.provider}:{connection.id}",
+            refresher(settings, provider_class),
+            store,
+            refresh_coordinator(engine),
+        )
+    context = ConnectionContext(
+        provider_user_id=connection.provider_user_id,
+        token=token,
+        zone=zone_of(connection.timezone),
+    )
+    return provider_class.from_settings(settings, context, transport=transport)
+
+
+def provider_for_new_tokens(
+    settings: Settings,
+    provider: str,
+    tokens: TokenSet,
+    *,
+    provider_user_id: str | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Provider:
+    """A provider on tokens just exchanged, to read the profile before storing anything."""
+    provider_class = get_provider(provider)
+    token = ManagedToken(
+        f"{provider}:new",
+        refresher(settings, provider_class),
+        MemoryTokenStore(tokens),
+        LocalRefreshCoordinator(),
+    )
+    context = ConnectionContext(provider_user_id=provider_user_id, token=token)
+    return provider_class.from_settings(settings, context, transport=transport)

@@ -1,0 +1,101 @@
+"""SQL of the connections table."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from somna.kit.repository import Repository
+from somna.kit.time import utc_now
+from somna.models import Connection
+
+# States in which a connection holds tokens that a refresh may replace.
+_LIVE = ("active", "error", "reauthorization_required")
+
+
+class ConnectionRepository(Repository[Connection]):
+    model = Connection
+
+    async def for_person(self, person_id: uuid.UUID, provider: str) -> Connection | None:
+        statement = select(Connection).where(
+            Connection.person_id == person_id, Connection.provider == provider
+        )
+        return await self.session.scalar(statement)
+
+    async def list_for_person(self, person_id: uuid.UUID) -> list[Connection]:
+        statement = (
+            select(Connection)
+            .where(Connection.person_id == person_id)
+            .order_by(Connection.provider, Connection.id)
+        )
+        return list(await self.session.scalars(statement))
+
+    async def by_provider_user(self, provider: str, provider_user_id: str) -> list[Connection]:
+        """Every connection of this vendor account (one per organisation that linked it)."""
+        statement = select(Connection).where(
+            Connection.provider == provider, Connection.provider_user_id == provider_user_id
+        )
+        return list(await self.session.scalars(statement))
+
+    async def linked_elsewhere(
+        self, organization_id: uuid.UUID, provider: str, provider_user_id: str, person_id: uuid.UUID
+    ) -> Connection | None:
+        """A live connection of the same vendor account held by another person of the org."""
+        statement = select(Connection).where(
+            Connection.organization_id == organization_id,
+            Connection.provider == provider,
+            Connection.provider_user_id == provider_user_id,
+            Connection.person_id != person_id,
+            Connection.status != "revoked",
+        )
+        return await self.session.scalar(statement.limit(1))
+
+    async def ids_matching(
+        self,
+        *,
+        organization_id: uuid.UUID | None = None,
+        person_id: uuid.UUID | None = None,
+        provider: str | None = None,
+        statuses: Sequence[str] = ("active",),
+    ) -> list[uuid.UUID]:
+        statement = select(Connection.id).where(Connection.status.in_(list(statuses)))
+        if organization_id is not None:
+            statement = statement.where(Connection.organization_id == organization_id)
+        if person_id is not None:
+            statement = statement.where(Connection.person_id == person_id)
+        if provider is not None:
+            statement = statement.where(Connection.provider == provider)
+        return list(await self.session.scalars(statement.order_by(Connection.created_at)))
+
+    async def save_tokens(self, connection_id: uuid.UUID, values: dict[str, Any]) -> bool:
+        """Store refreshed tokens, unless the connection was revoked meanwhile."""
+        statement = (
+            update(Connection)
+            .where(Connection.id == connection_id, Connection.status.in_(_LIVE))
+            .values(**values, updated_at=utc_now())
+            .execution_options(synchronize_session=False)
+        )
+        result = await self.session.execute(statement)
+        return bool(getattr(result, "rowcount", 0))
+
+    async def mark_reauthorization_required(self, connection_id: uuid.UUID, reason: str) -> bool:
+        statement = (
+            update(Connection)
+            .where(Connection.id == connection_id, Connection.status.in_(_LIVE))
+            .values(
+                status="reauthorization_required",
+                last_error=reason[:2000],
+                next_sync_at=None,
+                updated_at=utc_now(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        result = await self.session.execute(statement)
+        return bool(getattr(result, "rowcount", 0))
+
+    async def delete_connection(self, connection_id: uuid.UUID) -> None:
+        # Records and checkpoints cascade; sync runs keep their history (SET NULL).
+        await self.session.execute(delete(Connection).where(Connection.id == connection_id))

@@ -1,0 +1,1 @@
+"""Exports: per-person JSON, one combined expanded CSV, and Parquet per collection."""

@@ -1,0 +1,517 @@
+"""Executing one sync run: per collection a window, pages fetched through the provider budget,
+and each page's records committed together with its checkpoint and the run's counters.
+
+A run is idempotent. Killed at any point, the next attempt of the same run resumes each
+collection from its checkpoint (at worst one page is fetched twice and upserted again); a
+collection already finished in this run is skipped. Errors are sorted three ways:
+
+* waits (provider 429 beyond the retry budget, the pacer's ``BudgetExhausted``): ``RetryLater``,
+  the worker slot is given back and the run continues later;
+* transient faults (5xx after retries, timeouts, torn bodies, database hiccups): noted on the
+  run and re-raised so the job retries with backoff; on the last attempt the run fails;
+* refusals that retrying cannot fix (a missing scope, a bad request): that collection is marked
+  failed and the others go on (the run ends ``partial``); a refused refresh token or a spent
+  quota ends the run at once.
+"""
+
+from __future__ import annotations
+
+import inspect
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, NoReturn, cast
+
+import httpx
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from somna.config import Settings
+from somna.connections.clients import ConnectionRef, open_provider
+from somna.jobs.port import JobContext, RetryLater
+from somna.kit.time import utc_now
+from somna.models import Connection, Person, SyncRun
+from somna.providers.base import Collection, Provider, TimeWindow
+from somna.providers.exceptions import (
+    ProviderBadRequest,
+    ProviderError,
+    ProviderForbidden,
+    ProviderNotFound,
+    ProviderQuotaExceeded,
+    ProviderRateLimited,
+    ProviderUnauthorized,
+    ReauthorizationRequired,
+    UnsupportedOperation,
+)
+from somna.providers.http import RequestStats
+from somna.records.repository import RecordRepository
+from somna.sync.pacer import Pacer
+from somna.sync.planner import Window, incremental_window, pending_horizon
+from somna.sync.repository import (
+    RECONCILABLE,
+    CheckpointRepository,
+    StoredRecords,
+    SyncConnectionRepository,
+)
+from somna.sync.transport import PacedTransport
+
+log = structlog.get_logger(__name__)
+
+# A run taken up this often (workers dying under it again and again) is given up.
+MAX_RUN_ATTEMPTS = 12
+MAX_ERRORS_KEPT = 50
+_COLLECTION_REFUSALS = (
+    ProviderUnauthorized,
+    ProviderForbidden,
+    ProviderBadRequest,
+    ProviderNotFound,
+    UnsupportedOperation,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncProgress:
+    """One step of a run, for progress bars: sent after every committed page and at the end."""
+
+    run_id: uuid.UUID
+    connection_id: uuid.UUID
+    person_id: uuid.UUID
+    provider: str
+    collection: str | None
+    pages: int  # committed in this run so far (all collections)
+    records: int  # records received in this run so far
+    status: str  # running, then succeeded / partial / failed / cancelled
+    done: bool
+    error: str | None = None
+
+
+ProgressCallback = Callable[[SyncProgress], Awaitable[None] | None]
+
+
+@dataclass
+class SyncServices:
+    """What executing a run needs: settings, the database, the pacer (and, for tests and
+    benchmarks, a transport under the pacer)."""
+
+    settings: Settings
+    sessionmaker: async_sessionmaker[AsyncSession]
+    pacer: Pacer
+    transport: httpx.AsyncBaseTransport | None = None
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return cast(AsyncEngine, self.sessionmaker.kw["bind"])
+
+    @classmethod
+    def from_job(cls, ctx: JobContext) -> SyncServices:
+        return cls(ctx.settings, ctx.sessionmaker, ctx.pacer)
+
+
+class RunStopped(Exception):
+    """The connection was disconnected or deleted while the run went on."""
+
+
+class _CollectionFailed(Exception):
+    pass
+
+
+@dataclass
+class _Run:
+    id: uuid.UUID
+    connection: ConnectionRef
+    person_id: uuid.UUID
+    requested: Window | None  # explicit dates; None: incremental
+    attempt: int
+    pages: int = 0
+    records: int = 0
+    reported: list[int] = field(default_factory=lambda: [0, 0])  # requests, retries
+
+    def stats_delta(self, stats: RequestStats) -> tuple[int, int]:
+        requests, retries = stats.requests - self.reported[0], stats.retries - self.reported[1]
+        self.reported = [stats.requests, stats.retries]
+        return requests, retries
+
+
+def describe(exc: BaseException) -> str:
+    detail = getattr(exc, "detail", None) or str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {detail}"[:1000]
+
+
+async def _notify(progress: ProgressCallback | None, event: SyncProgress) -> None:
+    if progress is None:
+        return
+    result = progress(event)
+    if inspect.isawaitable(result):
+        await result
+
+
+def _error_entry(run: _Run, collection: str | None, exc: BaseException) -> dict[str, Any]:
+    retryable = bool(getattr(exc, "retryable", False)) or isinstance(exc, RetryLater)
+    return {
+        "at": utc_now().isoformat(),
+        "attempt": run.attempt,
+        "collection": collection,
+        "error": describe(exc),
+        "retryable": retryable,
+    }
+
+
+class RunExecutor:
+    """One attempt at one run."""
+
+    def __init__(
+        self,
+        services: SyncServices,
+        run_id: uuid.UUID,
+        *,
+        last_attempt: bool,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        self.services = services
+        self.settings = services.settings
+        self.sessionmaker = services.sessionmaker
+        self.run_id = run_id
+        self.last_attempt = last_attempt
+        self.progress = progress
+
+    async def execute(self) -> str:
+        """Run to a final status (returned), or raise ``RetryLater``/the fault to retry."""
+        run = await self._start()
+        if run is None:
+            return await self._status()
+        transport = PacedTransport(
+            self.services.pacer,
+            run.connection.provider,
+            str(run.connection.id),
+            inner=self.services.transport,
+        )
+        provider = open_provider(
+            self.settings, self.sessionmaker, self.services.engine, run.connection,
+            transport=transport,
+        )  # fmt: skip
+        try:
+            return await self._collections(run, provider)
+        finally:
+            await provider.aclose()
+
+    async def _collections(self, run: _Run, provider: Provider) -> str:
+        collections = provider.capabilities.collections
+        failed: list[str] = []
+        try:
+            for collection in collections:
+                try:
+                    await self._collection(run, provider, collection)
+                except _CollectionFailed:
+                    failed.append(collection)
+        except RunStopped as stop:
+            return await self._finish(run, provider, "cancelled", str(stop))
+        except (ReauthorizationRequired, ProviderQuotaExceeded) as exc:
+            await self._note_error(run, provider, None, exc)
+            return await self._finish(run, provider, "failed", describe(exc))
+        except ProviderRateLimited as exc:
+            await self._note_error(run, provider, None, exc)
+            raise RetryLater(exc.retry_after, "provider rate limit") from exc
+        except RetryLater:
+            await self._note_error(run, provider, None, None)
+            raise
+        except Exception as exc:
+            await self._note_error(run, provider, None, exc)
+            if self.last_attempt:
+                return await self._finish(run, provider, "failed", describe(exc))
+            log.warning("sync.run_retrying", run_id=str(run.id), error=describe(exc))
+            raise
+        if not failed:
+            return await self._finish(run, provider, "succeeded", None)
+        status = "failed" if len(failed) == len(collections) else "partial"
+        return await self._finish(run, provider, status, f"failed collections: {failed}")
+
+    # --- one collection ----------------------------------------------------------------------
+
+    async def _plan(self, run: _Run, collection: str) -> tuple[Window, str | None] | None:
+        """The window and cursor to go on with, or None when this run already finished it."""
+        async with self.sessionmaker() as session, session.begin():
+            await self._check_connection(session, run)
+            checkpoint = await CheckpointRepository(session).load(run.connection.id, collection)
+            if checkpoint.run_id == run.id:
+                if checkpoint.window_start is None or checkpoint.window_end is None:
+                    return None
+                return Window(checkpoint.window_start, checkpoint.window_end), checkpoint.next_token
+            now = utc_now()
+            if run.requested is not None:
+                window = run.requested
+            else:
+                horizon = pending_horizon(checkpoint.synced_until)
+                oldest = (
+                    await StoredRecords(session).oldest_pending(
+                        run.connection.id, collection, horizon
+                    )
+                    if horizon is not None
+                    else None
+                )
+                window = incremental_window(
+                    now=now,
+                    synced_until=checkpoint.synced_until,
+                    backfill=timedelta(days=self.settings.sync_backfill_days),
+                    overlap=timedelta(hours=self.settings.sync_overlap_hours),
+                    oldest_pending=oldest,
+                )
+            checkpoint.run_id = run.id
+            checkpoint.window_start, checkpoint.window_end = window.start, window.end
+            checkpoint.next_token = None
+            return window, None
+
+    async def _collection(self, run: _Run, provider: Provider, collection: Collection) -> None:
+        planned = await self._plan(run, collection)
+        if planned is None:
+            return
+        window, cursor = planned
+        # Deletions can be inferred only from a window listed start to end in one go.
+        whole = cursor is None
+        seen: set[str] = set()
+        skipped = 0
+        size = min(self.settings.sync_page_size, provider.capabilities.max_page_size)
+        while True:
+            try:
+                page = await provider.fetch_page(
+                    collection, TimeWindow(window.start, window.end), cursor, limit=size
+                )
+            except ProviderBadRequest as exc:
+                if cursor is None:
+                    await self._refused(run, provider, collection, exc)
+                # A saved cursor the provider no longer takes: list the window again.
+                log.info("sync.cursor_refused", run_id=str(run.id), collection=collection)
+                cursor, whole, skipped = None, True, 0
+                seen.clear()
+                continue
+            except _COLLECTION_REFUSALS as exc:
+                if isinstance(exc, ReauthorizationRequired):
+                    raise
+                await self._refused(run, provider, collection, exc)
+            seen.update(record.provider_record_id for record in page.records)
+            skipped += page.skipped
+            finished = page.next_cursor is None
+            reconcile = finished and whole and skipped == 0 and collection in RECONCILABLE
+            await self._commit_page(
+                run, provider, collection, window, page.records, page.next_cursor,
+                page.skipped, seen if reconcile else None,
+            )  # fmt: skip
+            cursor = page.next_cursor
+            await _notify(self.progress, self._event(run, collection, "running"))
+            if finished:
+                return
+
+    async def _commit_page(
+        self,
+        run: _Run,
+        provider: Provider,
+        collection: str,
+        window: Window,
+        records: Any,
+        next_cursor: str | None,
+        skipped: int,
+        seen: set[str] | None,
+    ) -> None:
+        """The page's records, its checkpoint and the run's counters: one transaction."""
+        connection_id = run.connection.id
+        async with self.sessionmaker() as session, session.begin():
+            await self._check_connection(session, run)
+            result = await RecordRepository(session).upsert(connection_id, run.person_id, records)
+            deleted = 0
+            if seen is not None:
+                stored = StoredRecords(session)
+                gone = sorted(
+                    await stored.ids_within(connection_id, collection, window.start, window.end)
+                    - seen
+                )
+                if gone:
+                    deleted = await RecordRepository(session).delete(
+                        connection_id, collection, gone
+                    )
+                    if collection == "sleep":
+                        deleted += await stored.delete_recoveries_of_sleeps(connection_id, gone)
+                    log.info("sync.deleted", collection=collection, count=deleted)
+            checkpoint = await CheckpointRepository(session).load(connection_id, collection)
+            checkpoint.run_id = run.id
+            if next_cursor is None:
+                checkpoint.window_start = checkpoint.window_end = checkpoint.next_token = None
+                if run.requested is None:
+                    previous = checkpoint.synced_until
+                    checkpoint.synced_until = (
+                        window.end if previous is None else max(previous, window.end)
+                    )
+            else:
+                checkpoint.next_token = next_cursor
+            row = await session.get(SyncRun, run.id)
+            if row is None:
+                raise RunStopped("the sync run was deleted")
+            requests, retries = run.stats_delta(provider.stats)
+            before = dict(row.counts.get(collection) or {})
+            row.counts = {
+                **row.counts,
+                collection: {
+                    "window": [window.start.isoformat(), window.end.isoformat()],
+                    "pages": int(before.get("pages", 0)) + 1,
+                    "records": int(before.get("records", 0)) + len(records),
+                    "inserted": int(before.get("inserted", 0)) + result.inserted,
+                    "updated": int(before.get("updated", 0)) + result.updated,
+                    "unchanged": int(before.get("unchanged", 0)) + result.unchanged,
+                    "deleted": int(before.get("deleted", 0)) + deleted,
+                    "skipped": int(before.get("skipped", 0)) + skipped,
+                },
+            }
+            row.pages += 1
+            row.requests += requests
+            row.retries += retries
+        run.pages += 1
+        run.records += len(records)
+
+    async def _refused(
+        self, run: _Run, provider: Provider, collection: str, exc: ProviderError | Exception
+    ) -> NoReturn:
+        log.warning(
+            "sync.collection_failed", run_id=str(run.id), collection=collection, error=describe(exc)
+        )
+        await self._note_error(run, provider, collection, exc)
+        raise _CollectionFailed(collection) from exc
+
+    # --- run bookkeeping ---------------------------------------------------------------------
+
+    async def _check_connection(self, session: AsyncSession, run: _Run) -> None:
+        status = await SyncConnectionRepository(session).status_of(run.connection.id)
+        if status is None:
+            raise RunStopped("the connection was deleted")
+        if status == "revoked":
+            raise RunStopped("the connection was disconnected")
+
+    async def _start(self) -> _Run | None:
+        async with self.sessionmaker() as session, session.begin():
+            row = await session.get(SyncRun, self.run_id)
+            if row is None or row.status not in ("queued", "running"):
+                return None
+            now = utc_now()
+            connection = (
+                await session.get(Connection, row.connection_id) if row.connection_id else None
+            )
+            reason = None
+            if connection is None:
+                reason, status = "the connection was deleted", "cancelled"
+            elif connection.status == "revoked":
+                reason, status = "the connection was disconnected", "cancelled"
+            elif connection.status != "active":
+                reason, status = f"the connection is {connection.status}", "failed"
+            elif row.attempts >= MAX_RUN_ATTEMPTS:
+                reason, status = f"gave up after {row.attempts} attempts", "failed"
+            if reason is not None:
+                row.status, row.finished_at = status, now
+                row.errors = [*row.errors, {"at": now.isoformat(), "error": reason}][
+                    -MAX_ERRORS_KEPT:
+                ]
+                return None
+            assert connection is not None
+            person = await session.get(Person, row.person_id)
+            row.status = "running"
+            row.started_at = row.started_at or now
+            row.attempts += 1
+            requested = (
+                Window(row.window_start, row.window_end)
+                if row.window_start is not None and row.window_end is not None
+                else None
+            )
+            return _Run(
+                id=row.id,
+                connection=ConnectionRef(
+                    connection.id,
+                    connection.provider,
+                    connection.provider_user_id,
+                    person.timezone if person is not None else None,
+                ),
+                person_id=row.person_id,
+                requested=requested,
+                attempt=row.attempts,
+            )
+
+    async def _status(self) -> str:
+        async with self.sessionmaker() as session:
+            row = await session.get(SyncRun, self.run_id)
+            return row.status if row is not None else "cancelled"
+
+    async def _note_error(
+        self, run: _Run, provider: Provider, collection: str | None, exc: BaseException | None
+    ) -> None:
+        """Add an error (and the requests made since the last page) to the run."""
+        try:
+            async with self.sessionmaker() as session, session.begin():
+                row = await session.get(SyncRun, run.id)
+                if row is None:
+                    return
+                requests, retries = run.stats_delta(provider.stats)
+                row.requests += requests
+                row.retries += retries
+                if exc is not None:
+                    entry = _error_entry(run, collection, exc)
+                    row.errors = [*row.errors, entry][-MAX_ERRORS_KEPT:]
+        except Exception as db_error:  # the database itself may be what failed
+            log.warning("sync.error_not_recorded", run_id=str(run.id), error=describe(db_error))
+
+    async def _finish(self, run: _Run, provider: Provider, status: str, error: str | None) -> str:
+        now = utc_now()
+        async with self.sessionmaker() as session, session.begin():
+            row = await session.get(SyncRun, run.id)
+            if row is not None:
+                requests, retries = run.stats_delta(provider.stats)
+                row.requests += requests
+                row.retries += retries
+                row.status, row.finished_at = status, now
+            connection = await session.get(Connection, run.connection.id)
+            if connection is not None and status != "cancelled":
+                if status in ("succeeded", "partial"):
+                    connection.last_sync_at = now
+                connection.last_error = error
+                interval = self.settings.sync_interval_minutes
+                if connection.status == "active" and interval > 0:
+                    connection.next_sync_at = now + timedelta(minutes=interval)
+        log.info(
+            "sync.run_finished",
+            run_id=str(run.id),
+            provider=run.connection.provider,
+            status=status,
+            pages=run.pages,
+            records=run.records,
+        )
+        await _notify(self.progress, self._event(run, None, status, done=True, error=error))
+        return status
+
+    def _event(
+        self,
+        run: _Run,
+        collection: str | None,
+        status: str,
+        *,
+        done: bool = False,
+        error: str | None = None,
+    ) -> SyncProgress:
+        return SyncProgress(
+            run_id=run.id,
+            connection_id=run.connection.id,
+            person_id=run.person_id,
+            provider=run.connection.provider,
+            collection=collection,
+            pages=run.pages,
+            records=run.records,
+            status=status,
+            done=done,
+            error=error,
+        )
+
+
+async def execute_run(
+    services: SyncServices,
+    run_id: uuid.UUID,
+    *,
+    last_attempt: bool = False,
+    progress: ProgressCallback | None = None,
+) -> str:
+    """Work on one run until it ends (its final status) or must be retried (raises)."""
+    executor = RunExecutor(services, run_id, last_attempt=last_attempt, progress=progress)
+    return await executor.execute()

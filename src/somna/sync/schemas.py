@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from somna.models import SyncRun
+
+ProviderName = Literal["whoop", "asleep"]
+RunStatus = Literal["queued", "running", "succeeded", "partial", "failed", "cancelled"]
+MAX_SPAN_DAYS = 3650
+
+
+class SyncRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    provider: ProviderName | None = Field(None, description="Only this provider; default: all.")
+    start_date: date | None = Field(
+        None, description="First local date to fetch; omitted: incremental since the last sync."
+    )
+    end_date: date | None = Field(None, description="Last local date, inclusive; default today.")
+
+    @model_validator(mode="after")
+    def _dates(self) -> SyncRequest:
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValueError("end_date is before start_date")
+        first = self.start_date or self.end_date
+        last = self.end_date or self.start_date
+        if first and last and (last - first).days > MAX_SPAN_DAYS:
+            raise ValueError(f"a sync spans at most {MAX_SPAN_DAYS} days")
+        tomorrow = date.today() + timedelta(days=1)
+        if self.start_date and self.start_date > tomorrow:
+            raise ValueError("start_date is in the future")
+        return self
+
+    @property
+    def explicit(self) -> bool:
+        return self.start_date is not None or self.end_date is not None
+
+
+class SyncRunRead(BaseModel):
+    id: uuid.UUID
+    user_id: uuid.UUID
+    connection_id: uuid.UUID | None
+    provider: str
+    status: RunStatus
+    trigger: str = Field(description="connect, manual, schedule, organization or cli.")
+    window_start: datetime | None = Field(description="Requested window; null: incremental.")
+    window_end: datetime | None
+    counts: dict[str, Any] = Field(
+        description="Per collection: window, pages, records, inserted, updated, unchanged, "
+        "deleted, skipped."
+    )
+    records: int
+    pages: int
+    requests: int
+    retries: int
+    attempts: int
+    errors: list[Any]
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_seconds: float | None
+
+    @classmethod
+    def of(cls, run: SyncRun) -> SyncRunRead:
+        duration = None
+        if run.started_at is not None and run.finished_at is not None:
+            duration = round((run.finished_at - run.started_at).total_seconds(), 3)
+        records = sum(
+            int(item.get("records", 0)) for item in run.counts.values() if isinstance(item, dict)
+        )
+        return cls(
+            id=run.id,
+            user_id=run.person_id,
+            connection_id=run.connection_id,
+            provider=run.provider,
+            status=run.status,
+            trigger=run.trigger,
+            window_start=run.window_start,
+            window_end=run.window_end,
+            counts=run.counts,
+            records=records,
+            pages=run.pages,
+            requests=run.requests,
+            retries=run.retries,
+            attempts=run.attempts,
+            errors=run.errors,
+            created_at=run.created_at,
+            started_at=run.started_at,
+            finished_at=run.finished_at,
+            duration_seconds=duration,
+        )
+
+
+class SyncRunBatch(BaseModel):
+    data: list[SyncRunRead] = Field(description="One run per connection synced.")

@@ -1,0 +1,1 @@
+"""Provider webhooks: verified, stored once in the inbox, and turned into precise fetches."""

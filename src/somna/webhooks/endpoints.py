@@ -1,0 +1,68 @@
+"""Webhook receivers. They authenticate the provider, not a Somna caller."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+
+from somna.config import Settings
+from somna.db import SessionDep
+from somna.errors import SomnaError
+from somna.jobs.dependencies import JobQueueDep
+from somna.webhooks import service
+
+# Webhook bodies are a few hundred bytes; anything near this is not from a provider.
+MAX_BODY_BYTES = 256 * 1024
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+
+class PayloadTooLarge(SomnaError):
+    status_code, error_code = 413, "payload_too_large"
+
+
+class WebhookReceipt(BaseModel):
+    received: int
+    duplicates: int
+    queued: int
+
+
+async def _raw_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"Webhook bodies are limited to {MAX_BODY_BYTES} bytes.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise PayloadTooLarge(f"Webhook bodies are limited to {MAX_BODY_BYTES} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _receive(
+    request: Request, session: SessionDep, queue: JobQueueDep, provider: str
+) -> WebhookReceipt:
+    body = await _raw_body(request)
+    settings: Settings = request.app.state.settings
+    receipt = await service.receive(session, settings, queue, provider, request.headers, body)
+    return WebhookReceipt(
+        received=receipt.received, duplicates=receipt.duplicates, queued=receipt.queued
+    )
+
+
+@router.post("/whoop")
+async def whoop_webhook(
+    request: Request, session: SessionDep, queue: JobQueueDep
+) -> WebhookReceipt:
+    """WHOOP events, signed with the app's client secret (`X-WHOOP-Signature`, 300 s window)."""
+    return await _receive(request, session, queue, "whoop")
+
+
+@router.post("/asleep")
+async def asleep_webhook(
+    request: Request, session: SessionDep, queue: JobQueueDep
+) -> WebhookReceipt:
+    """Asleep session callbacks, authenticated by the `x-api-key` Asleep echoes back."""
+    return await _receive(request, session, queue, "asleep")

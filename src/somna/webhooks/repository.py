@@ -1,0 +1,57 @@
+"""SQL of the webhook inbox."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from somna.kit.repository import Repository
+from somna.kit.time import utc_now
+from somna.models import Recovery, WebhookEvent
+
+
+class WebhookEventRepository(Repository[WebhookEvent]):
+    model = WebhookEvent
+
+    async def insert_new(self, values: dict[str, Any]) -> uuid.UUID | None:
+        """Store an event once: ``None`` when one with its provider and event id exists."""
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert(WebhookEvent)
+            .values(id=uuid.uuid4(), received_at=utc_now(), **values)
+            .on_conflict_do_nothing(index_elements=["provider", "event_id"])
+            .returning(WebhookEvent.id)
+        )
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def mark_processed(
+        self, event_id: uuid.UUID, error: str | None = None, at: datetime | None = None
+    ) -> None:
+        statement = (
+            update(WebhookEvent)
+            .where(WebhookEvent.id == event_id)
+            .values(processed_at=at or utc_now(), error=None if error is None else error[:2000])
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.execute(statement)
+
+
+async def delete_recoveries(session: Any, connection_id: uuid.UUID, ids: Sequence[str]) -> int:
+    """Recoveries named by their own id or by their sleep's (WHOOP's webhooks use the sleep)."""
+    statement = (
+        delete(Recovery)
+        .where(
+            Recovery.connection_id == connection_id,
+            or_(
+                Recovery.provider_record_id.in_(list(ids)), Recovery.sleep_record_id.in_(list(ids))
+            ),
+        )
+        .returning(Recovery.id)
+    )
+    return len(list(await session.scalars(statement)))

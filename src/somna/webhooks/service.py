@@ -1,0 +1,200 @@
+"""Receiving webhooks (verify, store once, enqueue) and acting on them (fetch or delete the one
+record the event names)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from somna.config import Settings
+from somna.connections.clients import ConnectionRef, open_provider
+from somna.connections.repository import ConnectionRepository
+from somna.jobs.port import JobQueue, RetryLater
+from somna.models import Connection, Person, WebhookEvent
+from somna.providers.base import Collection, WebhookNotification
+from somna.providers.exceptions import ProviderError, ProviderRateLimited
+from somna.providers.registry import get_provider
+from somna.records.canonical import AnyRecord
+from somna.records.repository import COLLECTION_MODELS, RecordRepository
+from somna.sync.engine import SyncServices, describe
+from somna.sync.transport import PacedTransport
+from somna.webhooks.repository import WebhookEventRepository, delete_recoveries
+
+log = structlog.get_logger(__name__)
+
+PROCESS_TASK = "webhooks.process"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    received: int
+    duplicates: int
+    queued: int
+
+
+async def receive(
+    session: AsyncSession,
+    settings: Settings,
+    queue: JobQueue,
+    provider: str,
+    headers: Mapping[str, str],
+    body: bytes,
+) -> Receipt:
+    """Check authenticity over the raw body first (``InvalidWebhook`` otherwise), then store
+    each event once and queue one fetch per connection of the vendor account."""
+    notifications = get_provider(provider).verify_webhook(settings, headers, body)
+    duplicates = queued = 0
+    inbox = WebhookEventRepository(session)
+    for notification in notifications:
+        event_id = await inbox.insert_new(_row(notification))
+        if event_id is None:
+            duplicates += 1
+            continue
+        connections = await _connections(session, notification)
+        if not connections:
+            await inbox.mark_processed(event_id, "no active connection for this provider user")
+            continue
+        for connection in connections:
+            args = {"event_id": str(event_id), "connection_id": str(connection.id)}
+            await queue.enqueue(session, PROCESS_TASK, args)
+            queued += 1
+    log.info(
+        "webhook.received",
+        provider=provider,
+        events=len(notifications),
+        duplicates=duplicates,
+        queued=queued,
+    )
+    return Receipt(len(notifications), duplicates, queued)
+
+
+def _row(notification: WebhookNotification) -> dict[str, object]:
+    return {
+        "provider": notification.provider,
+        "event_id": notification.event_id[:200],
+        "event_type": notification.event_type[:100],
+        "provider_user_id": notification.provider_user_id,
+        "record_id": notification.record_id,
+        "collection": notification.collection,
+        "payload": dict(notification.payload),
+    }
+
+
+async def _connections(
+    session: AsyncSession, notification: WebhookNotification
+) -> list[Connection]:
+    if notification.provider_user_id is None:
+        return []
+    found = await ConnectionRepository(session).by_provider_user(
+        notification.provider, notification.provider_user_id
+    )
+    return [connection for connection in found if connection.status == "active"]
+
+
+# --- processing ---------------------------------------------------------------------------
+
+
+async def process(
+    services: SyncServices,
+    event_id: uuid.UUID,
+    connection_id: uuid.UUID,
+    *,
+    last_attempt: bool,
+) -> None:
+    """Fetch (or delete) the record an inbox event names, for one connection."""
+    async with services.sessionmaker() as session:
+        event = await session.get(WebhookEvent, event_id)
+        connection = await session.get(Connection, connection_id)
+        person = await session.get(Person, connection.person_id) if connection else None
+    if event is None:
+        return
+    problem = _unworkable(event, connection)
+    if problem is not None or connection is None:
+        await _done(services, event_id, problem)
+        return
+    collection: Collection = event.collection  # type: ignore[assignment]  # checked above
+    record_id = str(event.record_id)
+    if event.event_type.endswith(".deleted"):
+        await _store(services, event_id, connection, collection, record_id, None)
+        return
+    fetched, record = await _fetch(
+        services, event_id, connection, person, collection, record_id, last_attempt
+    )
+    if fetched:
+        await _store(services, event_id, connection, collection, record_id, record)
+
+
+def _unworkable(event: WebhookEvent, connection: Connection | None) -> str | None:
+    if connection is None or connection.status != "active":
+        return "the connection is no longer active"
+    if event.collection not in COLLECTION_MODELS or not event.record_id:
+        return f"nothing to fetch for {event.event_type}"
+    return None
+
+
+async def _fetch(
+    services: SyncServices,
+    event_id: uuid.UUID,
+    connection: Connection,
+    person: Person | None,
+    collection: Collection,
+    record_id: str,
+    last_attempt: bool,
+) -> tuple[bool, AnyRecord | None]:
+    """``(True, record)`` (None: the provider no longer has it); ``(False, None)``: given up."""
+    ref = ConnectionRef(
+        connection.id,
+        connection.provider,
+        connection.provider_user_id,
+        person.timezone if person else None,
+    )
+    transport = PacedTransport(
+        services.pacer, connection.provider, str(connection.id), services.transport
+    )
+    provider = open_provider(
+        services.settings, services.sessionmaker, services.engine, ref, transport=transport
+    )
+    try:
+        return True, await provider.fetch_record(collection, record_id)
+    except ProviderRateLimited as exc:
+        raise RetryLater(exc.retry_after, "provider rate limit") from exc
+    except ProviderError as exc:
+        if exc.retryable and not last_attempt:
+            raise
+        await _done(services, event_id, describe(exc))
+        return False, None
+    finally:
+        await provider.aclose()
+
+
+async def _store(
+    services: SyncServices,
+    event_id: uuid.UUID,
+    connection: Connection,
+    collection: Collection,
+    record_id: str,
+    record: AnyRecord | None,
+) -> None:
+    async with services.sessionmaker() as session, session.begin():
+        if await ConnectionRepository(session).get(connection.id) is None:
+            await WebhookEventRepository(session).mark_processed(event_id, "connection deleted")
+            return
+        records = RecordRepository(session)
+        if record is not None:
+            await records.upsert(connection.id, connection.person_id, [record])
+        elif collection == "recovery":
+            await delete_recoveries(session, connection.id, [record_id])
+        else:
+            await records.delete(connection.id, collection, [record_id])
+            if collection == "sleep":
+                await delete_recoveries(session, connection.id, [record_id])
+        await WebhookEventRepository(session).mark_processed(event_id)
+
+
+async def _done(services: SyncServices, event_id: uuid.UUID, error: str | None) -> None:
+    async with services.sessionmaker() as session, session.begin():
+        await WebhookEventRepository(session).mark_processed(event_id, error)

@@ -1,0 +1,217 @@
+"""Organisation statistics and cohort analysis: one grouped query, however many people."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from somna.models import Person
+from tests.analytics.support import TODAY, night, nights, pin_now, set_preferences, store
+from tests.support.auth import Org, create_organization, create_person
+
+STAGED = "W" * 20 + ("L" * 60 + "D" * 40 + "L" * 20 + "R" * 40) * 5 + "L" * 60
+
+
+@contextmanager
+def counting_statements(app: FastAPI) -> Iterator[list[str]]:
+    """Every SQL statement the app's engine runs inside the block."""
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+async def _people_with_nights(
+    db_session: AsyncSession, org: Org, asleep_hours: list[float]
+) -> list[Person]:
+    people = []
+    for hours in asleep_hours:
+        person = await create_person(db_session, org.id)
+        await store(db_session, person, nights("whoop", TODAY, 10, asleep_hours=hours))
+        people.append(person)
+    return people
+
+
+async def test_statistics_match_the_per_person_answers(
+    app: FastAPI, client: httpx.AsyncClient, db_session: AsyncSession
+) -> None:
+    pin_now(app)
+    org = await create_organization(db_session, client)
+    people = await _people_with_nights(db_session, org, [5.0, 6.0, 7.0, 8.0])
+    # Irregular bedtimes for one person, so regularity differs between people.
+    wobbly = await create_person(db_session, org.id)
+    await store(db_session, wobbly, [
+        night("whoop", TODAY - timedelta(days=k), bed=bed)
+        for k, bed in enumerate(["22:00", "01:30", "23:00", "00:30", "21:30", "02:00"])
+    ])  # fmt: skip
+    idle = await create_person(db_session, org.id)
+    response = await client.get(
+        f"/api/v1/organizations/{org.id}/statistics",
+        params={"days": 30},
+        headers=org.owner.headers,
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["people"] == 6
+    assert body["people_with_data"] == 5
+    assert body["total_nights"] == 46
+    assert body["sources_used"] == ["whoop"]
+    # Per-person means 5, 6, 7, 8, 7.5 h: median 7 h; p10 interpolates 5 h and 6 h.
+    duration = body["duration_seconds"]
+    assert duration["n"] == 5
+    assert duration["median"] == pytest.approx(7 * 3600)
+    assert duration["p10"] == pytest.approx((5 + 0.4 * 1) * 3600)
+    assert duration["p90"] == pytest.approx((7.5 + 0.6 * 0.5) * 3600)
+    rows = {row["user_id"]: row for row in body["rows"]}
+    assert rows[str(idle.id)]["nights"] == 0
+    assert rows[str(idle.id)]["score"] is None
+    for person in [*people, wobbly]:
+        own = (
+            await client.get(f"/api/v1/users/{person.id}/sleep-score", headers=org.owner.headers)
+        ).json()
+        row = rows[str(person.id)]
+        assert row["nights"] == own["session_count"]
+        assert row["mean_duration_seconds"] == pytest.approx(own["mean_duration_seconds"])
+        assert row["mean_efficiency_pct"] == pytest.approx(own["mean_efficiency_pct"])
+        assert row["regularity"] == pytest.approx(own["consistency_score"], abs=0.05)
+        assert row["score"] == pytest.approx(own["overall_score"], abs=0.05)
+    assert rows[str(wobbly.id)]["regularity"] < 50 < rows[str(people[0].id)]["regularity"]
+
+
+async def test_the_number_of_queries_does_not_grow_with_people(
+    app: FastAPI, client: httpx.AsyncClient, db_session: AsyncSession
+) -> None:
+    pin_now(app)
+    org = await create_organization(db_session, client)
+    await _people_with_nights(db_session, org, [7.0, 7.5])
+    path = f"/api/v1/organizations/{org.id}/statistics"
+    await client.get(path, headers=org.owner.headers)  # warm caches (API key, settings)
+    with counting_statements(app) as few:
+        small = await client.get(path, headers=org.owner.headers)
+    added = await _people_with_nights(db_session, org, [6.0, 6.5, 8.0, 8.5, 9.0, 5.5])
+    with counting_statements(app) as many:
+        large = await client.get(path, headers=org.owner.headers)
+    assert small.json()["people"] == 2
+    assert large.json()["people"] == 8
+    assert len(many) == len(few)
+    assert len(few) <= 6
+
+    ids = [str(p.id) for p in added]
+    with counting_statements(app) as cohort_few:
+        await client.post(
+            "/api/v1/cohorts/analysis", json={"user_ids": ids[:2]}, headers=org.owner.headers
+        )
+    with counting_statements(app) as cohort_many:
+        answer = await client.post(
+            "/api/v1/cohorts/analysis", json={"user_ids": ids}, headers=org.owner.headers
+        )
+    assert answer.json()["people"] == 6
+    assert len(cohort_many) == len(cohort_few)
+
+
+async def test_one_night_counts_once_in_the_grouped_query(
+    app: FastAPI, client: httpx.AsyncClient, db_session: AsyncSession
+) -> None:
+    pin_now(app)
+    org = await create_organization(db_session, client)
+    default = await create_person(db_session, org.id)
+    whoop_first = await create_person(db_session, org.id)
+    for person in (default, whoop_first):
+        whoop = nights("whoop", TODAY, 6, asleep_hours=6.0)
+        asleep = [night("asleep", TODAY - timedelta(days=k), bed="22:50", hypnogram=STAGED)
+                  for k in range(1, 5)]  # fmt: skip
+        # Three overlapping records on one night: a long one spanning two short ones.
+        chain = [
+            night("asleep", TODAY - timedelta(days=8), bed="22:00", hours=9, hypnogram=None,
+                  asleep_hours=8.0),
+            night("whoop", TODAY - timedelta(days=8), bed="22:30", hours=3, asleep_hours=2.5),
+            night("whoop", TODAY - timedelta(days=8), bed="02:00", hours=4, asleep_hours=3.5),
+        ]  # fmt: skip
+        await store(db_session, person, whoop + asleep + chain)
+    await set_preferences(db_session, whoop_first, source_priority=["whoop"])
+    body = (
+        await client.post(
+            "/api/v1/cohorts/analysis",
+            json={"user_ids": [str(default.id), str(whoop_first.id)], "days": 14},
+            headers=org.owner.headers,
+        )
+    ).json()
+    rows = {row["user_id"]: row for row in body["rows"]}
+    for person in (default, whoop_first):
+        own = (
+            await client.get(
+                f"/api/v1/users/{person.id}/sleep-score",
+                params={"days": 14},
+                headers=org.owner.headers,
+            )
+        ).json()
+        row = rows[str(person.id)]
+        assert row["nights"] == own["session_count"] == 7
+        assert row["mean_duration_seconds"] == pytest.approx(own["mean_duration_seconds"])
+        assert row["sources_used"] == own["sources_used"]
+    assert rows[str(default.id)]["sources_used"] == ["asleep", "whoop"]
+    assert rows[str(whoop_first.id)]["sources_used"] == ["whoop"]
+    assert body["total_nights"] == 14
+
+
+async def test_tenants_never_see_each_other(
+    app: FastAPI, client: httpx.AsyncClient, db_session: AsyncSession
+) -> None:
+    pin_now(app)
+    operator = await create_organization(db_session, client)  # the first is the operator
+    theirs = await create_organization(db_session, client)
+    mine = await create_organization(db_session, client)
+    [their_person] = await _people_with_nights(db_session, theirs, [7.0])
+    [my_person] = await _people_with_nights(db_session, mine, [6.0])
+    foreign = await client.get(
+        f"/api/v1/organizations/{theirs.id}/statistics", headers=mine.owner.headers
+    )
+    assert foreign.status_code == 404
+    assert "rows" not in foreign.json()
+    unknown = await client.get(
+        f"/api/v1/organizations/{uuid.uuid4()}/statistics", headers=mine.owner.headers
+    )
+    assert unknown.status_code == 404
+    as_operator = await client.get(
+        f"/api/v1/organizations/{theirs.id}/statistics", headers=operator.owner.headers
+    )
+    assert as_operator.status_code == 200
+    assert as_operator.json()["people"] == 1
+
+    mixed = await client.post(
+        "/api/v1/cohorts/analysis",
+        json={"user_ids": [str(my_person.id), str(their_person.id)], "days": 30},
+        headers=mine.owner.headers,
+    )
+    assert mixed.status_code == 200
+    body = mixed.json()
+    assert body["not_found"] == [str(their_person.id)]
+    assert [row["user_id"] for row in body["rows"]] == [str(my_person.id)]
+    assert body["total_nights"] == 10
+    only_theirs = await client.post(
+        "/api/v1/cohorts/analysis",
+        json={"user_ids": [str(their_person.id)]},
+        headers=mine.owner.headers,
+    )
+    assert only_theirs.status_code == 404
+    assert only_theirs.json()["error"] == "users_not_found"
+    empty = await client.post(
+        "/api/v1/cohorts/analysis", json={"user_ids": []}, headers=mine.owner.headers
+    )
+    assert empty.status_code == 422
