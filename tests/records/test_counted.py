@@ -313,3 +313,32 @@ async def test_two_providers_storing_one_night_at_once(
     finally:
         await engine.dispose()
     assert await _flags(db_session, person) == {"w": False, "a": True}
+
+
+async def test_disconnecting_with_delete_data_hands_the_night_back(
+    db_session: AsyncSession, settings: Settings
+) -> None:
+    from somna.connections.service import disconnect
+    from somna.sync.engine import SyncServices
+    from somna.sync.pacer import create_pacer
+
+    person, connections = await _setup(db_session)
+    store = RecordRepository(db_session)
+    await store.upsert(connections["whoop"].id, person.id, [_record("whoop", "w", 0, 8)])
+    staged = _record(
+        "asleep", "a", 0.2, len(STAGED) * 30 / 3600, hypnogram=STAGED, hypnogram_epoch_seconds=30
+    )
+    await store.upsert(connections["asleep"].id, person.id, [staged])
+    assert await _flags(db_session, person) == {"w": False, "a": True}
+    # Already revoked at the provider, so disconnecting makes no network call.
+    connections["asleep"].status = "revoked"
+    await db_session.flush()
+
+    engine = create_engine(settings.database_url)
+    try:
+        services = SyncServices(settings, create_sessionmaker(engine), create_pacer(settings))
+        await disconnect(db_session, services, person, "asleep", delete_data=True)
+    finally:
+        await engine.dispose()
+    assert await _flags(db_session, person) == {"w": True}
+    assert await _flags(db_session, person) == await _from_scratch(db_session, person)

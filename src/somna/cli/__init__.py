@@ -7,6 +7,7 @@ import typer
 from somna import __version__
 from somna.cli import admin, demo, keys, sandbox, server, worker
 from somna.cli import export as export_command
+from somna.cli import sync as sync_command
 
 app = typer.Typer(
     name="somna",
@@ -39,6 +40,7 @@ app.add_typer(sandbox.app, name="sandbox")
 app.command("demo")(demo.demo)
 app.command("worker")(worker.worker)
 app.command("export")(export_command.export)
+app.command("sync")(sync_command.sync)
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from urllib.parse import urlencode, urlsplit
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from somna.analytics.repository import CountedNights
 from somna.config import Settings
 from somna.connections.clients import (
     ConnectionRef,
@@ -391,6 +392,9 @@ async def disconnect(
     if delete_data:
         records = await StoredRecords(session).count_for_connection(connection.id)
         await repository.delete_connection(connection.id)
+        # The cascade removed this provider's nights: another provider's record of the same
+        # night may count now.
+        await CountedNights(session).refresh(person.id)
     else:
         connection.status = "revoked"
         connection.access_token_encrypted = connection.refresh_token_encrypted = None

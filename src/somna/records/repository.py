@@ -68,6 +68,12 @@ EMPTY_RESULT = UpsertResult(0, 0, 0)
 Span = tuple[datetime, datetime]
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {
+    record_type: tuple(field.name for field in dataclasses.fields(record_type))
+    for record_type in RECORD_MODELS
+}
+
+
 def _insert_for(session: AsyncSession, table: Table) -> Any:
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
@@ -130,7 +136,8 @@ class RecordRepository:
         now = utc_now()
         rows = [
             {
-                **dataclasses.asdict(record),
+                # Shallow on purpose: asdict() would deep-copy every raw payload.
+                **{name: getattr(record, name) for name in _FIELD_NAMES[type(record)]},
                 "id": uuid.uuid4(),
                 "connection_id": connection_id,
                 "person_id": person_id,
@@ -147,7 +154,9 @@ class RecordRepository:
                 row |= night_columns(SleepPeriod.from_row(record)) | {"counted": False}
                 spans.append((record.start_at, record.end_at))
         table: Table = model.__table__
-        statement = _insert_for(self.session, table).values(rows)
+        # One statement executed for many rows: compiled once and cached, unlike a multi-row
+        # VALUES whose SQL changes with the page size.
+        statement = _insert_for(self.session, table)
         excluded = statement.excluded
         updatable = [
             column.name
@@ -163,7 +172,7 @@ class RecordRepository:
                 excluded.provider_updated_at >= table.c.provider_updated_at,
             ),
         ).returning(table.c.provider_record_id)
-        applied = set(await self.session.scalars(statement))
+        applied = set((await self.session.execute(statement, rows)).scalars())
         inserted = len(applied - existing)
         updated = len(applied & existing)
         return UpsertResult(inserted, updated, len(unique) - inserted - updated)

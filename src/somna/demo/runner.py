@@ -1,0 +1,162 @@
+"""One demo run, start to finish: identity, Somna served on loopback for the connect flows,
+enrolment over HTTP, the sync with bars, the exports and the per-person summary."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from somna.app import create_app
+from somna.cli.sync import BatchSummary, Selection, resolve_targets, run_batch
+from somna.config import Settings
+from somna.db import create_engine, create_sessionmaker
+from somna.demo.cast import DemoPerson
+from somna.demo.enroll import CALLBACK_PATH, DemoClient, enroll
+from somna.demo.identity import (
+    DemoIdentity,
+    active_connections,
+    cancel_queued_runs,
+    prepare_identity,
+)
+from somna.demo.summary import PersonSummary, summarise
+from somna.demo.world import DemoWorld
+from somna.exports.columns import FORMATS
+from somna.exports.exporter import ExportResult, run_export
+from somna.exports.repository import ExportScope
+from somna.sandbox.runner import ThreadedServer, free_port
+from somna.sync.pacer import MemoryPacer, Pacer, create_pacer
+
+SYNC_CONCURRENCY = 12
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    people: int
+    days: int
+    out: Path
+    requests_per_minute: int
+
+
+@dataclass
+class DemoResult:
+    identity: DemoIdentity
+    sync: BatchSummary
+    export: ExportResult
+    people: list[PersonSummary]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def somna_settings(world: DemoWorld, base: Settings, public_url: str, **extra: Any) -> Settings:
+    """Somna pointed at the sandboxes, reached at ``public_url`` (the OAuth redirect too).
+
+    Jobs use the embedded queue even on PostgreSQL: the sandboxes live in this process, so its
+    own worker must run the syncs and webhooks they cause, not a `somna worker` elsewhere.
+    """
+    return world.settings_for(
+        base,
+        public_url=public_url,
+        whoop_redirect_uri=f"{public_url}{CALLBACK_PATH}",
+        job_queue="embedded",
+        **extra,
+    )
+
+
+def serve_somna(settings: Settings, host: str, port: int) -> ThreadedServer:
+    """Somna's API in a background thread (uvicorn; the embedded worker per ``settings``)."""
+    server = ThreadedServer(create_app(settings), host=host, port=port)
+    server.start()
+    return server
+
+
+async def run_demo(
+    world: DemoWorld, base: Settings, options: DemoOptions, console: Console
+) -> DemoResult:
+    people = world.people
+    port = free_port()
+    # While setting up, no worker runs in the app: the sync happens here, with bars.
+    settings = somna_settings(
+        world, base, f"http://127.0.0.1:{port}", worker_in_app=False, log_level="WARNING"
+    )
+    engine = create_engine(settings.database_url)
+    pacer = create_pacer(settings)
+    seconds: dict[str, float] = {}
+    try:
+        sessionmaker = create_sessionmaker(engine)
+        identity = await prepare_identity(sessionmaker, settings)
+        app = create_app(settings)
+        app_server = ThreadedServer(app, host="127.0.0.1", port=port)
+        app_server.start()
+        try:
+            if isinstance(pacer, MemoryPacer):
+                # One budget for the connect calls (made by the app) and the sync (made here);
+                # a Redis pacer is shared through Redis already.
+                app.state.pacer = pacer
+            client = DemoClient(app_server.url, identity.api_key)
+            try:
+                started = time.monotonic()
+                ids = await _enroll(client, world, console)
+                seconds["connect"] = time.monotonic() - started
+                started = time.monotonic()
+                summary = await _sync(
+                    settings, sessionmaker, identity, list(ids.values()), pacer, console
+                )
+                seconds["sync"] = time.monotonic() - started
+                started = time.monotonic()
+                scope = ExportScope(identity.organization_id, tuple(ids.values()))
+                export = await run_export(
+                    sessionmaker, scope, options.out, FORMATS, batch_size=settings.export_batch_size
+                )
+                seconds["export"] = time.monotonic() - started
+                people_summary = await summarise(client, people, ids, options.days)
+            finally:
+                await client.aclose()
+        finally:
+            app_server.stop()
+    finally:
+        await pacer.aclose()
+        await engine.dispose()
+    return DemoResult(identity, summary, export, people_summary, seconds)
+
+
+async def _enroll(client: DemoClient, world: DemoWorld, console: Console) -> dict[int, uuid.UUID]:
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(bar_width=30),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task(
+            "Connecting people (OAuth and Asleep links)", total=len(world.people)
+        )
+
+        def done(_person: DemoPerson) -> None:
+            progress.advance(task)
+
+        return await enroll(client, world, world.people, done)
+
+
+async def _sync(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    identity: DemoIdentity,
+    person_ids: list[uuid.UUID],
+    pacer: Pacer,
+    console: Console,
+) -> BatchSummary:
+    connections = await active_connections(sessionmaker, identity.organization_id, person_ids)
+    await cancel_queued_runs(sessionmaker, connections)
+    async with sessionmaker() as session:
+        selection = Selection(str(identity.organization_id), tuple(str(i) for i in person_ids))
+        targets = await resolve_targets(session, selection)
+    return await run_batch(
+        settings, sessionmaker, targets, start_date=None, end_date=None,
+        concurrency=SYNC_CONCURRENCY, trigger="cli", out=console, pacer=pacer,
+    )  # fmt: skip
