@@ -24,10 +24,8 @@ import json
 import os
 import platform
 import random
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,11 +40,11 @@ from typing import Any
 
 import httpx
 
+from benchmarks._load import SECRET, make_key, pin, serve
 from somna import __version__, migrations
 from somna.analytics.calculations import SleepPeriod
 from somna.analytics.repository import cohort_statement, counted_record_ids, night_columns
 
-SECRET = "benchmark-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
 PG_ADMIN = os.environ.get("SOMNA_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 CHUNK_PEOPLE = 250
 ZONES = (("UTC", 0), ("Asia/Tokyo", 540), ("America/Sao_Paulo", -180), ("Asia/Kolkata", 330))
@@ -259,113 +257,85 @@ def _pg_value(value: Any) -> Any:
     return json.dumps(value) if isinstance(value, dict | list) else value
 
 
+class _Tables:
+    """The synthetic rows, chunk by chunk and table by table (people first); counts what it
+    has handed out, for the :class:`Dataset` that was loaded."""
+
+    def __init__(self, organization_id: uuid.UUID, people: int, nights: int) -> None:
+        self.organization_id, self.people, self.nights = organization_id, people, nights
+        self.ids: list[uuid.UUID] = []
+        self.sessions = self.duplicates = 0
+
+    def __iter__(self) -> Iterator[tuple[str, list[str], list[dict[str, Any]]]]:
+        for persons, conns, sleeps in _chunks(
+            self.organization_id, self.people, self.nights, _today()
+        ):
+            for table, rows in (
+                ("people", persons),
+                ("connections", conns),
+                ("sleep_sessions", sleeps),
+            ):
+                yield table, list(rows[0]), rows
+            self.ids += [p["id"] for p in persons]
+            self.sessions += len(sleeps)
+            self.duplicates += sum(1 for s in sleeps if s["provider"] == "asleep")
+
+    def dataset(self) -> Dataset:
+        return Dataset(self.organization_id, self.ids, self.sessions, self.duplicates)
+
+
 def load_sqlite(path: Path, organization_id: uuid.UUID, people: int, nights: int) -> Dataset:
     connection = sqlite3.connect(path)
     connection.execute("PRAGMA synchronous=OFF")
-    ids: list[uuid.UUID] = []
-    sessions = duplicates = 0
-    for persons, conns, sleeps in _chunks(organization_id, people, nights, _today()):
-        for table, rows in (
-            ("people", persons),
-            ("connections", conns),
-            ("sleep_sessions", sleeps),
-        ):
-            columns = list(rows[0])
-            statement = (
-                f"INSERT INTO {table} ({', '.join(columns)}) "
-                f"VALUES ({', '.join('?' for _ in columns)})"
-            )
-            connection.executemany(
-                statement, ([_sqlite_value(row[c]) for c in columns] for row in rows)
-            )
-        ids += [p["id"] for p in persons]
-        sessions += len(sleeps)
-        duplicates += sum(1 for s in sleeps if s["provider"] == "asleep")
+    tables = _Tables(organization_id, people, nights)
+    for table, columns, rows in tables:
+        statement = (
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+        )
+        connection.executemany(
+            statement, ([_sqlite_value(row[c]) for c in columns] for row in rows)
+        )
     connection.commit()
     connection.execute("ANALYZE")
     connection.close()
-    return Dataset(organization_id, ids, sessions, duplicates)
+    return tables.dataset()
 
 
 async def load_postgres(url: str, organization_id: uuid.UUID, people: int, nights: int) -> Dataset:
     import asyncpg
 
     connection = await asyncpg.connect(url)
-    ids: list[uuid.UUID] = []
-    sessions = duplicates = 0
+    tables = _Tables(organization_id, people, nights)
     try:
-        for persons, conns, sleeps in _chunks(organization_id, people, nights, _today()):
-            for table, rows in (
-                ("people", persons),
-                ("connections", conns),
-                ("sleep_sessions", sleeps),
-            ):
-                columns = list(rows[0])
-                await connection.copy_records_to_table(
-                    table,
-                    records=[tuple(_pg_value(row[c]) for c in columns) for row in rows],
-                    columns=columns,
-                )
-            ids += [p["id"] for p in persons]
-            sessions += len(sleeps)
-            duplicates += sum(1 for s in sleeps if s["provider"] == "asleep")
+        for table, columns, rows in tables:
+            await connection.copy_records_to_table(
+                table,
+                records=[tuple(_pg_value(row[c]) for c in columns) for row in rows],
+                columns=columns,
+            )
         await connection.execute("VACUUM ANALYZE")
     finally:
         await connection.close()
-    return Dataset(organization_id, ids, sessions, duplicates)
+    return tables.dataset()
 
 
 def _today() -> date:
     return datetime.now(UTC).date()
 
 
-async def _organization_and_key(database_url: str, data_dir: Path) -> tuple[uuid.UUID, str]:
-    from pydantic import SecretStr
-
-    from somna.config import Settings
-    from somna.db import create_engine, create_sessionmaker
-    from somna.keys.service import create_api_key
-    from somna.orgs.service import create_organization
-
-    settings = Settings(
-        _env_file=None,
-        database_url=database_url,
-        data_dir=data_dir,
-        secret_key=SecretStr(SECRET),
+def _organization_and_key(database_url: str) -> tuple[uuid.UUID, str]:
+    created = asyncio.run(
+        make_key(
+            database_url,
+            permissions=["read"],
+            scopes=["analytics", "sleep"],
+            rate_limit_per_minute=100_000_000,
+        )
     )
-    engine = create_engine(database_url)
-    try:
-        async with create_sessionmaker(engine)() as session:
-            org = await create_organization(
-                session, name="Bench", owner_email="bench@example.com", owner_password="pw-123456"
-            )
-            created = await create_api_key(
-                session,
-                settings,
-                organization_id=org.organization.id,
-                name="bench",
-                permissions=["read"],
-                scopes=["analytics", "sleep"],
-                rate_limit_per_minute=100_000_000,
-            )
-            await session.commit()
-            return org.organization.id, created.key
-    finally:
-        await engine.dispose()
+    return created.organization_id, created.key
 
 
 # The server and the measurements ---------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _pin(cpu: int) -> None:
-    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
-        os.sched_setaffinity(0, {cpu})
 
 
 @contextmanager
@@ -381,28 +351,8 @@ def _server(database_url: str, data_dir: Path) -> Iterator[str]:
         "SOMNA_RATE_LIMIT_ORG_PER_MINUTE": "100000000",
     }
     env.pop("SOMNA_REDIS_URL", None)
-    port = _free_port()
-    command = [
-        sys.executable, "-m", "uvicorn", "somna.app:create_app", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
-    ]  # fmt: skip
-    process = subprocess.Popen(command, env=env, preexec_fn=lambda: _pin(0))
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code < 500:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("benchmark server did not start")
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with serve("somna.app:create_app", env, ready_path="/health", cpu=0) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @dataclass(frozen=True)
@@ -528,7 +478,7 @@ def run_sqlite(args: Any, tmp: Path) -> Result:
     database = tmp / "bench.db"
     url = f"sqlite+aiosqlite:///{database}"
     migrations.upgrade(url)
-    organization_id, key = asyncio.run(_organization_and_key(url, tmp))
+    organization_id, key = _organization_and_key(url)
     started = time.perf_counter()
     dataset = load_sqlite(database, organization_id, args.people, args.nights)
     load_seconds = time.perf_counter() - started
@@ -554,7 +504,7 @@ def run_postgres(args: Any, tmp: Path) -> Result:
     url = plain.replace("postgresql://", "postgresql+asyncpg://", 1)
     try:
         migrations.upgrade(url)
-        organization_id, key = asyncio.run(_organization_and_key(url, tmp))
+        organization_id, key = _organization_and_key(url)
         started = time.perf_counter()
         dataset = asyncio.run(load_postgres(plain, organization_id, args.people, args.nights))
         load_seconds = time.perf_counter() - started
@@ -619,7 +569,7 @@ def main() -> None:
         "--explain", action="store_true", help="print the PostgreSQL plan of the grouped query"
     )
     args = parser.parse_args()
-    _pin(1)
+    pin(1)
     started_load = os.getloadavg()
     results = []
     with tempfile.TemporaryDirectory() as tmp:

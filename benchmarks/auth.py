@@ -14,24 +14,20 @@ import argparse
 import asyncio
 import os
 import platform
-import subprocess
 import sys
 import tempfile
-import time
 import uuid
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
-import httpx
 from fastapi import FastAPI
 
-from benchmarks._load import LoadResult, run_load
+from benchmarks._load import SECRET, LoadResult, make_key, pin, run_load, serve
 from somna import __version__, migrations
 from somna.app import create_app
 from somna.auth.dependencies import CurrentPrincipal
 
-SECRET = "benchmark-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
+APP = "benchmarks.auth:bench_app"
 PAYLOAD = {"status": "ok", "service": "somna"}
 
 
@@ -50,79 +46,6 @@ def bench_app() -> FastAPI:
     return app
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _pin(cpu: int) -> None:
-    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
-        os.sched_setaffinity(0, {cpu})
-
-
-@contextmanager
-def _server(env: dict[str, str]) -> Iterator[int]:
-    port = _free_port()
-    command = [
-        sys.executable, "-m", "uvicorn", "benchmarks.auth:bench_app", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
-    ]  # fmt: skip
-    process = subprocess.Popen(command, env=env, preexec_fn=lambda: _pin(0))
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/bench/open", timeout=1).status_code < 500:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("benchmark server did not start")
-            time.sleep(0.1)
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-
-
-async def _make_key(database_url: str, data_dir: Path) -> str:
-    from pydantic import SecretStr
-
-    from somna.config import Settings
-    from somna.db import create_engine, create_sessionmaker
-    from somna.keys.service import create_api_key
-    from somna.orgs.service import create_organization
-
-    settings = Settings(
-        _env_file=None,
-        database_url=database_url,
-        data_dir=data_dir,
-        secret_key=SecretStr(SECRET),
-    )
-    engine = create_engine(database_url)
-    try:
-        async with create_sessionmaker(engine)() as session:
-            org = await create_organization(
-                session, name="Bench", owner_email="bench@example.com", owner_password="pw-123456"
-            )
-            created = await create_api_key(
-                session,
-                settings,
-                organization_id=org.organization.id,
-                name="bench",
-                permissions=["read"],
-                scopes=["sleep"],
-                rate_limit_per_minute=100_000_000,
-            )
-            await session.commit()
-            return created.key
-    finally:
-        await engine.dispose()
-
-
 def _measure_all(
     setups: list[tuple[str, dict[str, str], str, dict[str, str]]], args: argparse.Namespace
 ) -> list[tuple[str, LoadResult]]:
@@ -130,7 +53,10 @@ def _measure_all(
     each counts. On a shared machine, load from elsewhere then hurts every setup alike instead
     of whichever ran at the wrong moment."""
     with ExitStack() as stack:
-        ports = [stack.enter_context(_server(env)) for _, env, _, _ in setups]
+        ports = [
+            stack.enter_context(serve(APP, env, ready_path="/bench/open", cpu=0))
+            for _, env, _, _ in setups
+        ]
         for port, (_, _, path, headers) in zip(ports, setups, strict=True):
             asyncio.run(run_load("127.0.0.1", port, path, headers, connections=8, seconds=1.0))
         best: dict[str, LoadResult] = {}
@@ -156,12 +82,19 @@ def main() -> None:
         "--redis-url", default=os.environ.get("SOMNA_REDIS_URL", "redis://127.0.0.1:6379/15")
     )
     args = parser.parse_args()
-    _pin(1)
+    pin(1)
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
         database_url = f"sqlite+aiosqlite:///{data_dir / 'bench.db'}"
         migrations.upgrade(database_url)
-        key = asyncio.run(_make_key(database_url, data_dir))
+        key = asyncio.run(
+            make_key(
+                database_url,
+                permissions=["read"],
+                scopes=["sleep"],
+                rate_limit_per_minute=100_000_000,
+            )
+        ).key
         base = {
             **os.environ,
             "SOMNA_DATABASE_URL": database_url,

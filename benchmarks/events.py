@@ -20,24 +20,20 @@ import asyncio
 import json
 import os
 import platform
-import socket
-import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from benchmarks._load import SECRET, BenchKey, make_key, read_response, serve
 from somna import __version__, migrations
 
-SECRET = "benchmark-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
 PACKAGE = "bench-package"
 BATCH = 100
 
@@ -88,45 +84,6 @@ def scratch_database(base_url: str) -> Iterator[str]:
         with engine.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         engine.dispose()
-
-
-@dataclass(frozen=True)
-class BenchKey:
-    key: str
-    key_id: uuid.UUID
-    organization_id: uuid.UUID
-
-
-async def make_key(database_url: str) -> BenchKey:
-    from pydantic import SecretStr
-
-    from somna.config import Settings
-    from somna.db import create_engine as create_async
-    from somna.db import create_sessionmaker
-    from somna.keys.service import create_api_key
-    from somna.orgs.service import create_organization
-
-    settings = Settings(_env_file=None, database_url=database_url, secret_key=SecretStr(SECRET))
-    engine = create_async(database_url)
-    try:
-        async with create_sessionmaker(engine)() as session:
-            org = await create_organization(
-                session, name="Bench", owner_email="bench@example.com", owner_password="pw-123456"
-            )
-            created = await create_api_key(
-                session,
-                settings,
-                organization_id=org.organization.id,
-                name="bench",
-                permissions=["write"],
-                scopes=["events"],
-                package_name=PACKAGE,
-                events_per_hour=1_000_000_000,
-            )
-            await session.commit()
-            return BenchKey(created.key, created.api_key.id, org.organization.id)
-    finally:
-        await engine.dispose()
 
 
 # --- the raw baseline -----------------------------------------------------------------------
@@ -206,38 +163,6 @@ async def raw_insert(
 # --- the server and the load ----------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def server(env: dict[str, str], workers: int) -> Iterator[int]:
-    port = _free_port()
-    command = [
-        sys.executable, "-m", "uvicorn", "somna.app:create_app", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-        "--log-level", "warning", "--no-access-log",
-    ]  # fmt: skip
-    process = subprocess.Popen(command, env=env)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/analytics/health", timeout=2).is_success:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("benchmark server did not start")
-            time.sleep(0.2)
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
 def _request(port: int, key: str, events: list[dict[str, Any]]) -> bytes:
     body = json.dumps({"events": events}).encode()
     head = (
@@ -255,13 +180,8 @@ async def _connection(
     try:
         while requests and time.perf_counter() < stop_at:
             writer.write(requests.pop())
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
-            body = await reader.readexactly(length)
-            if head[9:12] == b"200" and b'"created_count":100' in body:
+            status, body = await read_response(reader)
+            if status == b"200" and b'"created_count":100' in body:
                 counts["events"] += BATCH
             else:
                 counts["errors"] += 1
@@ -313,7 +233,15 @@ def main() -> None:
     # Enough distinct events for a round at up to 40,000 events per second.
     per_round = int(args.seconds * 40_000) // BATCH
     with scratch_database(args.database_url) as database_url:
-        key = asyncio.run(make_key(database_url))
+        key = asyncio.run(
+            make_key(
+                database_url,
+                permissions=["write"],
+                scopes=["events"],
+                package_name=PACKAGE,
+                events_per_hour=1_000_000_000,
+            )
+        )
         env = {
             **os.environ,
             "SOMNA_DATABASE_URL": database_url,
@@ -327,7 +255,8 @@ def main() -> None:
         else:
             env.pop("SOMNA_REDIS_URL", None)
         rates: list[float] = []
-        with server(env, args.workers) as port:
+        health = "/api/analytics/health"
+        with serve("somna.app:create_app", env, ready_path=health, workers=args.workers) as port:
             warm = [_request(port, key.key, make_events(BATCH)) for _ in range(50)]
             asyncio.run(load(port, warm, args.connections, 1.0))
             for _ in range(args.rounds):

@@ -36,6 +36,7 @@ from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
+from benchmarks._load import SECRET
 from somna import __version__, migrations
 from somna.config import Settings
 from somna.connections.clients import encrypted_tokens, provider_for_new_tokens, token_box
@@ -52,7 +53,6 @@ from somna.sync.engine import SyncServices
 from somna.sync.pacer import MemoryPacer, provider_budgets
 from somna.sync.service import request_sync, sync_connections
 
-SECRET = "benchmark-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 COLLECTIONS: tuple[Collection, ...] = (
     "sleep",

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +21,7 @@ from tests.support.databases import (
     redis_test_url,
     sqlite_template,
 )
-from tests.support.server import serve_in_thread
+from tests.support.server import app_client, serve_in_thread
 
 __all__ = ["database_url", "postgres_database", "redis_test_url", "sqlite_template"]
 
@@ -55,12 +54,7 @@ def app(settings: Settings) -> FastAPI:
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """An in-process client: the app's lifespan runs, requests skip the network."""
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://somna.test"
-        ) as http,
-    ):
+    async with app_client(app) as http:
         yield http
 
 

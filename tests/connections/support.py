@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +26,7 @@ from somna.sandbox import AsleepConfig, AsleepSandbox, WhoopConfig, WhoopSandbox
 from somna.sandbox.whoop.state import Member
 from tests.conftest import make_settings
 from tests.support.factories import make_organization, make_person
+from tests.support.server import app_client
 
 WHOOP_DAYS = 20
 CALLBACK = "http://somna.test/api/v1/oauth/whoop/callback"
@@ -78,12 +78,7 @@ def sync_app(sync_settings: Settings) -> FastAPI:
 
 @pytest.fixture
 async def sync_client(sync_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with (
-        LifespanManager(sync_app) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://somna.test"
-        ) as http,
-    ):
+    async with app_client(sync_app) as http:
         yield http
 
 

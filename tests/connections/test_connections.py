@@ -8,7 +8,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +17,7 @@ from somna.config import Settings
 from somna.connections.clients import token_box
 from somna.models import Connection, Person, SyncRun
 from somna.sandbox import AsleepSandbox, WhoopSandbox
+from somna.sandbox.whoop.state import Member
 from tests.connections.support import (
     CALLBACK,
     count_rows,
@@ -32,6 +32,7 @@ from tests.support.auth import (
     create_organization,
     create_person,
 )
+from tests.support.server import app_client
 
 
 async def _consent(authorization_url: str, member_id: int) -> dict[str, str]:
@@ -50,6 +51,20 @@ async def _owner_and_person(
     org = await create_organization(db_session, client)
     person = await create_person(db_session, org.id)
     return org, person.id
+
+
+async def _person_with_whoop(
+    db_session: AsyncSession,
+    client: httpx.AsyncClient,
+    settings: Settings,
+    whoop: WhoopSandbox,
+) -> tuple[Org, uuid.UUID, Member, Connection]:
+    """An organisation's person with an active WHOOP connection to the first sandbox member."""
+    org, person_id = await _owner_and_person(db_session, client)
+    person = await db_session.get(Person, person_id)
+    member = whoop.members[0]
+    connection = await whoop_connection(db_session, settings, whoop, member, person=person)
+    return org, person_id, member, connection
 
 
 async def test_whoop_consent_stores_an_encrypted_connection_and_syncs_it(
@@ -124,12 +139,7 @@ async def test_return_to_must_be_allowed_and_is_where_the_browser_goes(
             update={"connect_return_to_origins": "https://app.example.com, https://other.example"}
         )
     )
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://somna.test"
-        ) as client,
-    ):
+    async with app_client(app) as client:
         org, person_id = await _owner_and_person(db_session, client)
         path = f"/api/v1/users/{person_id}/connections/whoop"
         for refused in ("https://evil.example/x", "//evil.example/x", "javascript:alert(1)"):
@@ -182,10 +192,7 @@ async def test_callback_refuses_unknown_state_and_a_whoop_account_linked_to_some
     assert unknown.status_code == 400
     assert unknown.json()["error"] == "invalid_state"
 
-    org, first = await _owner_and_person(db_session, sync_client)
-    member = whoop.members[0]
-    person = await db_session.get(Person, first)
-    await whoop_connection(db_session, sync_settings, whoop, member, person=person)
+    org, _, member, _ = await _person_with_whoop(db_session, sync_client, sync_settings, whoop)
     second = await create_person(db_session, org.id)
     started = await sync_client.post(
         f"/api/v1/users/{second.id}/connections/whoop", headers=org.owner.headers
@@ -257,12 +264,10 @@ async def test_disconnect_revokes_and_keeps_or_deletes_the_data(
     db_session: AsyncSession,
     whoop: WhoopSandbox,
 ) -> None:
-    org, person_id = await _owner_and_person(db_session, sync_client)
-    person = await db_session.get(Person, person_id)
-    member = whoop.members[0]
-    connection_id = (
-        await whoop_connection(db_session, sync_settings, whoop, member, person=person)
-    ).id
+    org, person_id, member, connection = await _person_with_whoop(
+        db_session, sync_client, sync_settings, whoop
+    )
+    connection_id = connection.id
     await sync_client.post(f"/api/v1/users/{person_id}/sync", headers=org.owner.headers)
     await run_jobs(sync_app)
     kept = await count_rows(db_session, "sleep")
@@ -331,10 +336,9 @@ async def test_a_refused_refresh_marks_the_connection_for_reauthorization(
     db_session: AsyncSession,
     whoop: WhoopSandbox,
 ) -> None:
-    org, person_id = await _owner_and_person(db_session, sync_client)
-    person = await db_session.get(Person, person_id)
-    member = whoop.members[0]
-    connection = await whoop_connection(db_session, sync_settings, whoop, member, person=person)
+    org, person_id, member, connection = await _person_with_whoop(
+        db_session, sync_client, sync_settings, whoop
+    )
     # The member revoked us at WHOOP: the access token dies and the refresh token is refused.
     whoop.world.revoke_user(member.user_id)
     synced = await sync_client.post(f"/api/v1/users/{person_id}/sync", headers=org.owner.headers)

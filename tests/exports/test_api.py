@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +24,7 @@ from somna.models import Export
 from tests.conftest import make_settings
 from tests.exports.support import Arranged, arrange
 from tests.support.auth import Org, create_account, create_api_key, create_organization
+from tests.support.server import app_client
 
 EXPORTS = "/api/v1/exports"
 
@@ -254,12 +254,7 @@ async def test_a_build_that_keeps_failing_ends_failed(
         job_retry_max_seconds=0,
     )  # fmt: skip
     app = create_app(settings)
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://somna.test"
-        ) as client,
-    ):
+    async with app_client(app) as client:
         org, _ = await _setup(db_session, client)
         created = (await client.post(EXPORTS, json={}, headers=org.owner.headers)).json()
         for _ in range(3):

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from somna.app import create_app
 from somna.config import Settings
 from tests.conftest import make_settings
 from tests.support.auth import create_api_key, create_organization
+from tests.support.server import app_client
 
 HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
 
@@ -83,12 +83,7 @@ async def redis_client(
     database_url: str, tmp_path: Path, redis_test_url: str
 ) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(make_settings(database_url, tmp_path, redis_url=redis_test_url))
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://somna.test"
-        ) as http,
-    ):
+    async with app_client(app) as http:
         yield http
 
 
@@ -111,12 +106,7 @@ async def test_an_unreachable_redis_fails_open_by_default(
 ) -> None:
     settings = make_settings(database_url, tmp_path, redis_url="redis://127.0.0.1:1/0")
     app = create_app(settings)
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://t"
-        ) as http,
-    ):
+    async with app_client(app) as http:
         response = await http.get("/health")
         assert response.status_code == 200
         assert "X-RateLimit-Limit" not in response.headers
@@ -125,12 +115,7 @@ async def test_an_unreachable_redis_fails_open_by_default(
             database_url, tmp_path, redis_url="redis://127.0.0.1:1/0", rate_limit_fail_open=False
         )
     )
-    async with (
-        LifespanManager(closed) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://t"
-        ) as http,
-    ):
+    async with app_client(closed) as http:
         response = await http.get("/health")
         assert response.status_code == 503
         assert response.json()["error"] == "service_unavailable"

@@ -1,14 +1,17 @@
-"""Run an ASGI app on a real loopback port in a background thread."""
+"""Serve an ASGI app to a test: in process with its lifespan running, or on a real loopback
+port in a background thread."""
 
 from __future__ import annotations
 
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
+import httpx
 import uvicorn
+from asgi_lifespan import LifespanManager
 from starlette.types import ASGIApp
 
 
@@ -16,6 +19,18 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@asynccontextmanager
+async def app_client(app: ASGIApp) -> AsyncIterator[httpx.AsyncClient]:
+    """An in-process client: the app's lifespan runs, requests skip the network."""
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url="http://somna.test"
+        ) as http,
+    ):
+        yield http
 
 
 @contextmanager

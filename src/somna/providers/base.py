@@ -11,10 +11,10 @@ import abc
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Generic, Literal, Protocol, TypeVar
 
 from somna.providers.exceptions import UnsupportedOperation
-from somna.providers.http import RequestHook, RequestStats
+from somna.providers.http import ProviderHttp, RequestHook, RequestStats
 from somna.records.canonical import AnyRecord
 
 if TYPE_CHECKING:
@@ -187,3 +187,28 @@ class Provider(abc.ABC):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+
+class VendorClient(Protocol):
+    """A vendor's raw API client: every request goes through its ``http``."""
+
+    http: ProviderHttp
+
+
+ClientT = TypeVar("ClientT", bound=VendorClient)
+
+
+class ClientProvider(Provider, Generic[ClientT]):
+    """A provider that acts through one vendor client, whose HTTP layer it counts and closes."""
+
+    def __init__(self, client: ClientT, *, settings: Settings, context: ConnectionContext) -> None:
+        self.client = client
+        self.settings = settings
+        self.context = context
+
+    @property
+    def stats(self) -> RequestStats:
+        return self.client.http.stats
+
+    async def aclose(self) -> None:
+        await self.client.http.aclose()

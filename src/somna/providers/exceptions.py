@@ -119,3 +119,19 @@ class MappingError(ProviderResponseError):
     """A vendor record lacks a field the canonical record needs, or has one of the wrong type."""
 
     error_code = "provider_bad_record"
+
+
+def error_for_status(status: int) -> type[ProviderError]:
+    """The typed error an HTTP error status usually means; clients check their vendor's
+    exceptions to this first."""
+    if status == 400:
+        return ProviderBadRequest
+    if status == 401:
+        return ProviderUnauthorized
+    if status == 403:
+        return ProviderForbidden
+    if status == 404:
+        return ProviderNotFound
+    if status >= 500:
+        return ProviderUnavailable
+    return ProviderError

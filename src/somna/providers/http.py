@@ -9,13 +9,16 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import structlog
 
 from somna.kit.time import utc_now
 from somna.providers.exceptions import ProviderRateLimited, ProviderUnavailable
+
+if TYPE_CHECKING:
+    from somna.config import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -133,6 +136,31 @@ class ProviderHttp:
             timeout=timeout,
             headers={"User-Agent": "Somna (+https://github.com/somna)", **dict(headers or {})},
             transport=transport,
+        )
+
+    @classmethod
+    def from_settings(
+        cls,
+        provider: str,
+        settings: Settings,
+        base_url: str,
+        *,
+        before_request: RequestHook | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        is_rate_limited: Callable[[httpx.Response], bool] | None = None,
+    ) -> ProviderHttp:
+        """A client with the timeout and retry policy Somna's settings ask for."""
+        return cls(
+            provider,
+            base_url,
+            timeout=httpx.Timeout(settings.provider_timeout_seconds, connect=10.0),
+            retry=RetryPolicy(
+                max_retries=settings.provider_max_retries,
+                max_wait_seconds=settings.provider_max_retry_wait_seconds,
+            ),
+            before_request=before_request,
+            transport=transport,
+            is_rate_limited=is_rate_limited,
         )
 
     async def aclose(self) -> None:

@@ -17,12 +17,9 @@ import httpx
 from somna.providers.exceptions import (
     ProviderBadRequest,
     ProviderError,
-    ProviderForbidden,
-    ProviderNotFound,
     ProviderQuotaExceeded,
     ProviderResponseError,
-    ProviderUnauthorized,
-    ProviderUnavailable,
+    error_for_status,
 )
 from somna.providers.http import ProviderHttp
 
@@ -60,18 +57,11 @@ def raise_for_status(response: httpx.Response) -> None:
     error: type[ProviderError]
     if status == 403 and ("quota" in lowered or "plan" in lowered):
         error = ProviderQuotaExceeded
-    elif status == 401:
-        error = ProviderUnauthorized
-    elif status == 403:
-        error = ProviderForbidden
-    elif status == 404:
-        error = ProviderNotFound
-    elif status in (400, 413, 422):
+    # Asleep calls a body it cannot process 413 or 422 as well as 400.
+    elif status in (413, 422):
         error = ProviderBadRequest
-    elif status >= 500:
-        error = ProviderUnavailable
     else:
-        error = ProviderError
+        error = error_for_status(status)
     raise error(PROVIDER, text, status=status)
 
 

@@ -15,10 +15,10 @@ from somna.providers.asleep import mapper
 from somna.providers.asleep.client import MAX_PAGE_SIZE, AsleepClient, is_rate_limited
 from somna.providers.base import (
     Capabilities,
+    ClientProvider,
     Collection,
     ConnectionContext,
     Page,
-    Provider,
     ProviderIdentity,
     TimeWindow,
     WebhookNotification,
@@ -29,7 +29,7 @@ from somna.providers.exceptions import (
     ProviderNotFound,
     UnsupportedOperation,
 )
-from somna.providers.http import ProviderHttp, RequestHook, RequestStats, RetryPolicy
+from somna.providers.http import ProviderHttp, RequestHook
 from somna.records.canonical import AnyRecord
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return value
 
 
-class AsleepProvider(Provider):
+class AsleepProvider(ClientProvider[AsleepClient]):
     name: ClassVar[str] = "asleep"
     capabilities: ClassVar[Capabilities] = Capabilities(
         collections=("sleep",),
@@ -61,9 +61,7 @@ class AsleepProvider(Provider):
     def __init__(
         self, client: AsleepClient, *, settings: Settings, context: ConnectionContext
     ) -> None:
-        self.client = client
-        self.settings = settings
-        self.context = context
+        super().__init__(client, settings=settings, context=context)
         zone = context.zone
         # Asleep re-expresses every time in the zone we name; the person's own zone keeps
         # offsets and local dates right.
@@ -78,29 +76,16 @@ class AsleepProvider(Provider):
         before_request: RequestHook | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> AsleepProvider:
-        import httpx
-
-        http = ProviderHttp(
+        http = ProviderHttp.from_settings(
             "asleep",
+            settings,
             settings.asleep_api_base,
-            timeout=httpx.Timeout(settings.provider_timeout_seconds, connect=10.0),
-            retry=RetryPolicy(
-                max_retries=settings.provider_max_retries,
-                max_wait_seconds=settings.provider_max_retry_wait_seconds,
-            ),
             before_request=before_request,
             transport=transport,
             is_rate_limited=is_rate_limited,
         )
         client = AsleepClient(http, settings.asleep_api_key.get_secret_value())
         return cls(client, settings=settings, context=context)
-
-    @property
-    def stats(self) -> RequestStats:
-        return self.client.http.stats
-
-    async def aclose(self) -> None:
-        await self.client.http.aclose()
 
     def _user(self) -> str:
         if not self.context.provider_user_id:

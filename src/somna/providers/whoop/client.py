@@ -9,15 +9,7 @@ from typing import Any, Literal
 
 import httpx
 
-from somna.providers.exceptions import (
-    ProviderBadRequest,
-    ProviderError,
-    ProviderForbidden,
-    ProviderNotFound,
-    ProviderResponseError,
-    ProviderUnauthorized,
-    ProviderUnavailable,
-)
+from somna.providers.exceptions import ProviderResponseError, error_for_status
 from somna.providers.http import ProviderHttp
 from somna.providers.refresh import TokenSource
 
@@ -56,20 +48,7 @@ def raise_for_status(response: httpx.Response) -> None:
     if status < 400:
         return
     text = f"WHOOP answered {status}: {_error_text(response)}"
-    error: type[ProviderError]
-    if status == 400:
-        error = ProviderBadRequest
-    elif status == 401:
-        error = ProviderUnauthorized
-    elif status == 403:
-        error = ProviderForbidden
-    elif status == 404:
-        error = ProviderNotFound
-    elif status >= 500:
-        error = ProviderUnavailable
-    else:
-        error = ProviderError
-    raise error(PROVIDER, text, status=status)
+    raise error_for_status(status)(PROVIDER, text, status=status)
 
 
 class WhoopClient:

@@ -12,16 +12,16 @@ import structlog
 from somna.kit.time import utc_now
 from somna.providers.base import (
     Capabilities,
+    ClientProvider,
     Collection,
     ConnectionContext,
     Page,
-    Provider,
     ProviderIdentity,
     TimeWindow,
     WebhookNotification,
 )
 from somna.providers.exceptions import MappingError, ProviderNotFound, UnsupportedOperation
-from somna.providers.http import ProviderHttp, RequestHook, RequestStats, RetryPolicy
+from somna.providers.http import ProviderHttp, RequestHook
 from somna.providers.oauth import OAuth2Client, OAuthEndpoints, TokenSet
 from somna.providers.payload import parse_offset_minutes
 from somna.providers.refresh import StaticToken, TokenSource
@@ -55,29 +55,7 @@ _PATHS: dict[str, WhoopCollection] = {
 _OFFSET_MEMORY = 2048
 
 
-def http_for(
-    settings: Settings,
-    base_url: str,
-    *,
-    before_request: RequestHook | None,
-    transport: httpx.AsyncBaseTransport | None,
-) -> ProviderHttp:
-    import httpx
-
-    return ProviderHttp(
-        "whoop",
-        base_url,
-        timeout=httpx.Timeout(settings.provider_timeout_seconds, connect=10.0),
-        retry=RetryPolicy(
-            max_retries=settings.provider_max_retries,
-            max_wait_seconds=settings.provider_max_retry_wait_seconds,
-        ),
-        before_request=before_request,
-        transport=transport,
-    )
-
-
-class WhoopProvider(Provider):
+class WhoopProvider(ClientProvider[WhoopClient]):
     name: ClassVar[str] = "whoop"
     capabilities: ClassVar[Capabilities] = Capabilities(
         collections=("sleep", "recovery", "cycles", "workouts", "body_measurements"),
@@ -90,9 +68,7 @@ class WhoopProvider(Provider):
     def __init__(
         self, client: WhoopClient, *, settings: Settings, context: ConnectionContext
     ) -> None:
-        self.client = client
-        self.settings = settings
-        self.context = context
+        super().__init__(client, settings=settings, context=context)
         # Recoveries carry no offset; remember the ones their cycles and sleeps showed us.
         self._offsets: dict[str, int] = {}
 
@@ -106,8 +82,12 @@ class WhoopProvider(Provider):
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> WhoopProvider:
         token: TokenSource = context.token or StaticToken("")
-        http = http_for(
-            settings, settings.whoop_api_base, before_request=before_request, transport=transport
+        http = ProviderHttp.from_settings(
+            "whoop",
+            settings,
+            settings.whoop_api_base,
+            before_request=before_request,
+            transport=transport,
         )
         return cls(WhoopClient(http, token), settings=settings, context=context)
 
@@ -128,15 +108,10 @@ class WhoopProvider(Provider):
             redirect_uri=settings.whoop_redirect_uri,
             scopes=SCOPES,
         )
-        http = http_for(settings, base, before_request=before_request, transport=transport)
+        http = ProviderHttp.from_settings(
+            "whoop", settings, base, before_request=before_request, transport=transport
+        )
         return OAuth2Client("whoop", endpoints, http)
-
-    @property
-    def stats(self) -> RequestStats:
-        return self.client.http.stats
-
-    async def aclose(self) -> None:
-        await self.client.http.aclose()
 
     async def fetch_identity(self) -> ProviderIdentity:
         profile = await self.client.profile()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,12 +14,13 @@ from somna.kit.time import utc_now
 from somna.sandbox.asleep.app import AsleepApp
 from somna.sandbox.asleep.state import AsleepConfig, AsleepUser, AsleepWorld
 from somna.sandbox.faults import FaultPlan
+from somna.sandbox.handle import SandboxHandle
 from somna.sandbox.ratelimit import SlidingWindowLimiter
 from somna.sandbox.runner import ThreadedServer
 from somna.sandbox.webhooks import Delivery, WebhookSender
 
 
-class AsleepSandbox:
+class AsleepSandbox(SandboxHandle[AsleepWorld]):
     """A faithful Asleep API emulator over real HTTP; ``base_url`` → ``SOMNA_ASLEEP_API_BASE``."""
 
     def __init__(
@@ -49,23 +50,6 @@ class AsleepSandbox:
         for _ in range(people):
             self.world.add_user()
 
-    def start(self) -> AsleepSandbox:
-        self.server.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    def __enter__(self) -> AsleepSandbox:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        return self.server.url
-
     @property
     def api_key(self) -> str:
         return self.config.api_keys[0]
@@ -83,20 +67,9 @@ class AsleepSandbox:
         with self.world.lock:
             return list(self.world.users.values())
 
-    def set_faults(self, **knobs: Any) -> None:
-        self.faults.update(**knobs)
-
-    def reset_faults(self) -> None:
-        self.faults.reset()
-
     def request_count(self, last_seconds: float | None = None) -> int:
         """Requests admitted by the pace limiter (needs ``per_minute``; else 0)."""
         return self.pace.count(last_seconds) if self.pace else 0
-
-    def freeze_clock(self, at: datetime) -> None:
-        with self.world.lock:
-            self.world.frozen_at = at
-            self.world.clock_offset = timedelta(0)
 
     def advance(self, delta: timedelta) -> None:
         with self.world.lock:

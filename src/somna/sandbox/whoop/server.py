@@ -18,6 +18,7 @@ from starlette.routing import Mount, Route
 from somna.kit.time import utc_now
 from somna.providers.whoop.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from somna.sandbox.faults import FaultPlan
+from somna.sandbox.handle import SandboxHandle
 from somna.sandbox.ratelimit import SlidingWindowLimiter
 from somna.sandbox.runner import ThreadedServer
 from somna.sandbox.webhooks import Delivery, WebhookSender
@@ -28,7 +29,7 @@ ALL_SCOPES = frozenset(KNOWN_SCOPES)
 Event = tuple[int, str, str]  # (user_id, type, id)
 
 
-class WhoopSandbox:
+class WhoopSandbox(SandboxHandle[WhoopWorld]):
     """A faithful WHOOP v2 emulator over real HTTP.
 
     ``api_base`` and ``oauth_base`` go into ``SOMNA_WHOOP_API_BASE`` / ``SOMNA_WHOOP_OAUTH_BASE``
@@ -59,24 +60,7 @@ class WhoopSandbox:
         for _ in range(people):
             self.world.add_member()
 
-    # -- lifecycle -----------------------------------------------------------------------
-    def start(self) -> WhoopSandbox:
-        self.server.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    def __enter__(self) -> WhoopSandbox:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        return self.server.url
-
+    # -- addresses (start, stop and base_url come from SandboxHandle) ----------------------
     @property
     def api_base(self) -> str:
         return f"{self.server.url}/developer"
@@ -127,12 +111,6 @@ class WhoopSandbox:
             return dict(self.world.token_calls)
 
     # -- faults, limits, counts ----------------------------------------------------------
-    def set_faults(self, **knobs: Any) -> None:
-        self.faults.update(**knobs)
-
-    def reset_faults(self) -> None:
-        self.faults.reset()
-
     def set_rate_limits(self, per_minute: int, per_day: int) -> None:
         self.limiter.configure([(per_minute, 60), (per_day, 86_400)])
 
@@ -144,11 +122,6 @@ class WhoopSandbox:
         return self.limiter.max_in_any_window(window_seconds)
 
     # -- time ----------------------------------------------------------------------------
-    def freeze_clock(self, at: datetime) -> None:
-        with self.world.lock:
-            self.world.frozen_at = at
-            self.world.clock_offset = timedelta(0)
-
     def advance(self, delta: timedelta) -> list[Event]:
         """Move the sandbox clock; records that appear or get scored meanwhile are announced
         by webhook (when a URL is configured). Returns the events."""
