@@ -3,6 +3,7 @@ enrolment over HTTP, the sync with bars, the exports and the per-person summary.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -70,7 +71,11 @@ def somna_settings(world: DemoWorld, base: Settings, public_url: str, **extra: A
 
 def serve_somna(settings: Settings, host: str, port: int) -> ThreadedServer:
     """Somna's API in a background thread (uvicorn; the embedded worker per ``settings``)."""
-    server = ThreadedServer(create_app(settings), host=host, port=port)
+    app = create_app(settings)
+    # The demo's console holds the summary and the login; a line per background job (the
+    # schedule ticks every minute) would bury them. Requests and warnings still show.
+    logging.getLogger("somna.jobs").setLevel(logging.WARNING)
+    server = ThreadedServer(app, host=host, port=port)
     server.start()
     return server
 
