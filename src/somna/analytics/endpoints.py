@@ -23,8 +23,7 @@ from somna.analytics.schemas import (
     SleepScoreResponse,
     WeeklyReportResponse,
 )
-from somna.auth.exceptions import InsufficientPermissions
-from somna.auth.principal import Principal
+from somna.auth.dependencies import forbid_members
 from somna.db import SessionDep
 from somna.models import Person
 from somna.users.dependencies import person_from_me, person_from_path
@@ -127,14 +126,6 @@ def _person_analytics_routes(prefix: str, loader: PersonLoader, tag: str) -> API
     return router
 
 
-def _not_for_members(principal: Principal) -> None:
-    if principal.is_member:
-        raise InsufficientPermissions(
-            {"analytics:read"},
-            detail="Member accounts can only reach their own data (/me).",
-        )
-
-
 cohort_router = APIRouter(tags=["analytics"])
 
 
@@ -148,7 +139,7 @@ async def organization_statistics(
 ) -> CohortResponse:
     """Mean, median, p10 and p90 of duration, efficiency, score and regularity, and one row
     per person, over the organisation's last `days` local dates."""
-    _not_for_members(principal)
+    forbid_members(principal, "analytics:read")
     return await service.organization_statistics(session, principal, organization_id, days, now)
 
 
@@ -157,7 +148,7 @@ async def cohort_analysis(
     body: CohortRequest, principal: AnalyticsRead, session: SessionDep, now: Now
 ) -> CohortResponse:
     """The organisation statistics for chosen people of the caller's organisation."""
-    _not_for_members(principal)
+    forbid_members(principal, "analytics:read")
     return await service.cohort_analysis(session, principal, body.user_ids, body.days, now)
 
 

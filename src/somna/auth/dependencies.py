@@ -202,3 +202,12 @@ async def require_operator(principal: CurrentPrincipal) -> Principal:
 
 
 OperatorPrincipal = Annotated[Principal, Depends(require_operator)]
+
+
+def forbid_members(principal: Principal, grant: str, *, detail: str | None = None) -> None:
+    """Organisation-wide routes are not for member accounts, whose grants cover only the person
+    they are linked to (they use the ``/me`` routes instead)."""
+    if principal.is_member:
+        raise InsufficientPermissions(
+            {grant}, detail=detail or "Member accounts can only reach their own data (/me)."
+        )

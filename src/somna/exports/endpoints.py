@@ -8,8 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import FileResponse, StreamingResponse
 
-from somna.auth.dependencies import RequireScopes, RequireSensitive
-from somna.auth.exceptions import InsufficientPermissions
+from somna.auth.dependencies import RequireScopes, RequireSensitive, forbid_members
 from somna.auth.principal import Principal
 from somna.config import Settings
 from somna.db import SessionDep
@@ -48,10 +47,8 @@ async def create_export(
     queue: JobQueueDep,
 ) -> ExportRead:
     """Export the organisation (sensitive: signed with a key, owner/admin by JWT) or some people."""
-    if principal.is_member:
-        raise InsufficientPermissions(
-            {"exports:write"}, detail="Member accounts export their own data: POST /me/exports."
-        )
+    own_data_only = "Member accounts export their own data: POST /me/exports."
+    forbid_members(principal, "exports:write", detail=own_data_only)
     if payload.user_ids is None:
         await _organisation_export(request, principal)
     export = await service.create_export(

@@ -10,8 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel
 
-from somna.auth.dependencies import RequireScopes, RequireSensitive
-from somna.auth.exceptions import InsufficientPermissions
+from somna.auth.dependencies import RequireScopes, RequireSensitive, forbid_members
 from somna.auth.principal import Principal
 from somna.db import SessionDep
 from somna.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
@@ -31,19 +30,12 @@ class PersonDeleted(BaseModel):
     deleted: bool
 
 
-def _not_for_members(principal: Principal) -> None:
-    if principal.is_member:
-        raise InsufficientPermissions(
-            {"users:write"}, detail="Member accounts can only reach their own data (/me)."
-        )
-
-
 @router.post("/users", status_code=status.HTTP_201_CREATED)
 async def create_user(
     payload: PersonCreate, principal: UsersWrite, session: SessionDep
 ) -> PersonRead:
     """Start tracking a person in the caller's organisation."""
-    _not_for_members(principal)
+    forbid_members(principal, "users:write")
     person = await service.create_person(session, principal.organization_id, payload)
     return service.person_read(person)
 
