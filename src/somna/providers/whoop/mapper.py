@@ -52,12 +52,32 @@ def _score(fields: Fields, state: ScoreState) -> Fields | None:
     return fields.opt_child("score") if state is ScoreState.SCORED else None
 
 
+def _common(fields: Fields, state: ScoreState, record_id: str) -> dict[str, Any]:
+    """The fields every canonical WHOOP record carries."""
+    return {
+        "provider": PROVIDER,
+        "provider_record_id": record_id,
+        "score_state": state,
+        "provider_updated_at": fields.opt_moment("updated_at"),
+        "raw": dict(fields.data),
+    }
+
+
+def _offset(fields: Fields) -> int | None:
+    return parse_offset_minutes(PROVIDER, fields.data.get("timezone_offset"))
+
+
+def _strain(score: Fields) -> float | None:
+    strain = score.opt_number("strain")
+    return None if strain is None else min(21.0, max(0.0, strain))
+
+
 def map_sleep(payload: Mapping[str, Any]) -> SleepSessionRecord:
     """A WHOOP sleep (night or nap) → :class:`SleepSessionRecord`. Local date = wake-up day."""
     f = Fields(PROVIDER, payload, "sleep")
     state = _score_state(f)
     start, end = f.moment("start"), f.moment("end")
-    offset = parse_offset_minutes(PROVIDER, f.data.get("timezone_offset"))
+    offset = _offset(f)
     values: dict[str, Any] = {}
     score = _score(f, state)
     if score is not None:
@@ -80,11 +100,7 @@ def map_sleep(payload: Mapping[str, Any]) -> SleepSessionRecord:
             "respiratory_rate": score.opt_number("respiratory_rate"),
         }
     return SleepSessionRecord(
-        provider=PROVIDER,
-        provider_record_id=f.text("id"),
-        score_state=state,
-        provider_updated_at=f.opt_moment("updated_at"),
-        raw=dict(payload),
+        **_common(f, state, f.text("id")),
         start_at=start,
         end_at=max(end, start),
         timezone_offset_minutes=offset,
@@ -119,11 +135,7 @@ def map_recovery(
             "user_calibrating": score.flag("user_calibrating", default=False),
         }
     return RecoveryRecord(
-        provider=PROVIDER,
-        provider_record_id=cycle_id,
-        score_state=state,
-        provider_updated_at=f.opt_moment("updated_at"),
-        raw=dict(payload),
+        **_common(f, state, cycle_id),
         recorded_at=recorded_at,
         local_date=local_date(recorded_at, timezone_offset_minutes, zone),
         cycle_record_id=cycle_id,
@@ -138,23 +150,18 @@ def map_cycle(payload: Mapping[str, Any]) -> CycleRecord:
     state = _score_state(f)
     start = f.moment("start")
     end = f.opt_moment("end")
-    offset = parse_offset_minutes(PROVIDER, f.data.get("timezone_offset"))
+    offset = _offset(f)
     values: dict[str, Any] = {}
     score = _score(f, state)
     if score is not None:
-        strain = score.opt_number("strain")
         values = {
-            "strain": None if strain is None else min(21.0, max(0.0, strain)),
+            "strain": _strain(score),
             "kilojoules": score.opt_number("kilojoule"),
             "average_heart_rate": score.opt_number("average_heart_rate"),
             "max_heart_rate": score.opt_number("max_heart_rate"),
         }
     return CycleRecord(
-        provider=PROVIDER,
-        provider_record_id=f.text("id"),
-        score_state=state,
-        provider_updated_at=f.opt_moment("updated_at"),
-        raw=dict(payload),
+        **_common(f, state, f.text("id")),
         start_at=start,
         end_at=None if end is None else max(end, start),
         timezone_offset_minutes=offset,
@@ -168,14 +175,13 @@ def map_workout(payload: Mapping[str, Any]) -> WorkoutRecord:
     f = Fields(PROVIDER, payload, "workout")
     state = _score_state(f)
     start, end = f.moment("start"), f.moment("end")
-    offset = parse_offset_minutes(PROVIDER, f.data.get("timezone_offset"))
+    offset = _offset(f)
     values: dict[str, Any] = {}
     score = _score(f, state)
     if score is not None:
         zones = score.opt_child("zone_durations")
-        strain = score.opt_number("strain")
         values = {
-            "strain": None if strain is None else min(21.0, max(0.0, strain)),
+            "strain": _strain(score),
             "average_heart_rate": score.opt_number("average_heart_rate"),
             "max_heart_rate": score.opt_number("max_heart_rate"),
             "kilojoules": score.opt_number("kilojoule"),
@@ -189,11 +195,7 @@ def map_workout(payload: Mapping[str, Any]) -> WorkoutRecord:
             },
         }
     return WorkoutRecord(
-        provider=PROVIDER,
-        provider_record_id=f.text("id"),
-        score_state=state,
-        provider_updated_at=f.opt_moment("updated_at"),
-        raw=dict(payload),
+        **_common(f, state, f.text("id")),
         start_at=start,
         end_at=max(end, start),
         timezone_offset_minutes=offset,
