@@ -80,7 +80,7 @@ def _sleep_routes(router: APIRouter, loader: PersonLoader) -> None:
     ) -> SleepSessionDetail:
         """One sleep session with its hypnogram and hypnogram statistics."""
         record = await service.get_record(session, "sleep", person.id, session_id)
-        return service.sleep_detail(record, SleepSessionRead)
+        return service.sleep_detail(record)
 
 
 def _collection_routes(

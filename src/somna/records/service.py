@@ -5,14 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from somna.analytics.calculations.hypnogram import InvalidHypnogram, hypnogram_statistics
 from somna.errors import NotFound
 from somna.models import SleepSession
 from somna.records.repository import RecordFilter, RecordQueries
-from somna.records.schemas import HypnogramRead, SleepSessionDetail
+from somna.records.schemas import HypnogramRead, SleepSessionDetail, SleepSessionRead
 
 
 class RecordNotFound(NotFound):
@@ -42,9 +41,9 @@ async def get_record(
     return record
 
 
-def sleep_detail(record: SleepSession, read_model: type[BaseModel]) -> SleepSessionDetail:
+def sleep_detail(record: SleepSession) -> SleepSessionDetail:
     """The session with its hypnogram and the statistics computed from it."""
-    base = read_model.model_validate(record).model_dump()
+    base = SleepSessionRead.model_validate(record).model_dump()
     hypnogram = None
     statistics = None
     if record.hypnogram and record.hypnogram_epoch_seconds:
