@@ -313,5 +313,6 @@ async def test_sync_connections_runs_in_process_and_reports_progress(
         assert steps
         assert [e.pages for e in steps] == list(range(1, len(steps) + 1))
     await assert_whoop_complete(db_session, whoop, whoop.members[0], ids[0])
-    triggers = [(await _run(db_session, outcome.run_id)).trigger for outcome in outcomes]
+    run_ids = [outcome.run_id for outcome in outcomes if outcome.run_id is not None]
+    triggers = [(await _run(db_session, run_id)).trigger for run_id in run_ids]
     assert triggers == ["cli"] * 3

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from somna.sync.service import SyncOutcome
 
 PROVIDERS = ("whoop", "asleep")
+BUSY = "busy"  # the reason a connection another sync held was skipped (as the service says)
 COLLECTIONS = ("sleep", "recovery", "cycles", "workouts", "body_measurements")
 # Connections in these states are not synced, but the operator asked for them: say why.
 STUCK_STATUSES = ("reauthorization_required", "error")
@@ -185,6 +186,14 @@ class SyncBars:
             if self.hide_finished and event.status == "succeeded":
                 self.progress.update(task, visible=False)
 
+    def busy(self, connection_id: uuid.UUID) -> None:
+        task = self.tasks.get(connection_id)
+        if task is None or connection_id in self.done:
+            return
+        self.done.add(connection_id)
+        self.progress.update(task, state=f"[yellow]{BUSY}")
+        self.progress.advance(self.overall)
+
     def skipped(self, target: Target) -> None:
         task = self.tasks[target.connection_id]
         self.progress.update(task, state=f"[red]{target.status.replace('_', ' ')}")
@@ -222,6 +231,10 @@ class RunLine:
     retries: int = 0
     error: str | None = None
 
+    @property
+    def busy(self) -> bool:
+        return self.status == "skipped" and self.error == BUSY
+
     def as_json(self) -> dict[str, Any]:
         return {
             "run_id": str(self.run_id) if self.run_id else None,
@@ -244,7 +257,12 @@ class BatchSummary:
 
     @property
     def failures(self) -> list[RunLine]:
-        return [line for line in self.lines if line.status != "succeeded"]
+        return [line for line in self.lines if line.status != "succeeded" and not line.busy]
+
+    @property
+    def busy(self) -> list[RunLine]:
+        """Connections skipped because another sync held them: not a failure."""
+        return [line for line in self.lines if line.busy]
 
     @property
     def people(self) -> int:
@@ -263,8 +281,12 @@ class BatchSummary:
         return {
             "people": self.people,
             "connections": len(self.lines),
-            "succeeded": len(self.lines) - len(self.failures),
+            "succeeded": len(self.lines) - len(self.failures) - len(self.busy),
             "failed": len(self.failures),
+            "skipped": [
+                {"email": line.email, "provider": line.provider, "reason": BUSY}
+                for line in self.busy
+            ],
             "records": self.records(),
             "pages": self.total("pages"),
             "requests": self.total("requests"),
@@ -308,7 +330,7 @@ async def collect_summary(
                             error=reason)
                 )  # fmt: skip
                 continue
-            run = await session.get(SyncRun, outcome.run_id)
+            run = await session.get(SyncRun, outcome.run_id) if outcome.run_id else None
             counts = run.counts if run is not None else {}
             lines.append(
                 RunLine(
@@ -337,13 +359,24 @@ def summary_table(summary: BatchSummary) -> Table:
     table.add_column("count", justify="right")
     table.add_row("people", str(summary.people))
     table.add_row("connections", str(len(summary.lines)))
-    table.add_row("succeeded", str(len(summary.lines) - len(summary.failures)))
+    table.add_row("succeeded", str(len(summary.lines) - len(summary.failures) - len(summary.busy)))
     table.add_row("failed", str(len(summary.failures)))
+    table.add_row("skipped (busy)", str(len(summary.busy)))
     for name, count in summary.records().items():
         table.add_row(name.replace("_", " "), f"{count:,}")
     table.add_row("pages", f"{summary.total('pages'):,}")
     table.add_row("requests", f"{summary.total('requests'):,}")
     table.add_row("retries", f"{summary.total('retries'):,}")
+    return table
+
+
+def busy_table(summary: BatchSummary) -> Table:
+    table = Table(title="Skipped: another sync was running", title_style="bold yellow")
+    table.add_column("person")
+    table.add_column("provider")
+    table.add_column("reason")
+    for line in summary.busy:
+        table.add_row(line.email, line.provider, BUSY)
     return table
 
 
@@ -372,6 +405,7 @@ async def run_batch(
     trigger: str,
     out: Console | None,
     pacer: Pacer | None = None,
+    wait_busy: float = 0.0,
 ) -> BatchSummary:
     """Sync ``targets`` with bars on ``out`` (none: quietly); ``pacer`` defaults to a new one."""
     from somna.sync.engine import SyncServices
@@ -386,7 +420,7 @@ async def run_batch(
         if out is None:
             outcomes = await sync_connections(
                 services, active, start_date=start_date, end_date=end_date, trigger=trigger,
-                concurrency=concurrency,
+                concurrency=concurrency, wait_busy=wait_busy,
             )  # fmt: skip
         else:
             with sync_progress(out) as progress:
@@ -396,8 +430,11 @@ async def run_batch(
                         bars.skipped(target)
                 outcomes = await sync_connections(
                     services, active, start_date=start_date, end_date=end_date, trigger=trigger,
-                    concurrency=concurrency, progress=bars,
+                    concurrency=concurrency, progress=bars, wait_busy=wait_busy,
                 )  # fmt: skip
+                for outcome in outcomes:
+                    if outcome.run_id is None:
+                        bars.busy(outcome.connection_id)
     finally:
         if own_pacer:
             await services.pacer.aclose()
@@ -410,6 +447,7 @@ async def _main(
     end_date: date | None,
     concurrency: int,
     as_json: bool,
+    wait_busy: float = 0.0,
 ) -> BatchSummary:
     from somna.config import get_settings
     from somna.db import create_engine, create_sessionmaker
@@ -425,6 +463,7 @@ async def _main(
         return await run_batch(
             settings, sessionmaker, targets, start_date=start_date, end_date=end_date,
             concurrency=concurrency, trigger="cli", out=None if as_json else errors,
+            wait_busy=wait_busy,
         )  # fmt: skip
     finally:
         await engine.dispose()
@@ -463,8 +502,21 @@ def sync(
         8, "--concurrency", "-c", min=1, max=256, help="Connections synced at once."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON summary, nothing else."),
+    wait_busy: float = typer.Option(
+        0.0,
+        "--wait-busy",
+        min=0.0,
+        max=86_400.0,
+        metavar="SECONDS",
+        help="Wait this long for a connection another sync is running (default: skip it).",
+    ),
 ) -> None:
-    """Sync connections now with a progress bar per person; exit 1 if any run failed."""
+    """Sync connections now with a progress bar per person; exit 1 if any run failed.
+
+    A connection a worker (or another ``somna sync``) is syncing is skipped, or waited for up
+    to ``--wait-busy`` seconds; skipped ones are listed with the reason ``busy`` and do not
+    change the exit code.
+    """
     from somna.cli.server import prepare_database
     from somna.config import get_settings
     from somna.logging import configure_logging
@@ -477,13 +529,17 @@ def sync(
     configure_logging("WARNING", get_settings().log_format)
     selection = Selection(org, tuple(users), provider)
     try:
-        summary = asyncio.run(_main(selection, start_date, end_date, concurrency, as_json))
+        summary = asyncio.run(
+            _main(selection, start_date, end_date, concurrency, as_json, wait_busy)
+        )
     except SelectionError as exc:
         abort(str(exc), 2)
     if as_json:
         print_json(summary.as_json())
     else:
         console.print(summary_table(summary))
+        if summary.busy:
+            console.print(busy_table(summary))
         if summary.failures:
             console.print(failures_table(summary))
     if summary.failures:

@@ -4,13 +4,27 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from somna.kit.models import Base, IdMixin
 from somna.kit.time import utc_now
 
-SYNC_STATUSES = ("queued", "running", "succeeded", "partial", "failed", "cancelled")
+SYNC_STATUSES = (
+    "queued",
+    "running",
+    "waiting_for_budget",
+    "succeeded",
+    "partial",
+    "failed",
+    "cancelled",
+)
+# A run in one of these states holds its connection: no other run of it may execute.
+HOLDING_STATUSES = ("running", "waiting_for_budget")
+HOLDING_WHERE = "status IN ('running', 'waiting_for_budget') AND connection_id IS NOT NULL"
+QUEUED_INCREMENTAL_WHERE = (
+    "status = 'queued' AND window_start IS NULL AND connection_id IS NOT NULL"
+)
 
 
 class SyncRun(IdMixin, Base):
@@ -21,6 +35,22 @@ class SyncRun(IdMixin, Base):
         CheckConstraint(f"status IN {SYNC_STATUSES!r}", name="status_known"),
         Index("ix_sync_runs_organization_id_created_at", "organization_id", "created_at"),
         Index("ix_sync_runs_connection_id_created_at", "connection_id", "created_at"),
+        # The run is the lock: the database, not the caller, keeps one executing run per
+        # connection, and one queued incremental run (a second one would fetch nothing new).
+        Index(
+            "uq_sync_runs_connection_holding",
+            "connection_id",
+            unique=True,
+            sqlite_where=text(HOLDING_WHERE),
+            postgresql_where=text(HOLDING_WHERE),
+        ),
+        Index(
+            "uq_sync_runs_connection_queued_incremental",
+            "connection_id",
+            unique=True,
+            sqlite_where=text(QUEUED_INCREMENTAL_WHERE),
+            postgresql_where=text(QUEUED_INCREMENTAL_WHERE),
+        ),
     )
 
     organization_id: Mapped[uuid.UUID] = mapped_column(
@@ -40,8 +70,15 @@ class SyncRun(IdMixin, Base):
     pages: Mapped[int] = mapped_column(default=0)
     requests: Mapped[int] = mapped_column(default=0)
     retries: Mapped[int] = mapped_column(default=0)
-    # Times a worker took this run up; above 1 when a worker died or a fault was retried.
+    # Times the run was taken up afresh: the first time, after a fault, after its executor
+    # died. Resuming after a budget wait or a 429 pause is not an attempt.
     attempts: Mapped[int] = mapped_column(default=0)
+    # Who executes it (a job, a CLI process) and until when, renewed while it runs; a run whose
+    # lease expired lost its executor and may be adopted.
+    owner: Mapped[str | None] = mapped_column(String(200))
+    leased_until: Mapped[datetime | None]
+    # While ``waiting_for_budget``: when it goes on.
+    next_attempt_at: Mapped[datetime | None]
     errors: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     started_at: Mapped[datetime | None]

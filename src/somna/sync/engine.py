@@ -6,25 +6,38 @@ collection from its checkpoint (at worst one page is fetched twice and upserted 
 collection already finished in this run is skipped. Errors are sorted three ways:
 
 * waits (provider 429 beyond the retry budget, the pacer's ``BudgetExhausted``): ``RetryLater``,
-  the worker slot is given back and the run continues later;
+  the worker slot is given back and the run, ``waiting_for_budget`` with its next attempt time,
+  continues later. A wait never counts as an attempt and never fails a run;
 * transient faults (5xx after retries, timeouts, torn bodies, database hiccups): noted on the
   run and re-raised so the job retries with backoff; on the last attempt the run fails;
 * refusals that retrying cannot fix (a missing scope, a bad request): that collection is marked
   failed and the others go on (the run ends ``partial``); a refused refresh token or a spent
   quota ends the run at once.
+
+The run row is its connection's lock. An executor (a job, a CLI process) claims it by
+compare-and-set with its owner name and a lease it renews while it works; a partial unique
+index keeps one run per connection running or waiting for budget. A run whose lease expired
+lost its executor and is adopted; a live one is never taken (``ConnectionBusy``). Every page
+commit checks that the run is still its executor's and the connection still active, holding
+the connection row so a disconnect cannot commit in between.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import inspect
+import os
+import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, NoReturn, cast
 
 import httpx
 import structlog
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from somna.config import Settings
@@ -32,6 +45,7 @@ from somna.connections.clients import ConnectionRef, open_provider
 from somna.jobs.port import JobContext, RetryLater
 from somna.kit.time import utc_now
 from somna.models import Connection, Person, SyncRun
+from somna.models.sync_run import HOLDING_STATUSES
 from somna.providers.base import Collection, Provider, TimeWindow
 from somna.providers.exceptions import (
     ProviderBadRequest,
@@ -53,13 +67,19 @@ from somna.sync.repository import (
     CheckpointRepository,
     StoredRecords,
     SyncConnectionRepository,
+    SyncRunRepository,
 )
 from somna.sync.transport import PacedTransport
 
 log = structlog.get_logger(__name__)
 
-# A run taken up this often (workers dying under it again and again) is given up.
+PENDING = ("queued", *HOLDING_STATUSES)
+
+# A run taken up afresh this often (faults, or executors dying under it, again and again) is
+# given up. Budget waits and 429 pauses are not attempts.
 MAX_RUN_ATTEMPTS = 12
+# Who executes a run when the caller names nobody (tests, scripts): this process.
+PROCESS_OWNER = f"process:{socket.gethostname()}:{os.getpid()}"
 MAX_ERRORS_KEPT = 50
 _COLLECTION_REFUSALS = (
     ProviderUnauthorized,
@@ -110,6 +130,25 @@ class SyncServices:
 
 class RunStopped(Exception):
     """The connection was disconnected or deleted while the run went on."""
+
+
+class ConnectionBusy(Exception):
+    """Another live executor holds the connection (its run is running or waiting)."""
+
+    def __init__(self, run_id: uuid.UUID | None, until: datetime | None) -> None:
+        super().__init__("another sync of this connection is running")
+        self.run_id = run_id
+        self.until = until
+
+    def retry_in(self, *, floor: float = 1.0, cap: float = 60.0) -> float:
+        """Seconds until the holder's lease ends (when it could be adopted), bounded."""
+        if self.until is None:
+            return floor
+        return min(cap, max(floor, (self.until - utc_now()).total_seconds()))
+
+
+class RunTakenOver(Exception):
+    """This executor's lease lapsed and another adopted the run: stop, write nothing."""
 
 
 class _CollectionFailed(Exception):
@@ -166,6 +205,7 @@ class RunExecutor:
         run_id: uuid.UUID,
         *,
         last_attempt: bool,
+        owner: str = PROCESS_OWNER,
         progress: ProgressCallback | None = None,
     ) -> None:
         self.services = services
@@ -173,13 +213,40 @@ class RunExecutor:
         self.sessionmaker = services.sessionmaker
         self.run_id = run_id
         self.last_attempt = last_attempt
+        self.owner = owner
         self.progress = progress
+        self.lease = timedelta(seconds=services.settings.job_lease_seconds)
 
     async def execute(self) -> str:
-        """Run to a final status (returned), or raise ``RetryLater``/the fault to retry."""
+        """Run to a final status (returned), or raise ``RetryLater``/the fault to retry;
+        ``ConnectionBusy`` when another live executor holds the connection."""
         run = await self._start()
         if run is None:
             return await self._status()
+        heartbeat = asyncio.create_task(self._heartbeat(run))
+        try:
+            return await self._execute(run)
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+
+    async def _heartbeat(self, run: _Run) -> None:
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            try:
+                async with self.sessionmaker() as session, session.begin():
+                    mine = await SyncRunRepository(session).renew(
+                        run.id, self.owner, utc_now() + self.lease
+                    )
+            except Exception as exc:  # a hiccup: the next beat tries again
+                log.warning("sync.heartbeat_failed", run_id=str(run.id), error=describe(exc))
+                continue
+            if not mine:
+                # Waiting (the row says so) or adopted after a stall: the page commits check.
+                return
+
+    async def _execute(self, run: _Run) -> str:
         transport = PacedTransport(
             self.services.pacer,
             run.connection.provider,
@@ -192,6 +259,9 @@ class RunExecutor:
         )  # fmt: skip
         try:
             return await self._collections(run, provider)
+        except RunTakenOver:
+            log.warning("sync.run_taken_over", run_id=str(run.id), owner=self.owner)
+            return await self._status()
         finally:
             await provider.aclose()
 
@@ -210,14 +280,14 @@ class RunExecutor:
             await self._note_error(run, provider, None, exc)
             return await self._finish(run, provider, "failed", describe(exc))
         except ProviderRateLimited as exc:
-            await self._note_error(run, provider, None, exc)
+            await self._wait(run, provider, exc.retry_after, exc)
             raise RetryLater(exc.retry_after, "provider rate limit") from exc
-        except RetryLater:
-            await self._note_error(run, provider, None, None)
+        except RetryLater as later:
+            await self._wait(run, provider, later.seconds, None)
             raise
         except Exception as exc:
             await self._note_error(run, provider, None, exc)
-            if self.last_attempt:
+            if self.last_attempt or run.attempt >= MAX_RUN_ATTEMPTS:
                 return await self._finish(run, provider, "failed", describe(exc))
             log.warning("sync.run_retrying", run_id=str(run.id), error=describe(exc))
             raise
@@ -232,6 +302,7 @@ class RunExecutor:
         """The window and cursor to go on with, or None when this run already finished it."""
         async with self.sessionmaker() as session, session.begin():
             await self._check_connection(session, run)
+            await self._own_row(session, run)
             checkpoint = await CheckpointRepository(session).load(run.connection.id, collection)
             if checkpoint.run_id == run.id:
                 if checkpoint.window_start is None or checkpoint.window_end is None:
@@ -315,7 +386,9 @@ class RunExecutor:
         """The page's records, its checkpoint and the run's counters: one transaction."""
         connection_id = run.connection.id
         async with self.sessionmaker() as session, session.begin():
-            await self._check_connection(session, run)
+            # Held to the commit: a disconnect waits for this page, or this page sees it.
+            await self._check_connection(session, run, lock=True)
+            row = await self._own_row(session, run)
             result = await RecordRepository(session).upsert(connection_id, run.person_id, records)
             deleted = 0
             if seen is not None:
@@ -342,9 +415,6 @@ class RunExecutor:
                     )
             else:
                 checkpoint.next_token = next_cursor
-            row = await session.get(SyncRun, run.id)
-            if row is None:
-                raise RunStopped("the sync run was deleted")
             requests, retries = run.stats_delta(provider.stats)
             before = dict(row.counts.get(collection) or {})
             row.counts = {
@@ -377,59 +447,92 @@ class RunExecutor:
 
     # --- run bookkeeping ---------------------------------------------------------------------
 
-    async def _check_connection(self, session: AsyncSession, run: _Run) -> None:
-        status = await SyncConnectionRepository(session).status_of(run.connection.id)
+    async def _own_row(self, session: AsyncSession, run: _Run) -> SyncRun:
+        """The run row, locked, provided this executor still holds it."""
+        row = await SyncRunRepository(session).locked(run.id)
+        if row is None:
+            raise RunStopped("the sync run was deleted")
+        if row.status == "cancelled":
+            raise RunStopped("the sync run was cancelled")
+        if row.owner != self.owner or row.status != "running":
+            raise RunTakenOver(str(run.id))
+        row.leased_until = utc_now() + self.lease
+        return row
+
+    async def _check_connection(
+        self, session: AsyncSession, run: _Run, *, lock: bool = False
+    ) -> None:
+        status = await SyncConnectionRepository(session).status_of(run.connection.id, lock=lock)
         if status is None:
             raise RunStopped("the connection was deleted")
         if status == "revoked":
             raise RunStopped("the connection was disconnected")
 
     async def _start(self) -> _Run | None:
-        async with self.sessionmaker() as session, session.begin():
-            row = await session.get(SyncRun, self.run_id)
-            if row is None or row.status not in ("queued", "running"):
-                return None
-            now = utc_now()
-            connection = (
-                await session.get(Connection, row.connection_id) if row.connection_id else None
-            )
-            reason = None
-            if connection is None:
-                reason, status = "the connection was deleted", "cancelled"
-            elif connection.status == "revoked":
-                reason, status = "the connection was disconnected", "cancelled"
-            elif connection.status != "active":
-                reason, status = f"the connection is {connection.status}", "failed"
-            elif row.attempts >= MAX_RUN_ATTEMPTS:
-                reason, status = f"gave up after {row.attempts} attempts", "failed"
-            if reason is not None:
-                row.status, row.finished_at = status, now
-                row.errors = [*row.errors, {"at": now.isoformat(), "error": reason}][
-                    -MAX_ERRORS_KEPT:
-                ]
-                return None
-            assert connection is not None
-            person = await session.get(Person, row.person_id)
-            row.status = "running"
-            row.started_at = row.started_at or now
-            row.attempts += 1
-            requested = (
-                Window(row.window_start, row.window_end)
-                if row.window_start is not None and row.window_end is not None
-                else None
-            )
-            return _Run(
-                id=row.id,
-                connection=ConnectionRef(
-                    connection.id,
-                    connection.provider,
-                    connection.provider_user_id,
-                    person.timezone if person is not None else None,
-                ),
-                person_id=row.person_id,
-                requested=requested,
-                attempt=row.attempts,
-            )
+        try:
+            async with self.sessionmaker() as session, session.begin():
+                return await self._claim(session)
+        except IntegrityError as exc:
+            # Another run of this connection was claimed at the same instant.
+            raise ConnectionBusy(None, None) from exc
+
+    async def _claim(self, session: AsyncSession) -> _Run | None:
+        runs = SyncRunRepository(session)
+        row = await session.get(SyncRun, self.run_id)
+        if row is None or row.status not in PENDING:
+            return None
+        now = utc_now()
+        self._refuse_if_held(row, now)
+        if row.status == "queued" and row.connection_id is not None:
+            holder = await runs.holder(row.connection_id)
+            if holder is not None and holder.id != row.id:
+                raise ConnectionBusy(holder.id, holder.leased_until)
+        connection = await session.get(Connection, row.connection_id) if row.connection_id else None
+        resuming = row.status == "waiting_for_budget" and row.owner == self.owner
+        reason = None
+        if connection is None:
+            reason, status = "the connection was deleted", "cancelled"
+        elif connection.status == "revoked":
+            reason, status = "the connection was disconnected", "cancelled"
+        elif connection.status != "active":
+            reason, status = f"the connection is {connection.status}", "failed"
+        elif not resuming and row.attempts >= MAX_RUN_ATTEMPTS:
+            reason, status = f"gave up after {row.attempts} attempts", "failed"
+        if reason is not None:
+            row.status, row.finished_at = status, now
+            row.leased_until = row.next_attempt_at = None
+            row.errors = [*row.errors, {"at": now.isoformat(), "error": reason}][-MAX_ERRORS_KEPT:]
+            return None
+        assert connection is not None
+        if not await runs.claim(row.id, self.owner, now=now, lease=self.lease):
+            await session.refresh(row)
+            self._refuse_if_held(row, now)
+            return None
+        await session.refresh(row)
+        person = await session.get(Person, row.person_id)
+        requested = (
+            Window(row.window_start, row.window_end)
+            if row.window_start is not None and row.window_end is not None
+            else None
+        )
+        return _Run(
+            id=row.id,
+            connection=ConnectionRef(
+                connection.id,
+                connection.provider,
+                connection.provider_user_id,
+                person.timezone if person is not None else None,
+            ),
+            person_id=row.person_id,
+            requested=requested,
+            attempt=row.attempts,
+        )
+
+    def _refuse_if_held(self, row: SyncRun, now: datetime) -> None:
+        """Raise ``ConnectionBusy`` when another executor holds ``row`` on a live lease."""
+        live = row.leased_until is not None and row.leased_until >= now
+        if row.status in HOLDING_STATUSES and row.owner != self.owner and live:
+            raise ConnectionBusy(row.id, row.leased_until)
 
     async def _status(self) -> str:
         async with self.sessionmaker() as session:
@@ -454,15 +557,38 @@ class RunExecutor:
         except Exception as db_error:  # the database itself may be what failed
             log.warning("sync.error_not_recorded", run_id=str(run.id), error=describe(db_error))
 
+    async def _wait(
+        self, run: _Run, provider: Provider, seconds: float, exc: BaseException | None
+    ) -> None:
+        """Budget spent or a 429: the run waits, still holding its connection, and says until
+        when. The lease reaches past the wait, so nobody adopts a run that merely waits."""
+        now = utc_now()
+        resume = now + timedelta(seconds=seconds)
+        async with self.sessionmaker() as session, session.begin():
+            row = await session.get(SyncRun, run.id)
+            if row is None or row.owner != self.owner or row.status != "running":
+                return
+            requests, retries = run.stats_delta(provider.stats)
+            row.requests += requests
+            row.retries += retries
+            if exc is not None:
+                row.errors = [*row.errors, _error_entry(run, None, exc)][-MAX_ERRORS_KEPT:]
+            row.status, row.next_attempt_at = "waiting_for_budget", resume
+            row.leased_until = resume + self.lease
+        log.info("sync.waiting_for_budget", run_id=str(run.id), seconds=round(seconds, 3))
+
     async def _finish(self, run: _Run, provider: Provider, status: str, error: str | None) -> str:
         now = utc_now()
         async with self.sessionmaker() as session, session.begin():
             row = await session.get(SyncRun, run.id)
+            if row is not None and row.owner != self.owner and row.status in HOLDING_STATUSES:
+                raise RunTakenOver(str(run.id))
             if row is not None:
                 requests, retries = run.stats_delta(provider.stats)
                 row.requests += requests
                 row.retries += retries
                 row.status, row.finished_at = status, now
+                row.leased_until = row.next_attempt_at = None
             connection = await session.get(Connection, run.connection.id)
             if connection is not None and status != "cancelled":
                 if status in ("succeeded", "partial"):
@@ -510,8 +636,13 @@ async def execute_run(
     run_id: uuid.UUID,
     *,
     last_attempt: bool = False,
+    owner: str = PROCESS_OWNER,
     progress: ProgressCallback | None = None,
 ) -> str:
-    """Work on one run until it ends (its final status) or must be retried (raises)."""
-    executor = RunExecutor(services, run_id, last_attempt=last_attempt, progress=progress)
+    """Claim the run for ``owner`` and work on it until it ends (its final status) or must be
+    retried (raises ``RetryLater`` or the fault); ``ConnectionBusy`` when another live
+    executor holds its connection."""
+    executor = RunExecutor(
+        services, run_id, last_attempt=last_attempt, owner=owner, progress=progress
+    )
     return await executor.execute()

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from somna.kit.pagination import keyset_page
 from somna.kit.repository import Repository
 from somna.kit.time import utc_now
 from somna.models import Connection, Person, Recovery, SyncCheckpoint, SyncRun
+from somna.models.sync_run import HOLDING_STATUSES, HOLDING_WHERE, QUEUED_INCREMENTAL_WHERE
 from somna.records.repository import COLLECTION_MODELS
 
-PENDING_STATUSES = ("queued", "running")
+PENDING_STATUSES = ("queued", *HOLDING_STATUSES)
 # The column a collection's records are placed in time by (what provider windows filter on).
 TIME_COLUMNS = {
     "sleep": "start_at",
@@ -39,21 +41,118 @@ class SyncRunRepository(Repository[SyncRun]):
         )
         return await self.session.scalar(statement.order_by(SyncRun.created_at).limit(1))
 
+    def _insert(self) -> Any:
+        dialect = self.session.get_bind().dialect.name
+        return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(SyncRun)
+
+    async def insert_queued_incremental(self, values: dict[str, Any]) -> uuid.UUID | None:
+        """Queue an incremental run; ``None`` when one is queued already (the unique index
+        decides, so two requests at once cannot both insert)."""
+        statement = (
+            self._insert()
+            .values(id=uuid.uuid4(), status="queued", window_start=None, window_end=None, **values)
+            .on_conflict_do_nothing(
+                index_elements=["connection_id"], index_where=text(QUEUED_INCREMENTAL_WHERE)
+            )
+            .returning(SyncRun.id)
+        )
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def insert_claimed(
+        self, values: dict[str, Any], *, owner: str, leased_until: datetime
+    ) -> uuid.UUID | None:
+        """Add a run already held by ``owner``; ``None`` when another run holds the connection."""
+        statement = (
+            self._insert()
+            .values(
+                id=uuid.uuid4(), status="running", owner=owner, leased_until=leased_until, **values
+            )
+            .on_conflict_do_nothing(
+                index_elements=["connection_id"], index_where=text(HOLDING_WHERE)
+            )
+            .returning(SyncRun.id)
+        )
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def holder(self, connection_id: uuid.UUID) -> SyncRun | None:
+        """The run that holds the connection (running or waiting for budget), if any."""
+        statement = select(SyncRun).where(
+            SyncRun.connection_id == connection_id, SyncRun.status.in_(HOLDING_STATUSES)
+        )
+        return await self.session.scalar(statement)
+
     async def next_for_connection(self, connection_id: uuid.UUID) -> SyncRun | None:
-        """The run to work on: one a dead worker left running first, else the oldest queued."""
+        """The run to work on: the one holding the connection first, else the oldest queued."""
         statement = (
             select(SyncRun)
             .where(SyncRun.connection_id == connection_id, SyncRun.status.in_(PENDING_STATUSES))
-            .order_by(case((SyncRun.status == "running", 0), else_=1), SyncRun.created_at)
+            .order_by(case((SyncRun.status == "queued", 1), else_=0), SyncRun.created_at)
             .limit(1)
         )
         return await self.session.scalar(statement)
 
-    async def has_pending(self, connection_id: uuid.UUID) -> bool:
-        statement = select(func.count()).where(
-            SyncRun.connection_id == connection_id, SyncRun.status.in_(PENDING_STATUSES)
+    async def has_queued(self, connection_id: uuid.UUID) -> bool:
+        statement = select(SyncRun.id).where(
+            SyncRun.connection_id == connection_id, SyncRun.status == "queued"
         )
-        return bool(await self.session.scalar(statement))
+        return (await self.session.scalar(statement.limit(1))) is not None
+
+    async def claim(
+        self,
+        run_id: uuid.UUID,
+        owner: str,
+        *,
+        now: datetime,
+        lease: timedelta,
+        attempt: bool = True,
+    ) -> bool:
+        """Compare-and-set: take a queued run, resume one's own, or adopt a run whose lease
+        expired (its executor died). Raises ``IntegrityError`` when another run of the same
+        connection holds it. Resuming one's own budget wait is not a new attempt, nor is a claim
+        made only to hold the run before executing it (``attempt=False``)."""
+        takeable = or_(
+            SyncRun.status == "queued",
+            and_(
+                SyncRun.status.in_(HOLDING_STATUSES),
+                or_(
+                    SyncRun.owner == owner,
+                    SyncRun.leased_until.is_(None),
+                    SyncRun.leased_until < now,
+                ),
+            ),
+        )
+        resumed = and_(SyncRun.status == "waiting_for_budget", SyncRun.owner == owner)
+        counted = case((resumed, SyncRun.attempts), else_=SyncRun.attempts + 1)
+        statement = (
+            update(SyncRun)
+            .where(SyncRun.id == run_id, takeable)
+            .values(
+                status="running",
+                owner=owner,
+                leased_until=now + lease,
+                next_attempt_at=None,
+                started_at=func.coalesce(SyncRun.started_at, now),
+                attempts=counted if attempt else SyncRun.attempts,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        result: Any = await self.session.execute(statement)
+        return bool(result.rowcount)
+
+    async def renew(self, run_id: uuid.UUID, owner: str, leased_until: datetime) -> bool:
+        """Extend the lease of a run ``owner`` executes; ``False`` when it is no longer its."""
+        statement = (
+            update(SyncRun)
+            .where(SyncRun.id == run_id, SyncRun.owner == owner, SyncRun.status == "running")
+            .values(leased_until=leased_until)
+            .execution_options(synchronize_session=False)
+        )
+        result: Any = await self.session.execute(statement)
+        return bool(result.rowcount)
+
+    async def locked(self, run_id: uuid.UUID) -> SyncRun | None:
+        """The run, locked for this transaction's update on PostgreSQL (the page commit)."""
+        return await self.session.get(SyncRun, run_id, with_for_update=True, populate_existing=True)
 
     async def cancel_pending(self, connection_id: uuid.UUID, reason: str) -> int:
         now = utc_now()
@@ -63,6 +162,8 @@ class SyncRunRepository(Repository[SyncRun]):
             .values(
                 status="cancelled",
                 finished_at=now,
+                leased_until=None,
+                next_attempt_at=None,
                 errors=[{"at": now.isoformat(), "collection": None, "error": reason}],
             )
             .execution_options(synchronize_session=False)
@@ -168,8 +269,13 @@ class SyncConnectionRepository(Repository[Connection]):
         )
         return list(await self.session.scalars(statement))
 
-    async def status_of(self, connection_id: uuid.UUID) -> str | None:
+    async def status_of(self, connection_id: uuid.UUID, *, lock: bool = False) -> str | None:
+        """The connection's status; with ``lock``, held (``FOR SHARE`` on PostgreSQL; SQLite's
+        single writer serialises anyway) until the transaction ends, so a disconnect cannot
+        commit between this check and the writes that rely on it."""
         statement = select(Connection.status).where(Connection.id == connection_id)
+        if lock:
+            statement = statement.with_for_update(read=True)
         return await self.session.scalar(statement)
 
 

@@ -8,13 +8,17 @@ process, with a progress callback, without a worker.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
+import socket
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import structlog
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from somna.auth.principal import Principal
@@ -23,7 +27,14 @@ from somna.connections.clients import zone_of
 from somna.jobs.port import JobQueue, RetryLater
 from somna.kit.time import utc_now
 from somna.models import Connection, Person, SyncRun
-from somna.sync.engine import ProgressCallback, SyncProgress, SyncServices, describe, execute_run
+from somna.sync.engine import (
+    ConnectionBusy,
+    ProgressCallback,
+    SyncProgress,
+    SyncServices,
+    describe,
+    execute_run,
+)
 from somna.sync.exceptions import NothingToSync, SyncRunNotFound
 from somna.sync.planner import Window, explicit_window
 from somna.sync.repository import CheckpointRepository, SyncConnectionRepository, SyncRunRepository
@@ -51,28 +62,45 @@ async def request_sync(
     fetch everything new anyway.
     """
     runs = SyncRunRepository(session)
+    values = _run_values(connection, trigger)
     if window is None:
-        queued = await runs.queued_incremental(connection.id)
-        if queued is not None:
-            if utc_now() - queued.created_at > RESEND_AFTER:
+        # An insert that cannot race: the unique index on queued incremental runs decides.
+        for _ in range(3):
+            run_id = await runs.insert_queued_incremental(values)
+            if run_id is not None:
                 await queue.enqueue(session, SYNC_TASK, {"connection_id": str(connection.id)})
-            return queued
+                created = await runs.get(run_id)
+                assert created is not None
+                return created
+            queued = await runs.queued_incremental(connection.id)
+            if queued is not None:
+                if utc_now() - queued.created_at > RESEND_AFTER:
+                    await queue.enqueue(session, SYNC_TASK, {"connection_id": str(connection.id)})
+                return queued
+            # Taken up between the two statements: queue a fresh one.
     run = await runs.add(
         SyncRun(
-            organization_id=connection.organization_id,
-            connection_id=connection.id,
-            person_id=connection.person_id,
-            provider=connection.provider,
+            **values,
             status="queued",
-            trigger=trigger,
             window_start=window.start if window else None,
             window_end=window.end if window else None,
-            counts={},
-            errors=[],
         )
     )
     await queue.enqueue(session, SYNC_TASK, {"connection_id": str(connection.id)})
     return run
+
+
+def _run_values(connection: Connection, trigger: str) -> dict[str, Any]:
+    return {
+        "organization_id": connection.organization_id,
+        "connection_id": connection.id,
+        "person_id": connection.person_id,
+        "provider": connection.provider,
+        "trigger": trigger,
+        "counts": {},
+        "errors": [],
+        "created_at": utc_now(),
+    }
 
 
 async def forget_progress(session: AsyncSession, connection_id: uuid.UUID) -> None:
@@ -176,17 +204,30 @@ async def next_run_id(services: SyncServices, connection_id: uuid.UUID) -> uuid.
         return run.id if run is not None else None
 
 
+async def has_queued(services: SyncServices, connection_id: uuid.UUID) -> bool:
+    async with services.sessionmaker() as session:
+        return await SyncRunRepository(session).has_queued(connection_id)
+
+
 # --- in-process syncs with progress (the batch CLI, the demo) --------------------------------
 
 
 @dataclass(frozen=True)
 class SyncOutcome:
-    run_id: uuid.UUID
+    """What became of one connection: its run's final status, or ``skipped`` with the reason
+    ``busy`` (another executor held it for longer than the caller would wait)."""
+
+    run_id: uuid.UUID | None
     connection_id: uuid.UUID
     person_id: uuid.UUID
     provider: str
     status: str
     error: str | None
+
+
+BUSY = "busy"
+# How often a caller willing to wait looks again at a connection another executor holds.
+BUSY_POLL_SECONDS = 0.5
 
 
 async def sync_connections(
@@ -198,52 +239,119 @@ async def sync_connections(
     trigger: str = "cli",
     concurrency: int = 8,
     max_attempts: int = 5,
+    wait_busy: float = 0.0,
     progress: ProgressCallback | None = None,
 ) -> list[SyncOutcome]:
     """Sync these connections now, in this process, ``concurrency`` at a time.
 
-    Each connection gets a run row (visible in ``GET /sync-runs``) executed by the same engine
-    as the workers, paced by ``services.pacer``. Transient faults are retried here with backoff
-    (``max_attempts``); budget waits are slept through. ``progress`` (sync or async) receives a
-    :class:`SyncProgress` after every page and once per connection at the end.
+    Each connection's run is claimed like a worker claims it (the run row is the lock): a
+    connection another live executor holds is waited for up to ``wait_busy`` seconds, then
+    skipped (status ``skipped``, error ``busy``); a run whose executor died is adopted and
+    finished first. The runs are visible in ``GET /sync-runs``, executed by the workers'
+    engine, paced by ``services.pacer``. Transient faults are retried here with backoff
+    (``max_attempts``); budget waits are slept through. ``progress`` (sync or async) receives
+    a :class:`SyncProgress` after every page and once per connection at the end.
     """
     payload = SyncRequest(start_date=start_date, end_date=end_date)
-    runs: list[SyncRun] = []
-    async with services.sessionmaker() as session, session.begin():
+    owner = f"cli:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    slots = asyncio.Semaphore(max(1, concurrency))
+    targets: list[tuple[Connection, Window | None]] = []
+    async with services.sessionmaker() as session:
         for connection_id in connection_ids:
             connection = await session.get(Connection, connection_id)
             person = await session.get(Person, connection.person_id) if connection else None
             if connection is None or person is None or connection.status != "active":
                 continue
-            window = _window(services.settings, payload, person.timezone)
-            run = SyncRun(
-                organization_id=connection.organization_id,
-                connection_id=connection.id,
-                person_id=connection.person_id,
-                provider=connection.provider,
-                status="queued",
-                trigger=trigger,
-                window_start=window.start if window else None,
-                window_end=window.end if window else None,
-                counts={},
-                errors=[],
-            )
-            session.add(run)
-            runs.append(run)
-    slots = asyncio.Semaphore(max(1, concurrency))
+            targets.append((connection, _window(services.settings, payload, person.timezone)))
 
-    async def one(run: SyncRun) -> SyncOutcome:
+    async def one(connection: Connection, window: Window | None) -> SyncOutcome:
         async with slots:
-            status, error = await _run_with_retries(services, run.id, max_attempts, progress)
-        assert run.connection_id is not None
-        return SyncOutcome(run.id, run.connection_id, run.person_id, run.provider, status, error)
+            claimed = await _claim_for_caller(
+                services, connection, window, trigger, owner, wait_busy
+            )
+            if claimed is None:
+                return SyncOutcome(
+                    None, connection.id, connection.person_id, connection.provider, "skipped", BUSY
+                )
+            status, error = await _run_with_retries(
+                services, claimed, owner, max_attempts, progress
+            )
+        return SyncOutcome(
+            claimed, connection.id, connection.person_id, connection.provider, status, error
+        )
 
-    return list(await asyncio.gather(*(one(run) for run in runs)))
+    return list(await asyncio.gather(*(one(c, w) for c, w in targets)))
+
+
+async def _claim_for_caller(
+    services: SyncServices,
+    connection: Connection,
+    window: Window | None,
+    trigger: str,
+    owner: str,
+    wait_busy: float,
+) -> uuid.UUID | None:
+    """A run of ``connection`` held by ``owner`` (``None``: busy past ``wait_busy``).
+
+    A dead executor's run is adopted and finished first. An incremental sync takes the queued
+    incremental run if there is one (it would fetch the same); otherwise a new run is inserted
+    already held, which the partial unique index refuses while another run holds the
+    connection.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + max(0.0, wait_busy)
+    lease = timedelta(seconds=services.settings.job_lease_seconds)
+    while True:
+        try:
+            claimed = await _try_claim(services, connection, window, trigger, owner, lease)
+        except IntegrityError:  # another run of the connection was claimed at this instant
+            claimed = None
+        if isinstance(claimed, _Adopt):
+            await _run_with_retries(services, claimed.run_id, owner, 5, None)
+            continue
+        if claimed is not None:
+            return claimed
+        if loop.time() >= deadline:
+            log.info("sync.connection_busy", connection_id=str(connection.id))
+            return None
+        await asyncio.sleep(min(BUSY_POLL_SECONDS, max(0.0, deadline - loop.time())))
+
+
+@dataclass(frozen=True)
+class _Adopt:
+    run_id: uuid.UUID
+
+
+async def _try_claim(
+    services: SyncServices,
+    connection: Connection,
+    window: Window | None,
+    trigger: str,
+    owner: str,
+    lease: timedelta,
+) -> uuid.UUID | _Adopt | None:
+    async with services.sessionmaker() as session, session.begin():
+        runs = SyncRunRepository(session)
+        now = utc_now()
+        holder = await runs.holder(connection.id)
+        if holder is not None:
+            alive = holder.leased_until is not None and holder.leased_until >= now
+            return None if alive and holder.owner != owner else _Adopt(holder.id)
+        if window is None:
+            queued = await runs.queued_incremental(connection.id)
+            if queued is not None:
+                held = await runs.claim(queued.id, owner, now=now, lease=lease, attempt=False)
+                return queued.id if held else None
+        values = _run_values(connection, trigger)
+        if window is not None:
+            values.update(window_start=window.start, window_end=window.end)
+        return await runs.insert_claimed(values, owner=owner, leased_until=now + lease)
 
 
 async def _run_with_retries(
     services: SyncServices,
     run_id: uuid.UUID,
+    owner: str,
     max_attempts: int,
     progress: ProgressCallback | None,
 ) -> tuple[str, str | None]:
@@ -252,9 +360,15 @@ async def _run_with_retries(
         attempt += 1
         try:
             status = await execute_run(
-                services, run_id, last_attempt=attempt >= max_attempts, progress=progress
+                services,
+                run_id,
+                owner=owner,
+                last_attempt=attempt >= max_attempts,
+                progress=progress,
             )
             return status, None if status == "succeeded" else await _last_error(services, run_id)
+        except ConnectionBusy:
+            return "skipped", BUSY
         except RetryLater as later:
             attempt -= 1  # a wait for budget is nobody's fault
             await asyncio.sleep(min(later.seconds, 300.0) + random.uniform(0, 0.5))
@@ -277,6 +391,7 @@ __all__ = [
     "SyncProgress",
     "forget_progress",
     "get_run",
+    "has_queued",
     "list_runs",
     "next_run_id",
     "request_sync",

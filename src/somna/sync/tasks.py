@@ -6,10 +6,10 @@ import uuid
 
 import structlog
 
-from somna.jobs.port import JobContext
+from somna.jobs.port import JobContext, RetryLater
 from somna.jobs.registry import periodic, task
 from somna.sync import service
-from somna.sync.engine import SyncServices, execute_run
+from somna.sync.engine import ConnectionBusy, SyncServices, execute_run
 
 log = structlog.get_logger(__name__)
 
@@ -18,19 +18,27 @@ log = structlog.get_logger(__name__)
 MAX_RUNS_PER_JOB = 20
 
 
-# No dedup key: Procrastinate refuses to put a retried job back while another with the same
-# queueing lock waits, and the run rows already de-duplicate (a queued incremental run is
-# reused). The lock keeps one job per connection running; an extra job finds nothing to do.
+# No dedup key: the run rows de-duplicate (one queued incremental run per connection). The
+# queue's lock spares workers from waiting on each other; the run row is the real lock, which
+# the CLI takes too: a job finding the connection held by a live executor comes back later.
 @task(service.SYNC_TASK, lock="conn:{connection_id}", max_attempts=8)
 async def sync_connection(ctx: JobContext, *, connection_id: str) -> None:
-    """Execute the connection's queued runs (first one a dead worker left running)."""
+    """Execute the connection's queued runs (first one whose executor died, or its own)."""
     services = SyncServices.from_job(ctx)
     key = uuid.UUID(connection_id)
+    owner = f"job:{ctx.job_id}"
     for _ in range(MAX_RUNS_PER_JOB):
         run_id = await service.next_run_id(services, key)
         if run_id is None:
             return
-        status = await execute_run(services, run_id, last_attempt=ctx.is_last_attempt)
+        try:
+            status = await execute_run(
+                services, run_id, owner=owner, last_attempt=ctx.is_last_attempt
+            )
+        except ConnectionBusy as busy:
+            if not await service.has_queued(services, key):
+                return  # the holder does what there is to do
+            raise RetryLater(busy.retry_in(), "another sync of this connection runs") from busy
         if ctx.is_last_attempt and status == "failed":
             break  # later runs deserve attempts of their own, in a fresh job
     if await service.next_run_id(services, key) is not None:
