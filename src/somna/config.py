@@ -16,6 +16,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from somna.kit.crypto import SecretBox
+
 DEFAULT_DATA_DIR = Path(".somna")
 MIN_SECRET_LENGTH = 32
 # Values people paste from examples; refusing them on a shared deployment is cheap insurance.
@@ -44,6 +46,10 @@ class Settings(BaseSettings):
     redis_prefix: str = Field("somna:", description="Prefix of every Redis key Somna writes.")
     secret_key: SecretStr | None = Field(
         None, description="Signs tokens and derives encryption keys; at least 32 characters."
+    )
+    secret_key_fallbacks: SecretStr = Field(
+        SecretStr(""),
+        description="Earlier secret keys, comma-separated: still read, never used to write.",
     )
     public_url: str = Field("http://127.0.0.1:8000", description="Base URL the API is reached at.")
     environment: Literal["development", "production", "test"] = "development"
@@ -189,6 +195,19 @@ class Settings(BaseSettings):
         if self.secret_key is None:
             raise ConfigurationError("SOMNA_SECRET_KEY is not set")
         return self.secret_key.get_secret_value()
+
+    def secret_key_fallback_values(self) -> list[str]:
+        """The earlier secret keys that still decrypt and verify (``SOMNA_SECRET_KEY_FALLBACKS``),
+        without the current one."""
+        current = self.secret_key.get_secret_value() if self.secret_key else None
+        keys = (item.strip() for item in self.secret_key_fallbacks.get_secret_value().split(","))
+        return [key for key in dict.fromkeys(keys) if key and key != current]
+
+    def secret_box(self, purpose: str) -> SecretBox:
+        """Encryption for one purpose under the current key, reading the fallbacks too."""
+        return SecretBox(
+            self.secret_key_value(), purpose, fallbacks=self.secret_key_fallback_values()
+        )
 
 
 def _is_weak(secret: str) -> str | None:

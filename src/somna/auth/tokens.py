@@ -30,8 +30,40 @@ class AccessClaims:
     is_operator: bool
 
 
+JWT_PURPOSE = "somna.jwt.access.v1"
+
+
 def _signing_key(settings: Settings) -> bytes:
-    return derive_key(settings.secret_key_value(), "somna.jwt.access.v1")
+    return derive_key(settings.secret_key_value(), JWT_PURPOSE)
+
+
+def _verifying_keys(settings: Settings) -> list[bytes]:
+    # The current key first, then earlier ones: tokens signed before a rotation stay valid
+    # until they expire.
+    secrets = [settings.secret_key_value(), *settings.secret_key_fallback_values()]
+    return [derive_key(secret, JWT_PURPOSE) for secret in secrets]
+
+
+def _decode(settings: Settings, token: str) -> dict[str, Any]:
+    *earlier, last = _verifying_keys(settings)
+    for key in earlier:
+        try:
+            return _decode_with(settings, token, key)
+        except jwt.InvalidSignatureError:
+            continue
+    return _decode_with(settings, token, last)
+
+
+def _decode_with(settings: Settings, token: str, key: bytes) -> dict[str, Any]:
+    payload: dict[str, Any] = jwt.decode(
+        token,
+        key,
+        algorithms=ALGORITHMS,
+        audience=AUDIENCE,
+        issuer=issuer(settings),
+        options={"require": REQUIRED_CLAIMS},
+    )
+    return payload
 
 
 def issuer(settings: Settings) -> str:
@@ -66,14 +98,7 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims:
         header = jwt.get_unverified_header(token)
         if header.get("typ") != TOKEN_TYPE:
             raise InvalidToken("The bearer token is not an access token.")
-        payload = jwt.decode(
-            token,
-            _signing_key(settings),
-            algorithms=ALGORITHMS,
-            audience=AUDIENCE,
-            issuer=issuer(settings),
-            options={"require": REQUIRED_CLAIMS},
-        )
+        payload = _decode(settings, token)
     except jwt.ExpiredSignatureError as exc:
         raise TokenExpired("The access token has expired; refresh it.") from exc
     except jwt.InvalidTokenError as exc:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 import typer
 
 from somna.cli._output import abort, console, print_json
+
+if TYPE_CHECKING:
+    from somna.rotation import ColumnReport
 
 app = typer.Typer(help="Operator tasks on the server's database.", no_args_is_help=True)
 
@@ -63,3 +67,45 @@ def create_org(
     console.print(f"  owner_account_id: {result['owner_account_id']}")
     if result["is_operator"] == "true":
         console.print("  This is the operator organisation: its owners can create others.")
+
+
+async def _reencrypt() -> list[ColumnReport]:
+    from somna.config import get_settings
+    from somna.db import create_engine, create_sessionmaker
+    from somna.rotation import reencrypt_all
+
+    settings = get_settings()
+    engine = create_engine(settings.database_url)
+    try:
+        return await reencrypt_all(settings, create_sessionmaker(engine))
+    finally:
+        await engine.dispose()
+
+
+@app.command("reencrypt")
+def reencrypt(
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document, nothing else."),
+) -> None:
+    """Rewrite every stored secret under the current SOMNA_SECRET_KEY (after a rotation).
+
+    Safe while servers run, and idempotent. Values no key can read are listed and left alone;
+    the exit code is then 1.
+    """
+    from somna.cli.server import prepare_database
+
+    prepare_database(migrate=False)
+    reports = asyncio.run(_reencrypt())
+    unreadable = sum(report.unreadable for report in reports)
+    if as_json:
+        print_json({"columns": [report.as_dict() for report in reports], "unreadable": unreadable})
+    else:
+        for report in reports:
+            console.print(
+                f"{report.column}: {report.rewritten} rewritten, {report.current} already "
+                f"current, {report.changed_meanwhile} changed meanwhile, "
+                f"{report.unreadable} unreadable"
+            )
+            for row_id in report.unreadable_ids:
+                console.print(f"  no key reads the value of row {row_id}: left as it is")
+    if unreadable:
+        raise typer.Exit(1)

@@ -13,8 +13,9 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from somna.config import Settings
+from somna.connections.exceptions import TokenUnreadable
 from somna.connections.repository import ConnectionRepository
-from somna.kit.crypto import SecretBox
+from somna.kit.crypto import DecryptionError, SecretBox
 from somna.models import Connection
 from somna.providers.base import ConnectionContext, Provider
 from somna.providers.exceptions import ReauthorizationRequired
@@ -34,7 +35,7 @@ TOKEN_PURPOSE = "somna.connections.tokens.v1"
 
 def token_box(settings: Settings) -> SecretBox:
     """The key provider tokens are encrypted with (derived from the secret key)."""
-    return SecretBox(settings.secret_key_value(), TOKEN_PURPOSE)
+    return settings.secret_box(TOKEN_PURPOSE)
 
 
 def zone_of(name: str | None) -> ZoneInfo:
@@ -86,7 +87,13 @@ class ConnectionTokenStore:
             connection = await ConnectionRepository(session).get(self.connection_id)
             if connection is None or connection.status == "revoked":
                 return None
-            return decrypted_tokens(self.box, connection)
+            try:
+                return decrypted_tokens(self.box, connection)
+            except DecryptionError:
+                provider = connection.provider
+        error = TokenUnreadable(provider)
+        await self.report_failure(error)
+        raise error
 
     async def save(self, tokens: TokenSet) -> None:
         values = encrypted_tokens(self.box, tokens)
@@ -98,13 +105,20 @@ class ConnectionTokenStore:
             log.warning("connection.tokens_not_saved", connection_id=str(self.connection_id))
 
     async def report_failure(self, error: ReauthorizationRequired) -> None:
+        reason = (
+            error.detail
+            if isinstance(error, TokenUnreadable)
+            else f"The provider refused the refresh token: {error.detail}"
+        )
         async with self.sessionmaker() as session, session.begin():
             marked = await ConnectionRepository(session).mark_reauthorization_required(
-                self.connection_id, f"The provider refused the refresh token: {error.detail}"
+                self.connection_id, reason
             )
         if marked:
             log.warning(
-                "connection.reauthorization_required", connection_id=str(self.connection_id)
+                "connection.reauthorization_required",
+                connection_id=str(self.connection_id),
+                reason=error.error_code,
             )
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from somna.errors import Conflict, NotFound, ServiceUnavailable, SomnaError
+from somna.providers.exceptions import ReauthorizationRequired
 
 
 class ConnectionNotFound(NotFound):
@@ -38,3 +39,17 @@ class ProviderAccountInUse(Conflict):
     """The provider account is already linked to another person of the organisation."""
 
     error_code = "provider_account_in_use"
+
+
+class TokenUnreadable(ReauthorizationRequired):
+    """No configured secret key decrypts the connection's stored tokens (the key changed
+    without ``SOMNA_SECRET_KEY_FALLBACKS``): retrying cannot help, the person connects again."""
+
+    error_code = "token_unreadable"
+
+    def __init__(self, provider: str) -> None:
+        super().__init__(
+            provider,
+            "token_unreadable: no configured secret key decrypts the stored tokens; "
+            "the person must connect again",
+        )

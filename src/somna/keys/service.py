@@ -143,7 +143,7 @@ def is_active(api_key: ApiKey, now: datetime | None = None) -> bool:
 
 
 def signing_box(settings: Settings) -> SecretBox:
-    return SecretBox(settings.secret_key_value(), SIGNING_PURPOSE)
+    return settings.secret_box(SIGNING_PURPOSE)
 
 
 async def create_api_key(

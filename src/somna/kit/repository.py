@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from somna.kit.models import Base
@@ -33,3 +33,32 @@ class Repository(Generic[ModelT]):
     async def count(self, *criteria: Any) -> int:
         statement = select(func.count()).select_from(self.model).where(*criteria)
         return int(await self.session.scalar(statement) or 0)
+
+
+class EncryptedColumn:
+    """One encrypted text column of a table, read and rewritten row by row (for re-encrypting
+    under a new secret key while the server keeps writing)."""
+
+    def __init__(self, session: AsyncSession, model: type[Base], column: str) -> None:
+        self.session = session
+        self.table: Table = model.__table__  # type: ignore[assignment]  # mapped to a Table
+        self.column = self.table.c[column]
+        self.id = self.table.c["id"]
+
+    async def batch(self, after: uuid.UUID | None, limit: int) -> list[tuple[uuid.UUID, str]]:
+        """The next ``limit`` rows holding a value, in id order after ``after``."""
+        statement = select(self.id, self.column).where(self.column.is_not(None))
+        if after is not None:
+            statement = statement.where(self.id > after)
+        rows = await self.session.execute(statement.order_by(self.id).limit(limit))
+        return [(row[0], row[1]) for row in rows]
+
+    async def replace(self, row_id: uuid.UUID, old: str, new: str) -> bool:
+        """Compare-and-set: ``False`` when the row changed since it was read."""
+        statement = (
+            update(self.table)
+            .where(self.id == row_id, self.column == old)
+            .values({self.column.key: new})
+        )
+        result: Any = await self.session.execute(statement)
+        return bool(result.rowcount)
