@@ -66,17 +66,24 @@ async def test_unknown_route_has_the_same_shape(probe_client: httpx.AsyncClient)
     assert isinstance(response.json()["detail"], str)
 
 
-async def test_validation_error_keeps_fastapi_list_without_input(
+async def test_validation_error_names_each_field_without_input(
     probe_client: httpx.AsyncClient,
 ) -> None:
-    response = await probe_client.post("/probe/validate", json={"name": "x", "hours": 30})
+    response = await probe_client.post("/probe/validate", json={"hours": 30, "secret": "hunter2"})
     assert response.status_code == 422
     body = response.json()
     assert body["error"] == "validation_error"
-    [item] = body["detail"]
-    assert item["loc"] == ["body", "hours"]
-    assert item["type"] == "less_than_equal"
-    assert "input" not in item  # a bad body may carry a password; never echo it back
+    assert body["errors"] == [
+        {"field": "name", "location": "body", "message": "Field required", "type": "missing"},
+        {
+            "field": "hours",
+            "location": "body",
+            "message": "Input should be less than or equal to 24",
+            "type": "less_than_equal",
+        },
+    ]
+    assert body["detail"].startswith("Invalid request: `name` (body): Field required; `hours`")
+    assert "30" not in json.dumps(body["errors"])  # the input is never echoed back
 
 
 async def test_malformed_json_is_a_422_not_a_500(probe_client: httpx.AsyncClient) -> None:
@@ -84,7 +91,12 @@ async def test_malformed_json_is_a_422_not_a_500(probe_client: httpx.AsyncClient
         "/probe/validate", content=b"{not json", headers={"content-type": "application/json"}
     )
     assert response.status_code == 422
-    assert response.json()["error"] == "validation_error"
+    body = response.json()
+    assert body["error"] == "validation_error"
+    [entry] = body["errors"]
+    assert entry["type"] == "json_invalid"
+    assert entry["location"] == "body"
+    assert "not valid JSON" in body["detail"]
 
 
 async def test_unexpected_error_is_a_generic_500(probe_client: httpx.AsyncClient) -> None:

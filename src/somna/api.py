@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from somna.analytics.endpoints import router as analytics_router
 from somna.auth.endpoints import router as auth_router
@@ -13,11 +13,12 @@ from somna.keys.endpoints import router as keys_router
 from somna.mood.endpoints import router as mood_router
 from somna.orgs.endpoints import router as orgs_router
 from somna.records.endpoints import router as records_router
+from somna.request_checks import check_request_shape
 from somna.sync.endpoints import router as sync_router
 from somna.users.endpoints import router as users_router
 from somna.webhooks.endpoints import router as webhooks_router
 
-api_router = APIRouter(prefix="/api/v1")
+api_router = APIRouter(prefix="/api/v1", dependencies=[Depends(check_request_shape)])
 api_router.include_router(auth_router)
 api_router.include_router(keys_router)
 api_router.include_router(orgs_router)

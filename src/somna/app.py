@@ -18,6 +18,7 @@ from somna.events.endpoints import router as events_router
 from somna.health import router as health_router
 from somna.jobs.runtime import JobRuntime
 from somna.logging import RequestIdMiddleware, configure_logging
+from somna.openapi import install_openapi, operation_id
 from somna.ratelimit.http import RateLimitMiddleware
 
 log = structlog.get_logger(__name__)
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="Sleep and recovery data platform: providers, sync, analytics, multi-tenant API.",
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     install_error_handlers(app)
@@ -60,4 +62,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The Klyne routes keep their /api/analytics paths; first, as the busiest routes.
     app.include_router(events_router)
     app.include_router(api_router)
+    install_openapi(app)
     return app

@@ -1,18 +1,62 @@
 """The one error root and the handlers that render every error in one shape:
-``{"error": "<code>", "detail": <sentence or list>, ...extra fields}``."""
+``{"error": "<code>", "detail": "<sentence>", ...extra fields}``.
+
+Validation problems, whether FastAPI found them or a domain check did, are 422 with
+``error: "validation_error"``, a sentence in ``detail`` and
+``errors: [{"field", "location", "message", "type"}]``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = structlog.get_logger(__name__)
+
+Location = Literal["body", "query", "path", "header", "cookie"]
+
+
+class FieldError(BaseModel):
+    """One problem with one input."""
+
+    field: str = Field(description="Dotted name of the input (`end_date`, `events.0.name`).")
+    location: str = Field(description="Where the input was: `body`, `query`, `path`, `header`.")
+    message: str = Field(description="What is wrong with it, for people.")
+    type: str = Field(description="A stable code for programs (`missing`, `reversed_period`).")
+
+
+class ErrorOut(BaseModel):
+    """Every error: a code, a sentence, and sometimes more fields (`required_scopes`, ...)."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": True})
+
+    error: str = Field(description="A lowercase code, e.g. `not_found`.")
+    detail: str = Field(description="What went wrong, for people.")
+
+
+class ValidationErrorOut(ErrorOut):
+    """422: what was wrong with the request, input by input."""
+
+    error: Literal["validation_error"] = "validation_error"
+    errors: list[FieldError]
+
+
+class RateLimitedOut(ErrorOut):
+    """429: the limit that was reached and when to retry."""
+
+    error: Literal["rate_limited"] = "rate_limited"
+    limit: int
+    window_seconds: int
+    reset_time: str = Field(description="ISO 8601 instant (UTC) when the window ends.")
+    current_usage: int
+    retry_after: int = Field(description="Seconds to wait before retrying.")
 
 
 class SomnaError(Exception):
@@ -36,6 +80,10 @@ class SomnaError(Exception):
     def body(self) -> dict[str, Any]:
         return {"error": self.error_code, "detail": self.detail, **self.extra}
 
+    def body_for(self, path: str) -> dict[str, Any]:
+        """The body on ``path``; a few routes keep the bodies of a document they follow."""
+        return self.body()
+
 
 class BadRequest(SomnaError):
     status_code, error_code = 400, "bad_request"
@@ -58,7 +106,32 @@ class Conflict(SomnaError):
 
 
 class Unprocessable(SomnaError):
+    """A domain check refused an input: the validation shape, naming the field.
+
+    ``kind`` is the ``type`` of the entry in ``errors`` (``reversed_period``,
+    ``period_too_long``, ...); ``extra`` adds top-level fields (``max_days``)."""
+
     status_code, error_code = 422, "validation_error"
+    kind: str = "invalid_value"
+
+    def __init__(
+        self,
+        detail: str = "",
+        *,
+        field: str | None = None,
+        location: Location = "body",
+        kind: str | None = None,
+        entries: Sequence[Mapping[str, str]] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        if entries is None:
+            entries = [field_error(field or "", location, detail, kind or self.kind)]
+        detail = detail or validation_detail(entries)
+        super().__init__(detail, extra={**(extra or {}), "errors": list(entries)})
+
+
+class UnsupportedMediaType(SomnaError):
+    status_code, error_code = 415, "unsupported_media_type"
 
 
 class ServiceUnavailable(SomnaError):
@@ -85,34 +158,58 @@ def error_response(
     return JSONResponse(status_code=status_code, content=body, headers=dict(headers or {}))
 
 
-def validation_errors(errors: Any) -> list[dict[str, Any]]:
-    """FastAPI's list shape without ``input``, which may echo a password or key back."""
-    cleaned = []
-    for item in errors:
-        entry = {"type": item["type"], "loc": list(item["loc"]), "msg": item["msg"]}
-        ctx = item.get("ctx")
-        if ctx:
-            entry["ctx"] = {key: str(value) for key, value in ctx.items()}
-        cleaned.append(entry)
-    return cleaned
+def field_error(field: str, location: str, message: str, kind: str) -> dict[str, str]:
+    return {"field": field, "location": location, "message": message, "type": kind}
 
 
-async def _somna_error(_request: Request, exc: Exception) -> JSONResponse:
+def _entry(item: Mapping[str, Any]) -> dict[str, str]:
+    """FastAPI's ``{"loc", "msg", "type"}`` as ours, without ``input``, which may echo a
+    password or key back."""
+    loc = [str(part) for part in item.get("loc", ())]
+    if item["type"] == "json_invalid":
+        reason = (item.get("ctx") or {}).get("error", "invalid JSON")
+        position = loc[1] if len(loc) > 1 else "?"
+        message = f"The body is not valid JSON: {reason} at character {position}."
+        return field_error("", "body", message, "json_invalid")
+    location, names = (loc[0], loc[1:]) if loc and loc[0] in _LOCATIONS else ("body", loc)
+    return field_error(".".join(names), location, str(item["msg"]), str(item["type"]))
+
+
+_LOCATIONS = {"body", "query", "path", "header", "cookie"}
+
+
+def validation_errors(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
+    return [_entry(item) for item in errors]
+
+
+def validation_detail(entries: Sequence[Mapping[str, str]]) -> str:
+    """One sentence naming every input at fault."""
+    parts = []
+    for entry in entries:
+        name = f"`{entry['field']}`" if entry["field"] else "the body"
+        parts.append(f"{name} ({entry['location']}): {entry['message']}")
+    return "Invalid request: " + "; ".join(parts) + "."
+
+
+def validation_body(entries: Sequence[Mapping[str, str]]) -> dict[str, Any]:
+    return {"error": "validation_error", "detail": validation_detail(entries), "errors": entries}
+
+
+async def _somna_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, SomnaError)
-    return error_response(exc.status_code, exc.body(), exc.headers)
+    return error_response(exc.status_code, exc.body_for(request.url.path), exc.headers)
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _STATUS_CODES.get(exc.status_code, "http_error")
     detail = exc.detail if exc.status_code != 404 else "No such resource or route."
-    return error_response(exc.status_code, {"error": code, "detail": detail}, exc.headers)
+    return error_response(exc.status_code, {"error": code, "detail": str(detail)}, exc.headers)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    body = {"error": "validation_error", "detail": validation_errors(exc.errors())}
-    return error_response(422, body)
+    return error_response(422, validation_body(validation_errors(exc.errors())))
 
 
 async def _unhandled_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -81,7 +81,8 @@ async def test_periods_longer_than_100_days_or_reversed_are_422(
         headers=org.owner.headers,
     )  # fmt: skip
     assert too_long.status_code == 422
-    assert too_long.json()["error"] == "invalid_period"
+    assert too_long.json()["error"] == "validation_error"
+    assert too_long.json()["errors"][0]["field"] == "end_date"
     assert too_long.json()["max_days"] == 100
     exactly = await client.get(
         path, params={"start_date": "2025-11-22", "end_date": "2026-03-01"},
@@ -93,9 +94,19 @@ async def test_periods_longer_than_100_days_or_reversed_are_422(
         headers=org.owner.headers,
     )  # fmt: skip
     assert reversed_.status_code == 422
+    assert reversed_.json()["errors"][0]["type"] == "reversed_period"
+    ignored = await client.get(path, params={"start": "2026-02-01"}, headers=org.owner.headers)
+    assert ignored.status_code == 422
+    assert ignored.json()["errors"][0] == {
+        "field": "start",
+        "location": "query",
+        "message": "This route takes no such query parameter.",
+        "type": "unknown_parameter",
+    }
     nonsense = await client.get(path, params={"start_date": "soon"}, headers=org.owner.headers)
     assert nonsense.status_code == 422
-    assert nonsense.json()["detail"][0]["loc"] == ["query", "start_date"]
+    assert nonsense.json()["errors"][0]["field"] == "start_date"
+    assert nonsense.json()["errors"][0]["location"] == "query"
 
 
 async def test_every_answer_with_no_data(
@@ -260,7 +271,7 @@ async def test_weekly_reports_by_iso_week(
     assert current["sufficient"] is True
     bad = await client.get(path, params={"week": "2026-W99"}, headers=h)
     assert bad.status_code == 422
-    assert bad.json()["error"] == "invalid_period"
+    assert bad.json()["errors"][0]["field"] == "week"
 
 
 async def test_monthly_trends_are_calendar_months_with_empty_ones_present(

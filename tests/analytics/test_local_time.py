@@ -153,9 +153,17 @@ def test_check_period_refuses_long_and_reversed_ranges() -> None:
     with pytest.raises(InvalidPeriod) as long:
         check_period(date(2026, 1, 1), date(2026, 4, 11), max_days=100)
     assert long.value.body() == {
-        "error": "invalid_period",
-        "detail": "The period is 101 days; at most 100 days are allowed",
+        "error": "validation_error",
+        "detail": "`start_date`..`end_date` spans 101 days; at most 100 are allowed.",
         "max_days": 100,
+        "errors": [
+            {
+                "field": "end_date",
+                "location": "query",
+                "message": "`start_date`..`end_date` spans 101 days; at most 100 are allowed.",
+                "type": "period_too_long",
+            }
+        ],
     }
     with pytest.raises(InvalidPeriod):
         check_period(date(2026, 1, 2), date(2026, 1, 1), max_days=100)

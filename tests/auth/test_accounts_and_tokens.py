@@ -165,7 +165,7 @@ async def test_failed_logins_are_limited_per_email(
         "/api/v1/auth/token", json={"username": org.owner.email, "password": org.owner.password}
     )
     assert blocked.status_code == 429
-    assert blocked.json()["error"] == "Rate limit exceeded"
+    assert blocked.json()["error"] == "rate_limited"
     assert int(blocked.headers["Retry-After"]) > 0
     # Another email from the same address is not locked out by these failures.
     other = await create_account(db_session, client, org.id, "admin")

@@ -182,7 +182,8 @@ async def test_signed_requests(http: httpx.AsyncClient, db_session: AsyncSession
     path = f"{KEYS}/{victim.id}/rotate"
     body = json.dumps({"grace_seconds": 60})
 
-    unsigned = await http.post(path, headers=manager.headers, content=body)
+    json_type = {"Content-Type": "application/json"}
+    unsigned = await http.post(path, headers={**manager.headers, **json_type}, content=body)
     assert unsigned.status_code == 401
     assert unsigned.json()["error"] == "invalid_signature"
 
@@ -230,12 +231,14 @@ async def test_rate_limit_429_then_retry_after_succeeds(
         limited = await http.get(KEYS, headers=key.headers)
         assert limited.status_code == 429
         body = limited.json()
-        assert body["error"] == "Rate limit exceeded"
+        assert body["error"] == "rate_limited"
         assert body["limit"] == 3
         assert body["window_seconds"] == 60
         assert body["current_usage"] == 3
-        assert body["reset_time"] == int(limited.headers["X-RateLimit-Reset"])
+        reset = datetime.fromisoformat(body["reset_time"])
+        assert reset.timestamp() == int(limited.headers["X-RateLimit-Reset"])
         retry_after = int(limited.headers["Retry-After"])
+        assert body["retry_after"] == retry_after
         assert limited.headers["X-RateLimit-Retry-After"] == str(retry_after)
         assert 1 <= retry_after <= 60
         assert limited.headers["X-RateLimit-Remaining"] == "0"

@@ -145,7 +145,9 @@ async def test_return_to_must_be_allowed_and_is_where_the_browser_goes(
         for refused in ("https://evil.example/x", "//evil.example/x", "javascript:alert(1)"):
             answer = await client.post(path, json={"return_to": refused}, headers=org.owner.headers)
             assert answer.status_code == 422, refused
-            assert answer.json()["error"] == "return_to_not_allowed"
+            assert answer.json()["error"] == "validation_error"
+            [error] = answer.json()["errors"]
+            assert (error["field"], error["type"]) == ("return_to", "return_to_not_allowed")
         started = await client.post(
             path, json={"return_to": "https://app.example.com/done?x=1"}, headers=org.owner.headers
         )

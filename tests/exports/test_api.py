@@ -198,14 +198,17 @@ async def test_bad_requests_are_refused_clearly(
     bad = [
         {"format": ["xml"]},
         {"format": []},
-        {"start": "2026-03-05", "end": "2026-03-01"},
+        {"start_date": "2026-03-05", "end_date": "2026-03-01"},
+        {"start": "2026-03-01"},
         {"user_ids": []},
         {"surprise": 1},
     ]
-    for payload in bad:
+    fields = ["format.0", "format", "end_date", "start", "user_ids", "surprise"]
+    for payload, field in zip(bad, fields, strict=True):
         response = await client.post(EXPORTS, json=payload, headers=org.owner.headers)
         assert response.status_code == 422, payload
         assert response.json()["error"] == "validation_error"
+        assert [error["field"] for error in response.json()["errors"]] == [field], payload
     unknown = await client.post(
         EXPORTS, json={"user_ids": [str(uuid.uuid4())]}, headers=org.owner.headers
     )

@@ -62,4 +62,4 @@ async def test_keys_create_prints_a_working_key(
     bad_scope = _somna(database_url, tmp_path, "keys", "create", "--org", org.slug, "--name", "x",
                        "--scopes", "bogus")  # fmt: skip
     assert bad_scope.returncode == 1
-    assert "unknown scope" in bad_scope.stderr
+    assert "Unknown scope" in bad_scope.stderr

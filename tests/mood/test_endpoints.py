@@ -81,13 +81,14 @@ async def test_out_of_range_values_name_the_field(
         assert response.status_code == 422, payload
         body = response.json()
         assert body["error"] == "validation_error"
-        assert [item["loc"] for item in body["detail"]] == [["body", field]]
+        assert [(item["location"], item["field"]) for item in body["errors"]] == [("body", field)]
     future = (datetime.now(UTC) + timedelta(days=5)).date().isoformat()
     response = await client.post(
         path, json={"score": 5, "local_date": future}, headers=org.owner.headers
     )
     assert response.status_code == 422
-    assert response.json()["field"] == "local_date"
+    [error] = response.json()["errors"]
+    assert (error["field"], error["type"]) == ("local_date", "invalid_local_date")
 
 
 async def test_list_is_filtered_by_local_dates_and_paged(

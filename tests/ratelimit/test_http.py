@@ -52,8 +52,14 @@ async def test_requests_without_credentials_are_limited_per_address(
     codes = [(await client.get("/health")).status_code for _ in range(6)]
     assert codes == [200] * 5 + [429]
     limited = await client.get("/health")
-    assert limited.json()["error"] == "Rate limit exceeded"
+    assert limited.json()["error"] == "rate_limited"
     assert limited.json()["window_seconds"] == 60
+    assert limited.json()["retry_after"] == int(limited.headers["Retry-After"])
+    # The Klyne-compatible routes keep that document's 429 body.
+    klyne = await client.get("/api/analytics/health")
+    assert klyne.status_code == 429
+    assert klyne.json()["error"] == "Rate limit exceeded"
+    assert set(klyne.json()) == {"error", "limit", "window_seconds", "reset_time", "current_usage"}
     assert limited.headers["Retry-After"] == limited.headers["X-RateLimit-Retry-After"]
     # Bad credentials count against the address too, so keys cannot be guessed freely.
     guessed = await client.get("/api/v1/user/profile", headers={"Authorization": "Bearer nope"})

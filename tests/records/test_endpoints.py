@@ -75,7 +75,28 @@ async def test_sleep_list_filters_by_local_date_and_naps(
         path, params={"start": "2026-03-05", "end": "2026-03-01"}, headers=org.owner.headers
     )
     assert reversed_window.status_code == 422
-    assert reversed_window.json()["field"] == "end"
+    body = reversed_window.json()
+    assert body["error"] == "validation_error"
+    assert body["detail"] == "`end` is before `start`."
+    assert body["errors"] == [
+        {
+            "field": "end",
+            "location": "query",
+            "message": "`end` is before `start`.",
+            "type": "reversed_period",
+        }
+    ]
+    renamed = await client.get(
+        path,
+        params={"start_date": "2026-03-03", "end_date": "2026-03-04"},
+        headers=org.owner.headers,
+    )
+    assert renamed.json()["data"] == window.json()["data"]
+    both = await client.get(
+        path, params={"start_date": "2026-03-03", "start": "2026-03-01"}, headers=org.owner.headers
+    )
+    assert both.status_code == 422
+    assert both.json()["errors"][0]["field"] == "start"
 
 
 async def test_sleep_detail_has_hypnogram_and_its_statistics(

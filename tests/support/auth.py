@@ -88,8 +88,10 @@ class TestKey:
         self, method: str, path: str, body: bytes | str = b"", *, timestamp: int | None = None
     ) -> dict[str, str]:
         """Authorization plus ``X-Timestamp`` and ``X-Signature`` for this exact request
-        (``path`` with its ``?query``, ``body`` the exact bytes sent)."""
-        return {**self.headers, **sign(self.signing_secret, method, path, body, timestamp)}
+        (``path`` with its ``?query``, ``body`` the exact bytes sent, as JSON)."""
+        signature = sign(self.signing_secret, method, path, body, timestamp)
+        json_type = {"Content-Type": "application/json"} if body else {}
+        return {**self.headers, **signature, **json_type}
 
 
 def sign(

@@ -164,6 +164,14 @@ async def test_sync_requests_are_validated(
         path, json={"start_date": "2026-02-02", "end_date": "2026-02-01"}, headers=org.owner.headers
     )
     assert backwards.status_code == 422
+    [error] = backwards.json()["errors"]
+    assert (error["field"], error["type"]) == ("end_date", "reversed_period")
+    too_long = await sync_client.post(
+        path, json={"start_date": "2010-01-01", "end_date": "2026-02-01"}, headers=org.owner.headers
+    )
+    [error] = too_long.json()["errors"]
+    assert (error["field"], error["type"]) == ("end_date", "period_too_long")
+    assert "at most 3650" in too_long.json()["detail"]
     unknown = await sync_client.post(path, json={"provider": "oura"}, headers=org.owner.headers)
     assert unknown.status_code == 422
     nothing = await sync_client.post(path, headers=org.owner.headers)

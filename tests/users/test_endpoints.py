@@ -87,9 +87,9 @@ async def test_bad_input_names_the_field(
         headers=org.owner.headers,
     )
     assert response.status_code == 422
-    [error] = response.json()["detail"]
-    assert error["loc"] == ["body", "timezone"]
-    assert "IANA" in error["msg"]
+    [error] = response.json()["errors"]
+    assert (error["field"], error["location"]) == ("timezone", "body")
+    assert "IANA" in error["message"]
     person = await client.post(USERS, json={"email": "y@example.com"}, headers=org.owner.headers)
     goal = await client.put(
         f"{USERS}/{person.json()['id']}/preferences",
@@ -97,7 +97,7 @@ async def test_bad_input_names_the_field(
         headers=org.owner.headers,
     )
     assert goal.status_code == 422
-    assert goal.json()["detail"][0]["loc"] == ["body", "sleep_goal_hours"]
+    assert goal.json()["errors"][0]["field"] == "sleep_goal_hours"
 
 
 async def test_preferences_default_then_replace(
@@ -199,7 +199,7 @@ async def test_people_default_to_their_organisations_time_zone(
         headers=operator.owner.headers,
     )
     assert bad.status_code == 422
-    assert bad.json()["detail"][0]["loc"] == ["body", "settings", "timezone"]
+    assert bad.json()["errors"][0]["field"] == "settings.timezone"
     created = await client.post(
         "/api/v1/organizations",
         json={

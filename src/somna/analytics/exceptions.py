@@ -8,7 +8,7 @@ from somna.errors import NotFound, Unprocessable
 class InvalidPeriod(Unprocessable):
     """A date range that is reversed, too long, or a week or month that does not exist."""
 
-    error_code = "invalid_period"
+    kind = "invalid_period"
 
 
 class CohortNotFound(NotFound):

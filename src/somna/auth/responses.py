@@ -4,16 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
-
-class ErrorOut(BaseModel):
-    """Every error: a code, a sentence, and sometimes more fields."""
-
-    model_config = ConfigDict(extra="allow")
-
-    error: str
-    detail: Any
+from somna.errors import ErrorOut
 
 
 def error_response(description: str) -> dict[str, Any]:

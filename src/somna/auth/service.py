@@ -184,7 +184,9 @@ async def create_account(
     if role == "owner" and principal.role != "owner":
         raise Forbidden("Only an owner can create another owner.")
     if (role == "member") != (person_id is not None):
-        raise Unprocessable("A member account needs a person_id, and only a member has one.")
+        raise Unprocessable(
+            "A member account needs a person_id, and only a member has one.", field="person_id"
+        )
     if person_id is not None:
         person = await session.get(Person, person_id)
         if person is None or person.organization_id != principal.organization_id:

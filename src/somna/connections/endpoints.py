@@ -24,6 +24,7 @@ from somna.connections.schemas import (
 from somna.db import SessionDep
 from somna.jobs.dependencies import JobQueueDep
 from somna.models import Person
+from somna.request_checks import accepts_any_query
 from somna.sync.dependencies import SyncServicesDep
 from somna.users.dependencies import person_from_me, person_from_path
 
@@ -103,6 +104,7 @@ router.include_router(_person_routes("/me", person_from_me, "me"))
 
 
 @router.get("/oauth/whoop/callback", tags=["connections"], response_model=None)
+@accepts_any_query
 async def whoop_callback(
     session: SessionDep,
     services: SyncServicesDep,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from somna.errors import Conflict, NotFound, ServiceUnavailable, SomnaError
+from somna.errors import Conflict, NotFound, ServiceUnavailable, SomnaError, Unprocessable
 from somna.providers.exceptions import ReauthorizationRequired
 
 
@@ -21,8 +21,8 @@ class ProviderBusy(ServiceUnavailable):
     error_code = "provider_busy"
 
 
-class ReturnToNotAllowed(SomnaError):
-    status_code, error_code = 422, "return_to_not_allowed"
+class ReturnToNotAllowed(Unprocessable):
+    kind = "return_to_not_allowed"
 
 
 class AuthorizationDenied(SomnaError):

@@ -97,7 +97,7 @@ def check_return_to(settings: Settings, return_to: str | None) -> str | None:
         raise ReturnToNotAllowed(
             "return_to must be a path on this server or a URL on an allowed origin "
             "(SOMNA_CONNECT_RETURN_TO_ORIGINS).",
-            extra={"field": "return_to"},
+            field="return_to",
         )
     return value
 

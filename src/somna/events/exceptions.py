@@ -7,12 +7,11 @@ fields, not Somna's ``{"error", "detail"}``.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from somna.errors import SomnaError
 from somna.ratelimit.base import RateLimitResult
-from somna.ratelimit.http import rate_limit_headers
+from somna.ratelimit.http import iso_instant, rate_limit_headers
 
 MISSING_KEY_DETAIL = "API key required. Include 'Authorization: Bearer <api_key>' header."
 INVALID_KEY_DETAIL = "Invalid API key"
@@ -69,12 +68,11 @@ class AnalyticsRateLimited(SomnaError):
         self.attempted = attempted
 
     def body(self) -> dict[str, Any]:
-        reset = datetime.fromtimestamp(self.result.reset, UTC)
         return {
             "error": "Rate limit exceeded",
             "limit": self.result.limit,
             "window_seconds": self.result.window_seconds,
-            "reset_time": reset.isoformat().replace("+00:00", "Z"),
+            "reset_time": iso_instant(self.result.reset),
             # As in the document's example (1001 against 1000): the usage this request would
             # have reached. Nothing of it was counted.
             "current_usage": self.result.current_usage + self.attempted,

@@ -53,7 +53,7 @@ async def create_export(
         await _organisation_export(request, principal)
     export = await service.create_export(
         session, queue, principal, formats=payload.format, user_ids=payload.user_ids,
-        start=payload.start, end=payload.end,
+        start=payload.start_date, end=payload.end_date,
     )  # fmt: skip
     return service.export_read(export)
 
@@ -69,7 +69,7 @@ async def create_my_export(
     """Export the caller's own data (member accounts)."""
     export = await service.create_export(
         session, queue, principal, formats=payload.format, user_ids=[person.id],
-        start=payload.start, end=payload.end, own_person_id=person.id,
+        start=payload.start_date, end=payload.end_date, own_person_id=person.id,
     )  # fmt: skip
     return service.export_read(export)
 

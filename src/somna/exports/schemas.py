@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Literal, Self
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
+
+from somna.kit.periods import PeriodBody
 
 ExportFormat = Literal["json", "csv", "parquet"]
 ExportStatus = Literal["queued", "running", "succeeded", "failed", "expired"]
 ALL_FORMATS: tuple[ExportFormat, ...] = ("json", "csv", "parquet")
 
 
-class MyExportCreate(BaseModel):
+class MyExportCreate(PeriodBody):
     """An export of the caller's own data (``/me/exports``)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -23,14 +25,6 @@ class MyExportCreate(BaseModel):
         min_length=1,
         description="Formats to write: per-person JSON, the combined expanded CSV, Parquet.",
     )
-    start: date | None = Field(None, description="First local date, inclusive.")
-    end: date | None = Field(None, description="Last local date, inclusive.")
-
-    @model_validator(mode="after")
-    def _window(self) -> Self:
-        if self.start is not None and self.end is not None and self.end < self.start:
-            raise ValueError("`end` is before `start`")
-        return self
 
 
 class ExportCreate(MyExportCreate):
@@ -55,8 +49,8 @@ class ExportRead(BaseModel):
     status: ExportStatus
     formats: list[ExportFormat]
     user_ids: list[uuid.UUID] | None
-    start: date | None
-    end: date | None
+    start_date: date | None
+    end_date: date | None
     counts: dict[str, int] = Field(description="People and rows per collection, once built.")
     files: list[ExportFileRead]
     download_url: str | None = Field(description="A zip of every file, once built.")

@@ -111,8 +111,8 @@ def export_read(export: Export) -> ExportRead:
         status=export.status,
         formats=export.formats,
         user_ids=[uuid.UUID(item) for item in export.user_ids] if export.user_ids else None,
-        start=export.start_date,
-        end=export.end_date,
+        start_date=export.start_date,
+        end_date=export.end_date,
         counts=export.counts,
         files=[
             ExportFileRead(**item, url=f"{base}/files/{quote(item['name'], safe='/@')}")

@@ -166,11 +166,15 @@ async def create_api_key(
     creator lacks. Invalid input raises ``Unprocessable``."""
     try:
         grants = parse_grants(list(permissions), list(scopes))
+    except ValueError as exc:
+        field = "permissions" if "permissions" in str(exc) else "scopes"
+        raise Unprocessable(f"{str(exc).capitalize()}.", field=field) from exc
+    try:
         parse_networks(allowed_ips)
     except ValueError as exc:
-        raise Unprocessable(str(exc)) from exc
+        raise Unprocessable(f"{str(exc).capitalize()}.", field="allowed_ips") from exc
     if expires_at is not None and expires_at <= utc_now():
-        raise Unprocessable("expires_at must be in the future.")
+        raise Unprocessable("`expires_at` must be in the future.", field="expires_at")
     if granted_by is not None and not grants <= granted_by.grants:
         raise InsufficientPermissions(
             grants - granted_by.grants,

@@ -5,7 +5,6 @@
 
 import uuid
 from collections.abc import Callable, Coroutine
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, status
@@ -13,8 +12,8 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from somna.auth.dependencies import RequireScopes
 from somna.auth.principal import Principal
 from somna.db import SessionDep
-from somna.errors import Unprocessable
 from somna.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from somna.kit.periods import LocalDates, local_dates
 from somna.models import Person
 from somna.mood import service
 from somna.mood.schemas import MoodRatingCreate, MoodRatingRead
@@ -42,16 +41,13 @@ def _mood_routes(prefix: str, loader: PersonLoader, tag: str) -> APIRouter:
         _principal: MoodRead,
         person: LoadedPerson,
         session: SessionDep,
-        start: Annotated[date | None, Query(description="First local date, inclusive.")] = None,
-        end: Annotated[date | None, Query(description="Last local date, inclusive.")] = None,
+        period: Annotated[LocalDates, Depends(local_dates)],
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
         cursor: str | None = None,
     ) -> Page[MoodRatingRead]:
         """Mood ratings, newest date first."""
-        if start is not None and end is not None and end < start:
-            raise Unprocessable("`end` is before `start`.", extra={"field": "end"})
         rows, next_cursor = await service.list_ratings(
-            session, person, start, end, limit=limit, cursor=cursor
+            session, person, period.start, period.end, limit=limit, cursor=cursor
         )
         return Page(
             data=[MoodRatingRead.model_validate(row) for row in rows], next_cursor=next_cursor

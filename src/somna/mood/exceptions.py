@@ -12,7 +12,7 @@ class MoodRatingExists(Conflict):
 
 
 class MoodDateInFuture(Unprocessable):
-    error_code = "invalid_local_date"
+    kind = "invalid_local_date"
 
 
 class MoodRatingNotFound(NotFound):

@@ -26,12 +26,12 @@ async def record_rating(
     zone = parse_zone(preferences.timezone) or parse_zone(person.timezone)
     recorded_at = payload.recorded_at or now
     if recorded_at > now + timedelta(minutes=5):
-        raise MoodDateInFuture("`recorded_at` is in the future.", extra={"field": "recorded_at"})
+        raise MoodDateInFuture("`recorded_at` is in the future.", field="recorded_at")
     local_date = payload.local_date or local_today(recorded_at, zone)
     # A day of slack: the person may be ahead of their home zone while travelling.
     if local_date > local_today(now, zone) + timedelta(days=1):
         raise MoodDateInFuture(
-            f"{local_date} is after the person's local today.", extra={"field": "local_date"}
+            f"{local_date} is after the person's local tomorrow.", field="local_date"
         )
     repository = MoodRepository(session)
     if not payload.allow_multiple:

@@ -12,6 +12,7 @@ from somna.auth.principal import Principal
 from somna.auth.responses import AUTH_RESPONSES, NOT_FOUND, error_response
 from somna.db import SessionDep
 from somna.errors import NotFound
+from somna.orgs import service
 from somna.orgs.repository import OrganizationRepository
 from somna.orgs.schemas import (
     OrganizationCreate,
@@ -19,7 +20,6 @@ from somna.orgs.schemas import (
     OrganizationList,
     OrganizationOut,
 )
-from somna.orgs.service import create_organization
 
 router = APIRouter(prefix="/organizations", tags=["organizations"])
 
@@ -32,11 +32,11 @@ ReadOrganizations = Annotated[Principal, Depends(RequireScopes("organizations:re
     status_code=status.HTTP_201_CREATED,
     responses={**AUTH_RESPONSES, 409: error_response("`slug_taken` or `email_taken`.")},
 )
-async def create(
+async def create_organization(
     body: OrganizationCreate, principal: OperatorPrincipal, session: SessionDep
 ) -> OrganizationCreated:
     """Create an organisation and its owner (operator organisation only)."""
-    created = await create_organization(
+    created = await service.create_organization(
         session,
         name=body.name,
         owner_email=str(body.owner_email),

@@ -7,6 +7,7 @@ import json
 import math
 import time
 from collections.abc import MutableMapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -28,13 +29,21 @@ log = structlog.get_logger(__name__)
 # A scope key of our own: ``scope["state"]`` may be shared between requests (asgi-lifespan
 # hands every request the same dict), so per-request data must not live there.
 SCOPE_KEY = "somna.rate_limit"
+# The Klyne-compatible routes keep that document's bodies.
+KLYNE_PREFIX = "/api/analytics"
 MINUTE = 60
+
+
+def iso_instant(epoch_seconds: float) -> str:
+    """An epoch time as ISO 8601 in UTC with a ``Z``, as the rate-limit bodies carry it."""
+    moment = datetime.fromtimestamp(epoch_seconds, UTC).replace(microsecond=0)
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 class RateLimitExceeded(SomnaError):
     """429 with the body and headers clients retry on."""
 
-    status_code, error_code = 429, "Rate limit exceeded"
+    status_code, error_code = 429, "rate_limited"
 
     def __init__(self, result: RateLimitResult) -> None:
         super().__init__(
@@ -43,12 +52,21 @@ class RateLimitExceeded(SomnaError):
             extra={
                 "limit": result.limit,
                 "window_seconds": result.window_seconds,
-                "reset_time": result.reset,
+                "reset_time": iso_instant(result.reset),
                 "current_usage": result.current_usage,
+                "retry_after": result.retry_after,
             },
             headers=rate_limit_headers(result),
         )
         self.result = result
+
+    def body_for(self, path: str) -> dict[str, Any]:
+        """The Klyne document's 429 body on its ``/api/analytics`` routes."""
+        body = self.body()
+        if not path.startswith(KLYNE_PREFIX):
+            return body
+        del body["detail"], body["retry_after"]
+        return {**body, "error": "Rate limit exceeded"}
 
 
 def rate_limit_headers(result: RateLimitResult) -> dict[str, str]:
@@ -150,7 +168,7 @@ class RateLimitMiddleware:
             try:
                 result = await check(scope, [address_limit(scope, settings)])
             except SomnaError as exc:
-                await _send_error(exc, send)
+                await _send_error(exc, send, scope["path"])
                 return
             del result
 
@@ -178,8 +196,8 @@ class RateLimitMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-async def _send_error(exc: SomnaError, send: Send) -> None:
-    body = json.dumps(exc.body()).encode()
+async def _send_error(exc: SomnaError, send: Send, path: str) -> None:
+    body = json.dumps(exc.body_for(path)).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     headers += [(name.lower().encode(), value.encode()) for name, value in exc.headers.items()]
     await send({"type": "http.response.start", "status": exc.status_code, "headers": headers})

@@ -5,7 +5,6 @@
 
 import uuid
 from collections.abc import Callable, Coroutine
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -13,8 +12,8 @@ from fastapi import APIRouter, Depends, Query
 from somna.auth.dependencies import RequireScopes
 from somna.auth.principal import Principal
 from somna.db import SessionDep
-from somna.errors import Unprocessable
 from somna.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from somna.kit.periods import LocalDates, local_dates
 from somna.models import Person
 from somna.records import service
 from somna.records.repository import RecordFilter
@@ -31,8 +30,7 @@ from somna.users.dependencies import person_from_me, person_from_path
 
 SleepRead = Annotated[Principal, Depends(RequireScopes("sleep:read"))]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")]
-StartDate = Annotated[date | None, Query(description="First local date, inclusive.")]
-EndDate = Annotated[date | None, Query(description="Last local date, inclusive.")]
+Period = Annotated[LocalDates, Depends(local_dates)]
 
 # path segment -> (collection, read model, label)
 _COLLECTIONS: dict[str, tuple[str, type[RecordRead], str]] = {
@@ -45,10 +43,8 @@ _COLLECTIONS: dict[str, tuple[str, type[RecordRead], str]] = {
 PersonLoader = Callable[..., Coroutine[Any, Any, Person]]
 
 
-def _filters(start: date | None, end: date | None, include_naps: bool = True) -> RecordFilter:
-    if start is not None and end is not None and end < start:
-        raise Unprocessable("`end` is before `start`.", extra={"field": "end"})
-    return RecordFilter(start=start, end=end, include_naps=include_naps)
+def _filters(period: LocalDates, include_naps: bool = True) -> RecordFilter:
+    return RecordFilter(start=period.start, end=period.end, include_naps=include_naps)
 
 
 def _sleep_routes(router: APIRouter, loader: PersonLoader) -> None:
@@ -59,15 +55,14 @@ def _sleep_routes(router: APIRouter, loader: PersonLoader) -> None:
         _principal: SleepRead,
         person: LoadedPerson,
         session: SessionDep,
-        start: StartDate = None,
-        end: EndDate = None,
+        period: Period,
         include_naps: bool = True,
         limit: Limit = DEFAULT_LIMIT,
         cursor: str | None = None,
     ) -> Page[SleepSessionRead]:
         """Sleep sessions from every provider, newest first (each says its `provider`)."""
         rows, next_cursor = await service.list_records(
-            session, "sleep", person.id, _filters(start, end, include_naps), limit=limit,
+            session, "sleep", person.id, _filters(period, include_naps), limit=limit,
             cursor=cursor,
         )  # fmt: skip
         return Page(
@@ -93,13 +88,12 @@ def _collection_routes(
         _principal: SleepRead,
         person: LoadedPerson,
         session: SessionDep,
-        start: StartDate = None,
-        end: EndDate = None,
+        period: Period,
         limit: Limit = DEFAULT_LIMIT,
         cursor: str | None = None,
     ) -> dict[str, Any]:
         rows, next_cursor = await service.list_records(
-            session, collection, person.id, _filters(start, end), limit=limit, cursor=cursor
+            session, collection, person.id, _filters(period), limit=limit, cursor=cursor
         )
         return {
             "data": [read_model.model_validate(row) for row in rows],
@@ -116,10 +110,12 @@ def _collection_routes(
     router.add_api_route(
         f"/{segment}", list_collection, methods=["GET"], response_model=Page[read_model],  # type: ignore[valid-type]
         summary=f"List {label}", description=f"The person's {label}, newest first.",
+        name=f"list_{collection}",
     )  # fmt: skip
     router.add_api_route(
         f"/{segment}/{{record_id}}", get_item, methods=["GET"], response_model=read_model,
         summary=f"Get one of the {label}", description=f"One of the person's {label}.",
+        name=f"get_{collection}_item",
     )  # fmt: skip
 
 

@@ -4,8 +4,10 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
+from somna.kit.periods import PeriodBody
 from somna.models import SyncRun
 
 ProviderName = Literal["whoop", "asleep"]
@@ -13,8 +15,9 @@ RunStatus = Literal["queued", "running", "succeeded", "partial", "failed", "canc
 MAX_SPAN_DAYS = 3650
 
 
-class SyncRequest(BaseModel):
+class SyncRequest(PeriodBody):
     model_config = ConfigDict(extra="forbid")
+    max_span_days = MAX_SPAN_DAYS
 
     provider: ProviderName | None = Field(None, description="Only this provider; default: all.")
     start_date: date | None = Field(
@@ -22,18 +25,12 @@ class SyncRequest(BaseModel):
     )
     end_date: date | None = Field(None, description="Last local date, inclusive; default today.")
 
-    @model_validator(mode="after")
-    def _dates(self) -> SyncRequest:
-        if self.start_date and self.end_date and self.end_date < self.start_date:
-            raise ValueError("end_date is before start_date")
-        first = self.start_date or self.end_date
-        last = self.end_date or self.start_date
-        if first and last and (last - first).days > MAX_SPAN_DAYS:
-            raise ValueError(f"a sync spans at most {MAX_SPAN_DAYS} days")
-        tomorrow = date.today() + timedelta(days=1)
-        if self.start_date and self.start_date > tomorrow:
-            raise ValueError("start_date is in the future")
-        return self
+    @field_validator("start_date")
+    @classmethod
+    def _not_future(cls, start: date | None) -> date | None:
+        if start is not None and start > date.today() + timedelta(days=1):
+            raise PydanticCustomError("date_in_future", "`start_date` is in the future")
+        return start
 
     @property
     def explicit(self) -> bool:

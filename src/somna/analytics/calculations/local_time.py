@@ -84,10 +84,18 @@ def check_period(start: date, end: date, *, max_days: int) -> int:
     """The number of days in ``start..end`` (inclusive); 422 when reversed or too long."""
     days = (end - start).days + 1
     if days < 1:
-        raise InvalidPeriod("end_date is before start_date")
+        raise InvalidPeriod(
+            "`end_date` is before `start_date`.",
+            field="end_date",
+            location="query",
+            kind="reversed_period",
+        )
     if days > max_days:
         raise InvalidPeriod(
-            f"The period is {days} days; at most {max_days} days are allowed",
+            f"`start_date`..`end_date` spans {days} days; at most {max_days} are allowed.",
+            field="end_date",
+            location="query",
+            kind="period_too_long",
             extra={"max_days": max_days},
         )
     return days
@@ -101,4 +109,6 @@ def parse_iso_week(text: str) -> date:
             return date.fromisocalendar(int(year), int(week), 1)
         return week_bounds(date.fromisoformat(text))[0]
     except ValueError:
-        raise InvalidPeriod(f"{text!r} is not an ISO week (YYYY-Www) or a date") from None
+        raise InvalidPeriod(
+            f"{text!r} is not an ISO week (YYYY-Www) or a date.", field="week", location="query"
+        ) from None
