@@ -144,10 +144,27 @@ async def test_one_night_and_naps_only(
         )
     ).json()
     assert score["session_count"] == 1
-    # One night has no consistency: its weight goes to the other components.
-    assert score["consistency_score"] is None
-    assert score["score"]["consistency"]["weight"] == 0
-    assert score["overall_score"] == 100.0
+    # One night in 30 days is too few for a score: null, with the reason.
+    assert score["sufficient"] is False
+    assert score["overall_score"] is None
+    assert score["reason"] == (
+        "Too few nights: a score over 30 days needs at least 10 recorded nights and has 1."
+    )
+    assert score["regularity"]["consistency"] is None
+    one_day = (
+        await client.get(
+            f"/api/v1/users/{one.id}/sleep-score",
+            params={"days": 1},
+            headers=org.owner.headers,
+        )
+    ).json()
+    # Over one day, one night is enough; it has no consistency, so its weight goes to the
+    # other components.
+    assert one_day["sufficient"] is True
+    assert one_day["reason"] is None
+    assert one_day["consistency_score"] is None
+    assert one_day["score"]["consistency"]["weight"] == 0
+    assert one_day["overall_score"] == 100.0
 
     napper = await _person(db_session, org)
     naps = [night("whoop", TODAY - timedelta(days=k), bed="14:00", hours=0.5,

@@ -124,6 +124,10 @@ async def sleep_score(session: AsyncSession, ctx: PersonContext, days: int) -> S
     regularity = calc.regularity(nights, naps)
     summary = calc.summarise_person(str(ctx.person.id), nights, regularity)
     score = calc.score_from_summary(summary)
+    enough = calc.sufficiency.for_score(summary.nights, days)
+    if enough.reason is not None:
+        score = calc.withhold_score(score, enough.reason)
+        regularity = calc.withhold_regularity(regularity, enough.reason)
     return SleepScoreResponse(
         user_id=ctx.person.id,
         period=_period(first, ctx.today, ctx),
@@ -133,6 +137,8 @@ async def sleep_score(session: AsyncSession, ctx: PersonContext, days: int) -> S
         duration_score=_round(score.duration.score),
         period_days=days,
         session_count=summary.nights,
+        sufficient=enough.sufficient,
+        reason=enough.reason,
         score=score,
         mean_duration_seconds=summary.mean_duration_seconds,
         mean_efficiency_pct=summary.mean_efficiency_pct,
@@ -443,7 +449,7 @@ def _build_cohort_response(
         totals.setdefault(str(row.person_id), _Sums()).add(row)
     empty = _Sums()
     statistics = calc.cohort_statistics(
-        totals.get(str(p.id), empty).summary(str(p.id)) for p in people
+        (totals.get(str(p.id), empty).summary(str(p.id)) for p in people), days=days
     )
     emails = {str(p.id): p.email for p in people}
     rows = [
@@ -456,6 +462,8 @@ def _build_cohort_response(
             score=row.score,
             regularity=row.regularity,
             regularity_method=row.regularity_method,
+            sufficient=row.sufficient,
+            reason=row.reason,
             sources_used=sorted(totals.get(row.person_id, empty).providers),
         )
         for row in statistics.rows

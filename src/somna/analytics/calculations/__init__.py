@@ -5,6 +5,7 @@ No database, no clock, no network: a service reads the store, builds the input d
 back. Definitions, mappings, weights and thresholds, with their sources: docs/analytics.md.
 """
 
+from somna.analytics.calculations import sufficiency
 from somna.analytics.calculations.aggregate import (
     AverageStats,
     SessionStat,
@@ -54,6 +55,7 @@ from somna.analytics.calculations.regularity import (
     Regularity,
     midpoint_sd_from_sums,
     regularity,
+    withhold_regularity,
 )
 from somna.analytics.calculations.reports import (
     MonthlyTrends,
@@ -61,7 +63,12 @@ from somna.analytics.calculations.reports import (
     monthly_trends,
     weekly_report,
 )
-from somna.analytics.calculations.score import SleepScore, score_from_summary, sleep_score
+from somna.analytics.calculations.score import (
+    SleepScore,
+    score_from_summary,
+    sleep_score,
+    withhold_score,
+)
 
 __all__ = [
     "DISCLAIMER",
@@ -108,7 +115,10 @@ __all__ = [
     "resolve_sleep",
     "score_from_summary",
     "sleep_score",
+    "sufficiency",
     "summarise_person",
     "wake_date",
     "weekly_report",
+    "withhold_regularity",
+    "withhold_score",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from itertools import pairwise
 from typing import Literal
@@ -47,6 +47,26 @@ class Regularity:
     relative_social_jetlag_minutes: float | None  # MSF - MSW, positive if free days are later
     composite_phase_deviation_hours: float | None
     nights: int
+    # The 0-100 consistency from the midpoint spread alone: the measure organisation
+    # statistics use (they have no epochs for the SRI), served so both can be compared.
+    midpoint_consistency: float | None = None
+    reason: str | None = None  # why the measures are withheld
+
+
+def withhold_regularity(reg: Regularity, reason: str) -> Regularity:
+    """The same regularity with its measures ``None``: too few nights to show them. The
+    social jetlag keeps its own minimum (two nights of each kind of day)."""
+    return replace(
+        reg,
+        consistency=None,
+        method=None,
+        sri=None,
+        midpoint_sd_minutes=None,
+        midpoint_circular_sd_minutes=None,
+        composite_phase_deviation_hours=None,
+        midpoint_consistency=None,
+        reason=reason,
+    )
 
 
 def regularity(
@@ -75,6 +95,7 @@ def regularity(
         relative_social_jetlag_minutes=sjl,
         composite_phase_deviation_hours=composite_phase_deviation(unwrapped_hours),
         nights=len(nights),
+        midpoint_consistency=consistency_score(None, sd)[0],
     )
 
 
