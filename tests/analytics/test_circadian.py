@@ -16,6 +16,7 @@ from somna.analytics.calculations.circadian import (
     msf_sc,
     sd_week_seconds,
 )
+from somna.analytics.calculations.inputs import SleepPeriod
 from somna.analytics.calculations.local_time import is_free_day
 from somna.analytics.calculations.nights import resolve_sleep
 from somna.analytics.calculations.stats import DAY_SECONDS, circular_mean_seconds
@@ -26,7 +27,9 @@ BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
 
 
-def week(work: tuple[str, str], free: tuple[str, str], zone: ZoneInfo = BERLIN) -> list:
+def week(
+    work: tuple[str, str], free: tuple[str, str], zone: ZoneInfo = BERLIN
+) -> list[SleepPeriod]:
     """Seven nights waking Monday..Sunday: workday times Mon-Fri, free-day times Sat, Sun."""
     return [
         diary_night(MONDAY + timedelta(days=k), *(free if k >= 5 else work), zone) for k in range(7)
