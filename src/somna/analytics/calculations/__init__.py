@@ -21,11 +21,19 @@ from somna.analytics.calculations.burnout import (
     burnout_history,
     burnout_risk,
 )
+from somna.analytics.calculations.circadian import Circadian, circadian
 from somna.analytics.calculations.cohort import (
     CohortStatistics,
     PersonRow,
     cohort_statistics,
     summarise_person,
+)
+from somna.analytics.calculations.debt import (
+    NEED_LOOKBACK_DAYS,
+    SleepDebt,
+    SleepNeed,
+    sleep_debt,
+    sleep_need,
 )
 from somna.analytics.calculations.hypnogram import HypnogramStats, hypnogram_statistics
 from somna.analytics.calculations.inputs import (
@@ -42,7 +50,9 @@ from somna.analytics.calculations.insights import (
     insight_context,
 )
 from somna.analytics.calculations.local_time import (
+    DEFAULT_WORKDAYS,
     check_period,
+    is_free_day,
     last_months,
     local_today,
     parse_iso_week,
@@ -71,11 +81,14 @@ from somna.analytics.calculations.score import (
 )
 
 __all__ = [
+    "DEFAULT_WORKDAYS",
     "DISCLAIMER",
     "MODEL_VERSION",
+    "NEED_LOOKBACK_DAYS",
     "AverageStats",
     "BurnoutInputs",
     "BurnoutResult",
+    "Circadian",
     "CohortStatistics",
     "Factor",
     "HypnogramStats",
@@ -93,6 +106,8 @@ __all__ = [
     "ResolvedSleep",
     "RuleBasedInsights",
     "SessionStat",
+    "SleepDebt",
+    "SleepNeed",
     "SleepPeriod",
     "SleepScore",
     "WeeklyReport",
@@ -101,9 +116,11 @@ __all__ = [
     "burnout_history",
     "burnout_risk",
     "check_period",
+    "circadian",
     "cohort_statistics",
     "hypnogram_statistics",
     "insight_context",
+    "is_free_day",
     "last_months",
     "local_today",
     "midpoint_sd_from_sums",
@@ -114,6 +131,8 @@ __all__ = [
     "regularity",
     "resolve_sleep",
     "score_from_summary",
+    "sleep_debt",
+    "sleep_need",
     "sleep_score",
     "sufficiency",
     "summarise_person",

@@ -5,7 +5,7 @@ is a set of visible flags, each worth 0, 1 or 2 points, against the person's own
 
 * hrv: 7-day mean of ln rMSSD below the 60-day baseline mean by > 0.5 SD (1) or > 1 SD (2);
 * resting_hr: 7-day mean above the baseline by > 1 SD (1) or > 2 SD (2);
-* sleep_debt: mean nightly shortfall against the sleep goal >= 1 h (1) or >= 2 h (2);
+* sleep_debt: the running 14-day sleep debt (``debt.sleep_debt``) >= 5 h (1) or >= 10 h (2);
 * regularity: consistency (0-100) below 66.7 (1) or 33.3 (2);
 * mood: 7-day mean mood below the person's 28-day baseline by z < -1 (1) or z < -2 (2).
 
@@ -23,6 +23,7 @@ from datetime import date, timedelta
 from typing import Literal
 
 from somna.analytics.calculations.daily import daily_mood, daily_recovery, daily_sleep_seconds
+from somna.analytics.calculations.debt import sleep_debt as running_debt
 from somna.analytics.calculations.inputs import MoodEntry, RecoveryReading
 from somna.analytics.calculations.nights import Night
 from somna.analytics.calculations.regularity import regularity as compute_regularity
@@ -92,7 +93,7 @@ def burnout_history(dates: Sequence[date], data: BurnoutInputs) -> list[BurnoutR
         factors = [
             _baseline_factor(as_of, "hrv", recovery, lambda r: _ln(r.hrv_rmssd_ms), "ln_ms"),
             _baseline_factor(as_of, "resting_hr", recovery, lambda r: r.resting_hr_bpm, "bpm"),
-            sleep_debt_factor(as_of, sleep, data.goal_hours),
+            sleep_debt_factor(as_of, sleep, data.goal_hours),  # the need
             _regularity_factor(as_of, data.nights, data.naps),
             mood_factor(as_of, mood),
         ]
@@ -166,24 +167,20 @@ def flag_against_baseline(
     return Factor(name, unit, value=b7, baseline=mu, points=points, detail=detail)
 
 
-def sleep_debt(tst_hours: Sequence[float], need_hours: float) -> tuple[float, float]:
-    """(net, deficit-only) debt in hours: net lets surplus nights pay back, deficit does not."""
-    net = sum(need_hours - t for t in tst_hours)
-    return net, sum(max(0.0, need_hours - t) for t in tst_hours)
+DEBT_ONE_POINT_HOURS, DEBT_TWO_POINTS_HOURS = 5.0, 10.0
 
 
-def sleep_debt_factor(as_of: date, daily: dict[date, int], goal_hours: float) -> Factor:
-    hours = [daily[d] / 3600 for d in _window(as_of, 0, RECENT_DAYS) if d in daily]
-    if len(hours) < MIN_RECENT_NIGHTS:
-        why = f"needs {MIN_RECENT_NIGHTS} nights in the last {RECENT_DAYS} days (has {len(hours)})"
-        return Factor("sleep_debt", "hours", baseline=goal_hours, missing=why)
-    net, deficit = sleep_debt(hours, goal_hours)
-    shortfall = deficit / len(hours)
-    points = 2 if shortfall >= 2 else 1 if shortfall >= 1 else 0
-    detail: dict[str, float | int | str | None] = {"deficit_debt_hours": deficit}
-    detail |= {"net_debt_hours": net, "nights": len(hours), "mean_shortfall_hours": shortfall}
-    value = sum(hours) / len(hours)
-    return Factor("sleep_debt", "hours", value, goal_hours, points, detail=detail)
+def sleep_debt_factor(as_of: date, daily: dict[date, int], need_hours: float) -> Factor:
+    """The running sleep debt (calculations/debt.py) against 5 h and 10 h: one hour short
+    every night for a week comes to about 5 h, for two weeks to about 8 h."""
+    debt = running_debt(as_of, daily, need_hours * 3600)
+    if debt.debt_seconds is None:
+        return Factor("sleep_debt", "hours", baseline=need_hours, missing=debt.reason)
+    value = debt.debt_seconds / 3600
+    points = 2 if value >= DEBT_TWO_POINTS_HOURS else 1 if value >= DEBT_ONE_POINT_HOURS else 0
+    detail: dict[str, float | int | str | None] = {"nights": debt.nights}
+    detail["nights_to_repay"] = debt.nights_to_repay
+    return Factor("sleep_debt", "hours", value, need_hours, points, detail=detail)
 
 
 def _regularity_factor(as_of: date, nights: Sequence[Night], naps: Sequence[Night]) -> Factor:

@@ -7,20 +7,26 @@ without nights is present and marked empty.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from somna.analytics.calculations.burnout import BurnoutResult, sleep_debt
+from somna.analytics.calculations.burnout import BurnoutResult
 from somna.analytics.calculations.cohort import summarise_person
 from somna.analytics.calculations.daily import daily_sleep_seconds
+from somna.analytics.calculations.debt import sleep_debt
 from somna.analytics.calculations.insights import (
     Insight,
     InsightGenerator,
     RuleBasedInsights,
     insight_context,
 )
-from somna.analytics.calculations.local_time import clock_seconds, last_months, week_bounds
+from somna.analytics.calculations.local_time import (
+    DEFAULT_WORKDAYS,
+    clock_seconds,
+    last_months,
+    week_bounds,
+)
 from somna.analytics.calculations.metrics import NightMetrics, night_metrics
 from somna.analytics.calculations.nights import Night, ResolvedSleep
 from somna.analytics.calculations.regularity import Regularity, regularity, withhold_regularity
@@ -73,7 +79,7 @@ class WeeklyReport:
     reason: str | None  # why the score and regularity are withheld
     summary: PeriodSummary
     stages: StageSummary
-    sleep_debt_hours: float | None  # deficit-only, against the goal
+    sleep_debt_hours: float | None  # the running debt at the week's end (calculations/debt)
     score: SleepScore
     regularity: Regularity
     insights: tuple[Insight, ...]
@@ -117,20 +123,24 @@ def weekly_report(
     goal_hours: float = 8.0,
     burnout: BurnoutResult | None = None,
     generator: InsightGenerator | None = None,
+    as_of: date | None = None,
+    workdays: Collection[int] = DEFAULT_WORKDAYS,
 ) -> WeeklyReport:
-    """The report for the ISO week containing ``week_start``."""
+    """The report for the ISO week containing ``week_start``; ``goal_hours`` is the sleep
+    need, ``as_of`` today for the running week, ``workdays`` the person's."""
     start, end = week_bounds(week_start)
     nights = resolved.between(start, end)
     naps = [n for n in resolved.naps if start <= n.local_date <= end]
     summary = summarise_period(nights)
     enough = for_week(summary.nights)
-    reg = regularity(nights, naps)
+    reg = regularity(nights, naps, workdays=workdays)
     score = score_from_summary(summarise_person("", nights, reg))
     if enough.reason is not None:
         reg, score = withhold_regularity(reg, enough.reason), withhold_score(score, enough.reason)
     metrics = [m for n in nights if (m := night_metrics(n.record)).slept]
-    daily = daily_sleep_seconds(nights, naps)
-    debt = sleep_debt([s / 3600 for s in daily.values()], goal_hours)[1] if daily else None
+    # The debt on the week's last date (or ``as_of`` for the running week) looks 14 days back.
+    daily = daily_sleep_seconds(resolved.nights, resolved.naps)
+    debt = sleep_debt(min(end, as_of or end), daily, goal_hours * 3600).debt_seconds
     context = insight_context(
         nights, start, end, goal_hours=goal_hours, regularity=reg, burnout=burnout
     )
@@ -145,7 +155,7 @@ def weekly_report(
         reason=enough.reason,
         summary=summary,
         stages=summarise_stages(metrics),
-        sleep_debt_hours=debt,
+        sleep_debt_hours=None if debt is None else debt / 3600,
         score=score,
         regularity=reg,
         insights=tuple((generator or RuleBasedInsights()).generate(context)),
