@@ -136,7 +136,10 @@ def test_too_little_data_is_insufficient_and_says_what_is_missing() -> None:
     assert result.level == "insufficient_data"
     assert result.risk is None
     assert [m.split(":")[0] for m in result.missing] == ["hrv", "resting_hr", "mood"]
-    assert "has 0, 0" in result.missing[0]
+    assert result.missing[0] == (
+        "hrv: The HRV baseline is warming up: it needs 14 days of readings in the 60 days "
+        "before the last 7 and has 0."
+    )
 
 
 def test_no_data_at_all() -> None:

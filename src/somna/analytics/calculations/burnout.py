@@ -26,6 +26,13 @@ from somna.analytics.calculations.daily import daily_mood, daily_recovery, daily
 from somna.analytics.calculations.debt import sleep_debt as running_debt
 from somna.analytics.calculations.inputs import MoodEntry, RecoveryReading
 from somna.analytics.calculations.nights import Night
+from somna.analytics.calculations.readiness import (
+    Baseline,
+    Metric,
+    baseline,
+    baseline_from,
+    dates_back,
+)
 from somna.analytics.calculations.regularity import regularity as compute_regularity
 from somna.analytics.calculations.stats import mean, sample_sd
 
@@ -35,9 +42,8 @@ DISCLAIMER = (
     "it is not a medical or psychological diagnosis."
 )
 RECENT_DAYS, BASELINE_DAYS, MOOD_BASELINE_DAYS, REGULARITY_DAYS = 7, 60, 28, 14
-MIN_RECENT_PHYSIO, MIN_BASELINE_PHYSIO = 3, 14  # Plews 2014; sleep-science.md 4.6
 MIN_RECENT_NIGHTS, MIN_RECENT_MOODS, MIN_BASELINE_MOODS = 4, 3, 14
-HRV_SD_FLOOR_LN, RHR_SD_FLOOR_BPM, MOOD_SD_FLOOR = 0.05, 1.0, 0.5
+MOOD_SD_FLOOR = 0.5
 MIN_FACTORS = 3
 
 Level = Literal["low", "moderate", "high", "insufficient_data"]
@@ -123,48 +129,43 @@ def _ln(value: float | None) -> float | None:
     return math.log(value) if value is not None and value > 0 else None
 
 
-def _window(as_of: date, first_back: int, days: int) -> list[date]:
-    """``days`` dates ending ``first_back`` days before ``as_of``."""
-    return [as_of - timedelta(days=first_back + k) for k in range(days)]
-
-
 def _baseline_factor(
     as_of: date,
-    name: str,
+    name: Metric,
     daily: dict[date, RecoveryReading],
     pick: Callable[[RecoveryReading], float | None],
     unit: str,
 ) -> Factor:
-    def values(dates: list[date]) -> list[float]:
-        return [v for d in dates if d in daily and (v := pick(daily[d])) is not None]
-
-    recent = values(_window(as_of, 0, RECENT_DAYS))
-    base = values(_window(as_of, RECENT_DAYS, BASELINE_DAYS))
-    if len(recent) < MIN_RECENT_PHYSIO or len(base) < MIN_BASELINE_PHYSIO:
-        why = f"needs {MIN_RECENT_PHYSIO} readings in the last {RECENT_DAYS} days and "
-        why += f"{MIN_BASELINE_PHYSIO} in the {BASELINE_DAYS} days before"
-        return Factor(name, unit, missing=f"{why} (has {len(recent)}, {len(base)})")
-    return flag_against_baseline(name, unit, recent, base)
+    """The factor from the readiness baseline (calculations/readiness.py) of ``name``."""
+    values = {d: v for d, r in daily.items() if (v := pick(r)) is not None}
+    b = baseline(name, as_of, values)
+    if b.z is None:
+        return Factor(name, unit, missing=b.reason)
+    return _flag(b, unit)
 
 
 def flag_against_baseline(
-    name: str, unit: str, recent: Sequence[float], base: Sequence[float]
+    name: Metric, unit: str, recent: Sequence[float], base: Sequence[float]
 ) -> Factor:
-    """The hrv (lower is worse) or resting_hr (higher is worse) flag."""
-    b7, mu = sum(recent) / len(recent), sum(base) / len(base)
-    floor = HRV_SD_FLOOR_LN if name == "hrv" else RHR_SD_FLOOR_BPM
-    sd = max(sample_sd(base) or 0.0, floor)
-    z = (b7 - mu) / sd
+    """The hrv (lower is worse) or resting_hr (higher is worse) flag from the readings of
+    the recent and the baseline windows."""
+    return _flag(baseline_from(name, date.min, None, recent, base), unit)
+
+
+def _flag(b: Baseline, unit: str) -> Factor:
+    assert b.z is not None
+    assert b.rolling_mean is not None
+    z = b.z
     points = (
         (2 if z < -1 else 1 if z < -0.5 else 0)
-        if name == "hrv"
+        if b.metric == "hrv"
         else (2 if z > 2 else 1 if z > 1 else 0)
     )
-    detail: dict[str, float | int | str | None] = {"z": z, "baseline_sd": sd}
-    detail |= {"recent_days": len(recent), "baseline_days": len(base)}
-    if name == "hrv":
-        detail["recent_geometric_mean_ms"] = math.exp(b7)
-    return Factor(name, unit, value=b7, baseline=mu, points=points, detail=detail)
+    detail: dict[str, float | int | str | None] = {"z": z, "baseline_sd": b.normal_sd}
+    detail |= {"recent_days": b.recent_readings, "baseline_days": b.normal_readings}
+    if b.metric == "hrv":
+        detail["recent_geometric_mean_ms"] = math.exp(b.rolling_mean)
+    return Factor(b.metric, unit, b.rolling_mean, b.normal_mean, points, detail=detail)
 
 
 DEBT_ONE_POINT_HOURS, DEBT_TWO_POINTS_HOURS = 5.0, 10.0
@@ -206,8 +207,8 @@ def within_person_z(
 
 
 def mood_factor(as_of: date, daily: dict[date, float]) -> Factor:
-    recent = [daily[d] for d in _window(as_of, 0, RECENT_DAYS) if d in daily]
-    base = [daily[d] for d in _window(as_of, RECENT_DAYS, MOOD_BASELINE_DAYS) if d in daily]
+    recent = [daily[d] for d in dates_back(as_of, 0, RECENT_DAYS) if d in daily]
+    base = [daily[d] for d in dates_back(as_of, RECENT_DAYS, MOOD_BASELINE_DAYS) if d in daily]
     if len(recent) < MIN_RECENT_MOODS or len(base) < MIN_BASELINE_MOODS:
         why = f"needs {MIN_RECENT_MOODS} ratings in the last {RECENT_DAYS} days and "
         why += f"{MIN_BASELINE_MOODS} in the {MOOD_BASELINE_DAYS} days before"
