@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,7 +51,12 @@ async def test_burnout_is_computed_stored_and_explained(
     assert set(factors) == {"hrv", "resting_hr", "sleep_debt", "regularity", "mood"}
     assert factors["hrv"]["points"] >= 1
     assert factors["hrv"]["value"] < factors["hrv"]["baseline"]
-    assert factors["sleep_debt"]["baseline"] == 8.0
+    # No goal saved: the need is the mean free-day sleep of the last 28 days, two weekend
+    # nights of 5.5 h and six of 7.8 h.
+    free_days = [TODAY - timedelta(days=k) for k in range(28)]
+    free_hours = [5.5 if k < 7 else 7.8 for k, d in enumerate(free_days) if d.weekday() >= 5]
+    assert factors["sleep_debt"]["baseline"] == pytest.approx(sum(free_hours) / len(free_hours))
+    assert factors["sleep_debt"]["baseline"] == pytest.approx(7.225)
     assert sum(f["contribution"] for f in body["factors"]) == body["risk"]
     assert body["model_version"] == "flags-1"
     assert "not a medical or psychological diagnosis" in body["disclaimer"]

@@ -54,11 +54,23 @@ async def test_statistics_match_the_per_person_answers(
     pin_now(app)
     org = await create_organization(db_session, client)
     people = await _people_with_nights(db_session, org, [5.0, 6.0, 7.0, 8.0])
-    # Irregular bedtimes for one person, so regularity differs between people.
+    # Irregular bedtimes for one person, so regularity differs between people; ten nights,
+    # the least a 30-day score needs.
     wobbly = await create_person(db_session, org.id)
+    beds = [
+        "22:00",
+        "01:30",
+        "23:00",
+        "00:30",
+        "21:30",
+        "02:00",
+        "22:30",
+        "01:00",
+        "23:30",
+        "00:00",
+    ]
     await store(db_session, wobbly, [
-        night("whoop", TODAY - timedelta(days=k), bed=bed)
-        for k, bed in enumerate(["22:00", "01:30", "23:00", "00:30", "21:30", "02:00"])
+        night("whoop", TODAY - timedelta(days=k), bed=bed) for k, bed in enumerate(beds)
     ])  # fmt: skip
     idle = await create_person(db_session, org.id)
     response = await client.get(
@@ -70,7 +82,7 @@ async def test_statistics_match_the_per_person_answers(
     body = response.json()
     assert body["people"] == 6
     assert body["people_with_data"] == 5
-    assert body["total_nights"] == 46
+    assert body["total_nights"] == 50
     assert body["sources_used"] == ["whoop"]
     # Per-person means 5, 6, 7, 8, 7.5 h: median 7 h; p10 interpolates 5 h and 6 h.
     duration = body["duration_seconds"]

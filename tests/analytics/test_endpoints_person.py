@@ -6,9 +6,11 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from somna.analytics.calculations.debt import DECAY
 from somna.models import Person
 from tests.analytics.support import TODAY, night, nights, pin_now, set_preferences, store
 from tests.support.auth import Org, create_account, create_api_key, create_organization
@@ -155,10 +157,27 @@ async def test_one_night_and_naps_only(
         )
     ).json()
     assert score["session_count"] == 1
-    # One night has no consistency: its weight goes to the other components.
-    assert score["consistency_score"] is None
-    assert score["score"]["consistency"]["weight"] == 0
-    assert score["overall_score"] == 100.0
+    # One night in 30 days is too few for a score: null, with the reason.
+    assert score["sufficient"] is False
+    assert score["overall_score"] is None
+    assert score["reason"] == (
+        "Too few nights: a score over 30 days needs at least 10 recorded nights and has 1."
+    )
+    assert score["regularity"]["consistency"] is None
+    one_day = (
+        await client.get(
+            f"/api/v1/users/{one.id}/sleep-score",
+            params={"days": 1},
+            headers=org.owner.headers,
+        )
+    ).json()
+    # Over one day, one night is enough; it has no consistency, so its weight goes to the
+    # other components.
+    assert one_day["sufficient"] is True
+    assert one_day["reason"] is None
+    assert one_day["consistency_score"] is None
+    assert one_day["score"]["consistency"]["weight"] == 0
+    assert one_day["overall_score"] == 100.0
 
     napper = await _person(db_session, org)
     naps = [night("whoop", TODAY - timedelta(days=k), bed="14:00", hours=0.5,
@@ -254,13 +273,17 @@ async def test_weekly_reports_by_iso_week(
     org = await create_organization(db_session, client)
     person = await _person(db_session, org)
     await store(db_session, person, nights("whoop", TODAY, 14, asleep_hours=6.0))
+    await set_preferences(db_session, person, sleep_goal_hours=8.0)
     path = f"/api/v1/users/{person.id}/reports/weekly"
     h = org.owner.headers
     last_week = (await client.get(path, params={"week": "2026-W10"}, headers=h)).json()
     assert (last_week["start_date"], last_week["end_date"]) == ("2026-03-02", "2026-03-08")
     assert last_week["session_count"] == 7
     assert last_week["sufficient"] is True
-    assert last_week["sleep_debt_hours"] == 14.0  # 7 nights x 2 h short of the 8 h goal
+    # The running debt on Sunday 8 March: 10 nights (27 Feb on) 2 h short of the 8 h goal,
+    # each decayed by 0.5 ** (1/7) per day since.
+    debt = sum(2.0 * DECAY**k for k in range(10))
+    assert last_week["sleep_debt_hours"] == pytest.approx(debt)
     assert "short_sleep" in [i["kind"] for i in last_week["insights"]]
     assert last_week["sources_used"] == ["whoop"]
     by_date = (await client.get(path, params={"week": "2026-03-04"}, headers=h)).json()

@@ -49,6 +49,7 @@ def test_wearable_night_asleep_conventions() -> None:
     assert s.wakeup_latency_seconds == 5 * 60
     assert s.waso_count == 1
     assert s.longest_waso_seconds == 5 * 60
+    assert s.waso_seconds is not None
     assert s.spt_seconds == s.tst_seconds + s.waso_seconds
 
 
@@ -66,6 +67,7 @@ def test_unscored_epochs_are_neither_sleep_nor_waso() -> None:
     assert out["SOL"] == 2.0
     assert out["Lat_REM"] == 13.0
     # SPT = TST + WASO + unscored time inside the sleep period, and SE <= SME.
+    assert s.waso_seconds is not None
     assert s.spt_seconds == s.tst_seconds + s.waso_seconds + s.stage_seconds["UNS"]
     assert s.se_pct <= (s.sme_pct or 0)
 
@@ -77,8 +79,14 @@ def test_no_sleep_leaves_undefined_values_empty() -> None:
     assert s.sme_pct is None
     assert s.sol_seconds is None
     assert s.sfi_per_hour is None
+    # WASO and the wake bouts of a sleep period that never began are undefined, not 0.
+    assert s.waso_seconds is None
+    assert s.waso_count is None
+    assert s.longest_waso_seconds is None
+    assert s.stage_latency_seconds == {"LIGHT": None, "DEEP": None, "REM": None}
     out = s.to_yasa()
     assert out["WASO"] is None
+    assert out["SME"] is None
     assert out["Lat_REM"] is None
     assert out["%LIGHT"] is None
 

@@ -111,6 +111,24 @@ def test_burnout_signal_names_its_drivers_and_the_disclaimer() -> None:
     signal = next(i for i in found if i.kind == "wellbeing_signal")
     assert signal.evidence["drivers"] == "hrv"
     assert "not a medical" in signal.body
+    assert signal.body.startswith("Your HRV is worse than your usual.")
+
+
+def test_burnout_signal_speaks_of_its_drivers_in_words() -> None:
+    factors = (
+        Factor("hrv", "ln_ms", points=1),
+        Factor("resting_hr", "bpm", points=0),
+        Factor("sleep_debt", "hours", points=2),
+        Factor("regularity", "0-100", points=1),
+    )
+    burnout = BurnoutResult(END, 50.0, "high", factors, ())
+    found = RuleBasedInsights().generate(context(mean_duration_seconds=8 * 3600, burnout=burnout))
+    signal = next(i for i in found if i.kind == "wellbeing_signal")
+    assert signal.body.startswith(
+        "Your HRV, sleep debt and sleep regularity are worse than your usual."
+    )
+    for internal in ("hrv", "sleep_debt", "resting_hr"):
+        assert internal not in signal.body
 
 
 def test_context_from_nights_leaves_out_sessions_without_sleep() -> None:

@@ -15,7 +15,6 @@ from somna.analytics.calculations.regularity import (
     midpoint_sd_minutes,
     minutes_after_noon,
     regularity,
-    social_jetlag_minutes,
 )
 from somna.analytics.calculations.sri import Segment, days_from_nights, sri_from_days
 from tests.analytics.helpers import at, diary_night, staged, totals
@@ -143,17 +142,6 @@ def test_no_nights_and_one_night() -> None:
     assert one.nights == 1
 
 
-def test_social_jetlag_worked_example() -> None:
-    # MSW 03:00 on workdays, MSF 05:00 on the weekend: 2 h.
-    dates = [MONDAY + timedelta(days=i) for i in range(7)]
-    clocks = [5 * 3600 if d.weekday() >= 5 else 3 * 3600 for d in dates]
-    assert social_jetlag_minutes(dates, clocks) == pytest.approx(120.0)
-    assert social_jetlag_minutes(dates[:5], clocks[:5]) is None
-    # Explicit free days override the weekend default.
-    shifted = [6 * 3600 if i == 0 else 3 * 3600 for i in range(7)]
-    assert social_jetlag_minutes(dates, shifted, free_days={dates[0]}) == pytest.approx(180.0)
-
-
 def test_social_jetlag_from_nights() -> None:
     nights = [
         diary_night(MONDAY + timedelta(days=i), "01:00" if i >= 5 else "23:00",
@@ -163,6 +151,11 @@ def test_social_jetlag_from_nights() -> None:
     reg = regularity(resolve_sleep(nights).nights)
     assert reg.social_jetlag_minutes == pytest.approx(120.0)
     assert reg.relative_social_jetlag_minutes == pytest.approx(120.0)
+    # The person's own workdays: with Sunday to Thursday as workdays the late nights (ending
+    # Saturday and Sunday) split between the kinds of day.
+    custom = regularity(resolve_sleep(nights).nights, workdays={7, 1, 2, 3, 4})
+    assert custom.social_jetlag_minutes is not None
+    assert custom.social_jetlag_minutes != pytest.approx(120.0)
 
 
 def test_composite_phase_deviation_worked_example() -> None:

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from somna.analytics.calculations.debt import DECAY
 from somna.analytics.calculations.inputs import SleepPeriod
 from somna.analytics.calculations.insights import Insight, InsightContext
 from somna.analytics.calculations.nights import resolve_sleep
@@ -46,7 +47,12 @@ def test_weekly_report_for_a_local_calendar_week() -> None:
     assert report.summary.mean_bedtime == "23:00:00"
     assert report.summary.mean_wake_time == "06:00:00"
     assert report.stages.light_pct == 100.0
-    assert report.sleep_debt_hours == pytest.approx(6 * 1.0 + (1 - 20 / 60))
+    # The running debt on Sunday: 1 h short every night but Thursday's (a 20-min nap), each
+    # shortfall decayed by 0.5 ** (1/7) per day since.
+    shortfalls = [1.0, 1.0, 1.0, 1 - 20 / 60, 1.0, 1.0, 1.0]
+    expected = sum(short * DECAY ** (6 - k) for k, short in enumerate(shortfalls))
+    assert report.sleep_debt_hours == pytest.approx(expected)
+    assert report.sleep_debt_hours == pytest.approx(5.056, abs=1e-3)
     assert report.regularity.method == "sri"
     assert report.score.overall is not None
     assert [i.kind for i in report.insights] == ["low_deep_sleep"]

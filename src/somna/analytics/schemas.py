@@ -51,6 +51,11 @@ class SleepScoreResponse(BaseModel):
     duration_score: float | None
     period_days: int
     session_count: int = Field(description="Slept main sleeps counted.")
+    sufficient: bool = Field(
+        description="At least 10 nights per 30 days of the window (rounded up); otherwise the "
+        "score and regularity are null and `reason` says why."
+    )
+    reason: str | None = Field(description="Why the score is withheld; null when it is not.")
     mean_duration_seconds: float | None
     mean_efficiency_pct: float | None
     score: SleepScore = Field(description="Unrounded components with their weights and inputs.")
@@ -68,6 +73,9 @@ class WeeklyReportResponse(BaseModel):
     session_count: int
     nap_count: int
     sufficient: bool = Field(description="At least 4 of 7 nights recorded.")
+    reason: str | None = Field(
+        description="Why the score and regularity are withheld (null when sufficient)."
+    )
     summary: PeriodSummary
     stages: StageSummary
     sleep_debt_hours: float | None
@@ -83,6 +91,8 @@ class MonthlyTrendsResponse(BaseModel):
     months: list[MonthTrend] = Field(description="Calendar months, oldest first.")
     sleep_slope_minutes_per_week: float | None
     efficiency_slope_pct_per_week: float | None
+    trend_sufficient: bool = Field(description="At least 7 slept nights over the months.")
+    trend_reason: str | None = Field(description="Why the slopes are withheld, if they are.")
     sources_used: SourcesUsed
 
 
@@ -141,7 +151,12 @@ class CohortRow(BaseModel):
     mean_efficiency_pct: float | None
     score: float | None
     regularity: float | None = Field(description="The score's 0-100 consistency component.")
-    regularity_method: str | None
+    regularity_method: str | None = Field(
+        description="Always `midpoint_sd` here (no epochs for the SRI); the personal score "
+        "serves the same figure as `regularity.midpoint_consistency`."
+    )
+    sufficient: bool = Field(description="Enough nights for a score, as the personal score.")
+    reason: str | None = Field(description="Why score and regularity are null, if they are.")
     sources_used: list[str]
 
 

@@ -39,7 +39,7 @@ from somna.analytics.schemas import (
 )
 from somna.auth.principal import Principal
 from somna.errors import NotFound
-from somna.models import Insight, Organization, Person
+from somna.models import Insight, Organization, Person, UserPreferences
 
 MAX_PERIOD_DAYS = 100
 MARGIN = timedelta(days=2)
@@ -48,6 +48,7 @@ MARGIN = timedelta(days=2)
 RECOVERY_LOOKBACK = timedelta(days=67)
 MOOD_LOOKBACK = timedelta(days=35)
 REGULARITY_LOOKBACK = timedelta(days=14)
+NEED_LOOKBACK = timedelta(days=28)  # free-day sleep for the need; covers the debt's 14 days
 INSIGHT_TTL = timedelta(hours=6)
 
 
@@ -60,6 +61,8 @@ class PersonContext:
     goal_hours: float
     today: date
     now: datetime
+    workdays: frozenset[int] = calc.DEFAULT_WORKDAYS
+    has_goal: bool = False  # the person saved preferences, so the goal is theirs
 
 
 async def person_context(session: AsyncSession, person: Person, now: datetime) -> PersonContext:
@@ -76,7 +79,30 @@ async def person_context(session: AsyncSession, person: Person, now: datetime) -
         goal_hours=preferences.sleep_goal_hours if preferences else 8.0,
         today=calc.local_today(now, zone),
         now=now,
+        workdays=workdays_of(preferences),
+        has_goal=preferences is not None,
     )
+
+
+def workdays_of(preferences: UserPreferences | None) -> frozenset[int]:
+    """The person's workdays (ISO weekday numbers), Monday to Friday unless they set them."""
+    extra = preferences.extra if preferences is not None else None
+    value = extra.get("workdays") if isinstance(extra, dict) else None
+    if isinstance(value, list) and all(isinstance(d, int) and 1 <= d <= 7 for d in value):
+        return frozenset(value)
+    return calc.DEFAULT_WORKDAYS
+
+
+def sleep_need(ctx: PersonContext, resolved: calc.ResolvedSleep) -> calc.SleepNeed:
+    """The person's goal, else their free-day sleep over the 28 days before today."""
+    first = ctx.today - timedelta(days=calc.NEED_LOOKBACK_DAYS - 1)
+    free = [
+        m.tst_seconds
+        for n in resolved.between(first, ctx.today)
+        if calc.is_free_day(n.local_date, ctx.workdays)
+        and (m := calc.night_metrics(n.record)).tst_seconds
+    ]
+    return calc.sleep_need(ctx.goal_hours if ctx.has_goal else None, free)
 
 
 async def resolved_sleep(
@@ -124,6 +150,10 @@ async def sleep_score(session: AsyncSession, ctx: PersonContext, days: int) -> S
     regularity = calc.regularity(nights, naps)
     summary = calc.summarise_person(str(ctx.person.id), nights, regularity)
     score = calc.score_from_summary(summary)
+    enough = calc.sufficiency.for_score(summary.nights, days)
+    if enough.reason is not None:
+        score = calc.withhold_score(score, enough.reason)
+        regularity = calc.withhold_regularity(regularity, enough.reason)
     return SleepScoreResponse(
         user_id=ctx.person.id,
         period=_period(first, ctx.today, ctx),
@@ -133,6 +163,8 @@ async def sleep_score(session: AsyncSession, ctx: PersonContext, days: int) -> S
         duration_score=_round(score.duration.score),
         period_days=days,
         session_count=summary.nights,
+        sufficient=enough.sufficient,
+        reason=enough.reason,
         score=score,
         mean_duration_seconds=summary.mean_duration_seconds,
         mean_efficiency_pct=summary.mean_efficiency_pct,
@@ -150,7 +182,7 @@ async def burnout_inputs(
 ) -> calc.BurnoutInputs:
     """What the burnout model needs to judge every date in ``first..last``."""
     repository = AnalyticsRepository(session)
-    resolved = await resolved_sleep(session, ctx, first - REGULARITY_LOOKBACK, last)
+    resolved = await resolved_sleep(session, ctx, first - NEED_LOOKBACK, last)
     recoveries = await repository.recovery_rows(ctx.person.id, first - RECOVERY_LOOKBACK, last)
     moods = await repository.mood_rows(ctx.person.id, first - MOOD_LOOKBACK, last)
     return calc.BurnoutInputs(
@@ -161,7 +193,7 @@ async def burnout_inputs(
             for r in recoveries
         ],
         moods=[calc.MoodEntry(m.local_date, m.score) for m in moods],
-        goal_hours=ctx.goal_hours,
+        goal_hours=sleep_need(ctx, resolved).seconds / 3600,
         priority=ctx.priority,
     )
 
@@ -180,7 +212,13 @@ async def weekly_report(
     resolved = calc.ResolvedSleep(nights=tuple(inputs.nights), naps=tuple(inputs.naps))
     burnout = calc.burnout_risk(as_of, inputs) if as_of >= monday else None
     report = calc.weekly_report(
-        resolved, monday, goal_hours=ctx.goal_hours, burnout=burnout, generator=generator
+        resolved,
+        monday,
+        goal_hours=inputs.goal_hours,
+        burnout=burnout,
+        generator=generator,
+        as_of=as_of,
+        workdays=ctx.workdays,
     )
     return WeeklyReportResponse(
         user_id=ctx.person.id,
@@ -443,7 +481,7 @@ def _build_cohort_response(
         totals.setdefault(str(row.person_id), _Sums()).add(row)
     empty = _Sums()
     statistics = calc.cohort_statistics(
-        totals.get(str(p.id), empty).summary(str(p.id)) for p in people
+        (totals.get(str(p.id), empty).summary(str(p.id)) for p in people), days=days
     )
     emails = {str(p.id): p.email for p in people}
     rows = [
@@ -456,6 +494,8 @@ def _build_cohort_response(
             score=row.score,
             regularity=row.regularity,
             regularity_method=row.regularity_method,
+            sufficient=row.sufficient,
+            reason=row.reason,
             sources_used=sorted(totals.get(row.person_id, empty).providers),
         )
         for row in statistics.rows

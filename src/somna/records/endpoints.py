@@ -65,9 +65,7 @@ def _sleep_routes(router: APIRouter, loader: PersonLoader) -> None:
             session, "sleep", person.id, _filters(period, include_naps), limit=limit,
             cursor=cursor,
         )  # fmt: skip
-        return Page(
-            data=[SleepSessionRead.model_validate(row) for row in rows], next_cursor=next_cursor
-        )
+        return Page(data=[service.sleep_read(row) for row in rows], next_cursor=next_cursor)
 
     @router.get("/sleep/{session_id}")
     async def get_sleep(

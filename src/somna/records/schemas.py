@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from somna.analytics.calculations.hypnogram import HypnogramStats
+from somna.analytics.calculations.transitions import Transitions
 
 
 class RecordRead(BaseModel):
@@ -46,6 +47,11 @@ class SleepSessionRead(RecordRead):
     consistency_pct: float | None
     respiratory_rate: float | None
     has_hypnogram: bool
+    derived_from_hypnogram: list[str] = Field(
+        default_factory=list,
+        description="Totals computed from the hypnogram because the provider has not sent "
+        "them (its score is still pending); the list and the detail show the same values.",
+    )
 
 
 class HypnogramRead(BaseModel):
@@ -59,6 +65,10 @@ class SleepSessionDetail(SleepSessionRead):
     hypnogram: HypnogramRead | None
     statistics: HypnogramStats | None = Field(
         description="Statistics of the hypnogram as YASA defines them, in seconds and percent."
+    )
+    transitions: Transitions | None = Field(
+        description="Stage transition counts (4 x 4, self-transitions included, as YASA's "
+        "transition_matrix) and row probabilities; unknown epochs left out."
     )
     raw: dict[str, Any]
 

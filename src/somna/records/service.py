@@ -7,7 +7,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from somna.analytics.calculations.hypnogram import InvalidHypnogram, hypnogram_statistics
+from somna.analytics.calculations.hypnogram import (
+    HypnogramStats,
+    InvalidHypnogram,
+    hypnogram_statistics,
+)
+from somna.analytics.calculations.transitions import transitions
 from somna.errors import NotFound
 from somna.models import SleepSession
 from somna.records.repository import RecordFilter, RecordQueries
@@ -41,17 +46,62 @@ async def get_record(
     return record
 
 
+def sleep_read(record: SleepSession) -> SleepSessionRead:
+    """One session as the list shows it: the same totals as its detail."""
+    return SleepSessionRead.model_validate(_sleep_values(record, _statistics(record)))
+
+
 def sleep_detail(record: SleepSession) -> SleepSessionDetail:
-    """The session with its hypnogram and the statistics computed from it."""
-    base = SleepSessionRead.model_validate(record).model_dump()
+    """The session with its hypnogram, the statistics computed from it and its stage
+    transitions; the totals are those of the list."""
+    statistics = _statistics(record)
     hypnogram = None
-    statistics = None
-    if record.hypnogram and record.hypnogram_epoch_seconds:
+    if statistics is not None and record.hypnogram and record.hypnogram_epoch_seconds:
         hypnogram = HypnogramRead(
             epoch_seconds=record.hypnogram_epoch_seconds, stages=record.hypnogram
         )
-        try:
-            statistics = hypnogram_statistics(record.hypnogram, record.hypnogram_epoch_seconds)
-        except InvalidHypnogram:
-            statistics = None  # a stored hypnogram is validated on the way in; never fail a read
-    return SleepSessionDetail(**base, hypnogram=hypnogram, statistics=statistics, raw=record.raw)
+    return SleepSessionDetail(
+        **_sleep_values(record, statistics),
+        hypnogram=hypnogram,
+        statistics=statistics,
+        transitions=transitions(hypnogram.stages) if hypnogram is not None else None,
+        raw=record.raw,
+    )
+
+
+def _statistics(record: SleepSession) -> HypnogramStats | None:
+    if not (record.hypnogram and record.hypnogram_epoch_seconds):
+        return None
+    try:
+        return hypnogram_statistics(record.hypnogram, record.hypnogram_epoch_seconds)
+    except InvalidHypnogram:
+        return None  # a stored hypnogram is validated on the way in; never fail a read
+
+
+def _sleep_values(record: SleepSession, statistics: HypnogramStats | None) -> dict[str, Any]:
+    """The session's fields; totals the provider has not sent yet (a score still pending)
+    are taken from the hypnogram, and ``derived_from_hypnogram`` names them."""
+    values = SleepSessionRead.model_validate(record).model_dump()
+    derived: list[str] = []
+    if statistics is not None:
+        for name, value in _hypnogram_totals(statistics).items():
+            if values.get(name) is None and value is not None:
+                values[name] = value
+                derived.append(name)
+    values["derived_from_hypnogram"] = derived
+    return values
+
+
+def _hypnogram_totals(s: HypnogramStats) -> dict[str, int | float | None]:
+    return {
+        "in_bed_seconds": s.tib_seconds,
+        "asleep_seconds": s.tst_seconds,
+        "awake_seconds": s.tib_seconds - s.tst_seconds - s.stage_seconds["UNS"],
+        "light_seconds": s.stage_seconds["LIGHT"],
+        "deep_seconds": s.stage_seconds["DEEP"],
+        "rem_seconds": s.stage_seconds["REM"],
+        "latency_seconds": s.sol_seconds,
+        "waso_seconds": s.waso_seconds,
+        "waso_count": s.waso_count,
+        "efficiency_pct": s.se_pct,
+    }

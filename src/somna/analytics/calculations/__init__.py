@@ -5,6 +5,7 @@ No database, no clock, no network: a service reads the store, builds the input d
 back. Definitions, mappings, weights and thresholds, with their sources: docs/analytics.md.
 """
 
+from somna.analytics.calculations import sufficiency
 from somna.analytics.calculations.aggregate import (
     AverageStats,
     SessionStat,
@@ -20,11 +21,19 @@ from somna.analytics.calculations.burnout import (
     burnout_history,
     burnout_risk,
 )
+from somna.analytics.calculations.circadian import Circadian, circadian
 from somna.analytics.calculations.cohort import (
     CohortStatistics,
     PersonRow,
     cohort_statistics,
     summarise_person,
+)
+from somna.analytics.calculations.debt import (
+    NEED_LOOKBACK_DAYS,
+    SleepDebt,
+    SleepNeed,
+    sleep_debt,
+    sleep_need,
 )
 from somna.analytics.calculations.hypnogram import HypnogramStats, hypnogram_statistics
 from somna.analytics.calculations.inputs import (
@@ -41,7 +50,9 @@ from somna.analytics.calculations.insights import (
     insight_context,
 )
 from somna.analytics.calculations.local_time import (
+    DEFAULT_WORKDAYS,
     check_period,
+    is_free_day,
     last_months,
     local_today,
     parse_iso_week,
@@ -54,6 +65,7 @@ from somna.analytics.calculations.regularity import (
     Regularity,
     midpoint_sd_from_sums,
     regularity,
+    withhold_regularity,
 )
 from somna.analytics.calculations.reports import (
     MonthlyTrends,
@@ -61,14 +73,22 @@ from somna.analytics.calculations.reports import (
     monthly_trends,
     weekly_report,
 )
-from somna.analytics.calculations.score import SleepScore, score_from_summary, sleep_score
+from somna.analytics.calculations.score import (
+    SleepScore,
+    score_from_summary,
+    sleep_score,
+    withhold_score,
+)
 
 __all__ = [
+    "DEFAULT_WORKDAYS",
     "DISCLAIMER",
     "MODEL_VERSION",
+    "NEED_LOOKBACK_DAYS",
     "AverageStats",
     "BurnoutInputs",
     "BurnoutResult",
+    "Circadian",
     "CohortStatistics",
     "Factor",
     "HypnogramStats",
@@ -86,6 +106,8 @@ __all__ = [
     "ResolvedSleep",
     "RuleBasedInsights",
     "SessionStat",
+    "SleepDebt",
+    "SleepNeed",
     "SleepPeriod",
     "SleepScore",
     "WeeklyReport",
@@ -94,9 +116,11 @@ __all__ = [
     "burnout_history",
     "burnout_risk",
     "check_period",
+    "circadian",
     "cohort_statistics",
     "hypnogram_statistics",
     "insight_context",
+    "is_free_day",
     "last_months",
     "local_today",
     "midpoint_sd_from_sums",
@@ -107,8 +131,13 @@ __all__ = [
     "regularity",
     "resolve_sleep",
     "score_from_summary",
+    "sleep_debt",
+    "sleep_need",
     "sleep_score",
+    "sufficiency",
     "summarise_person",
     "wake_date",
     "weekly_report",
+    "withhold_regularity",
+    "withhold_score",
 ]

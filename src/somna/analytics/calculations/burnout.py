@@ -5,7 +5,7 @@ is a set of visible flags, each worth 0, 1 or 2 points, against the person's own
 
 * hrv: 7-day mean of ln rMSSD below the 60-day baseline mean by > 0.5 SD (1) or > 1 SD (2);
 * resting_hr: 7-day mean above the baseline by > 1 SD (1) or > 2 SD (2);
-* sleep_debt: mean nightly shortfall against the sleep goal >= 1 h (1) or >= 2 h (2);
+* sleep_debt: the running 14-day sleep debt (``debt.sleep_debt``) >= 5 h (1) or >= 10 h (2);
 * regularity: consistency (0-100) below 66.7 (1) or 33.3 (2);
 * mood: 7-day mean mood below the person's 28-day baseline by z < -1 (1) or z < -2 (2).
 
@@ -23,8 +23,16 @@ from datetime import date, timedelta
 from typing import Literal
 
 from somna.analytics.calculations.daily import daily_mood, daily_recovery, daily_sleep_seconds
+from somna.analytics.calculations.debt import sleep_debt as running_debt
 from somna.analytics.calculations.inputs import MoodEntry, RecoveryReading
 from somna.analytics.calculations.nights import Night
+from somna.analytics.calculations.readiness import (
+    Baseline,
+    Metric,
+    baseline,
+    baseline_from,
+    dates_back,
+)
 from somna.analytics.calculations.regularity import regularity as compute_regularity
 from somna.analytics.calculations.stats import mean, sample_sd
 
@@ -34,9 +42,8 @@ DISCLAIMER = (
     "it is not a medical or psychological diagnosis."
 )
 RECENT_DAYS, BASELINE_DAYS, MOOD_BASELINE_DAYS, REGULARITY_DAYS = 7, 60, 28, 14
-MIN_RECENT_PHYSIO, MIN_BASELINE_PHYSIO = 3, 14  # Plews 2014; sleep-science.md 4.6
 MIN_RECENT_NIGHTS, MIN_RECENT_MOODS, MIN_BASELINE_MOODS = 4, 3, 14
-HRV_SD_FLOOR_LN, RHR_SD_FLOOR_BPM, MOOD_SD_FLOOR = 0.05, 1.0, 0.5
+MOOD_SD_FLOOR = 0.5
 MIN_FACTORS = 3
 
 Level = Literal["low", "moderate", "high", "insufficient_data"]
@@ -92,7 +99,7 @@ def burnout_history(dates: Sequence[date], data: BurnoutInputs) -> list[BurnoutR
         factors = [
             _baseline_factor(as_of, "hrv", recovery, lambda r: _ln(r.hrv_rmssd_ms), "ln_ms"),
             _baseline_factor(as_of, "resting_hr", recovery, lambda r: r.resting_hr_bpm, "bpm"),
-            sleep_debt_factor(as_of, sleep, data.goal_hours),
+            sleep_debt_factor(as_of, sleep, data.goal_hours),  # the need
             _regularity_factor(as_of, data.nights, data.naps),
             mood_factor(as_of, mood),
         ]
@@ -122,68 +129,59 @@ def _ln(value: float | None) -> float | None:
     return math.log(value) if value is not None and value > 0 else None
 
 
-def _window(as_of: date, first_back: int, days: int) -> list[date]:
-    """``days`` dates ending ``first_back`` days before ``as_of``."""
-    return [as_of - timedelta(days=first_back + k) for k in range(days)]
-
-
 def _baseline_factor(
     as_of: date,
-    name: str,
+    name: Metric,
     daily: dict[date, RecoveryReading],
     pick: Callable[[RecoveryReading], float | None],
     unit: str,
 ) -> Factor:
-    def values(dates: list[date]) -> list[float]:
-        return [v for d in dates if d in daily and (v := pick(daily[d])) is not None]
-
-    recent = values(_window(as_of, 0, RECENT_DAYS))
-    base = values(_window(as_of, RECENT_DAYS, BASELINE_DAYS))
-    if len(recent) < MIN_RECENT_PHYSIO or len(base) < MIN_BASELINE_PHYSIO:
-        why = f"needs {MIN_RECENT_PHYSIO} readings in the last {RECENT_DAYS} days and "
-        why += f"{MIN_BASELINE_PHYSIO} in the {BASELINE_DAYS} days before"
-        return Factor(name, unit, missing=f"{why} (has {len(recent)}, {len(base)})")
-    return flag_against_baseline(name, unit, recent, base)
+    """The factor from the readiness baseline (calculations/readiness.py) of ``name``."""
+    values = {d: v for d, r in daily.items() if (v := pick(r)) is not None}
+    b = baseline(name, as_of, values)
+    if b.z is None:
+        return Factor(name, unit, missing=b.reason)
+    return _flag(b, unit)
 
 
 def flag_against_baseline(
-    name: str, unit: str, recent: Sequence[float], base: Sequence[float]
+    name: Metric, unit: str, recent: Sequence[float], base: Sequence[float]
 ) -> Factor:
-    """The hrv (lower is worse) or resting_hr (higher is worse) flag."""
-    b7, mu = sum(recent) / len(recent), sum(base) / len(base)
-    floor = HRV_SD_FLOOR_LN if name == "hrv" else RHR_SD_FLOOR_BPM
-    sd = max(sample_sd(base) or 0.0, floor)
-    z = (b7 - mu) / sd
+    """The hrv (lower is worse) or resting_hr (higher is worse) flag from the readings of
+    the recent and the baseline windows."""
+    return _flag(baseline_from(name, date.min, None, recent, base), unit)
+
+
+def _flag(b: Baseline, unit: str) -> Factor:
+    assert b.z is not None
+    assert b.rolling_mean is not None
+    z = b.z
     points = (
         (2 if z < -1 else 1 if z < -0.5 else 0)
-        if name == "hrv"
+        if b.metric == "hrv"
         else (2 if z > 2 else 1 if z > 1 else 0)
     )
-    detail: dict[str, float | int | str | None] = {"z": z, "baseline_sd": sd}
-    detail |= {"recent_days": len(recent), "baseline_days": len(base)}
-    if name == "hrv":
-        detail["recent_geometric_mean_ms"] = math.exp(b7)
-    return Factor(name, unit, value=b7, baseline=mu, points=points, detail=detail)
+    detail: dict[str, float | int | str | None] = {"z": z, "baseline_sd": b.normal_sd}
+    detail |= {"recent_days": b.recent_readings, "baseline_days": b.normal_readings}
+    if b.metric == "hrv":
+        detail["recent_geometric_mean_ms"] = math.exp(b.rolling_mean)
+    return Factor(b.metric, unit, b.rolling_mean, b.normal_mean, points, detail=detail)
 
 
-def sleep_debt(tst_hours: Sequence[float], need_hours: float) -> tuple[float, float]:
-    """(net, deficit-only) debt in hours: net lets surplus nights pay back, deficit does not."""
-    net = sum(need_hours - t for t in tst_hours)
-    return net, sum(max(0.0, need_hours - t) for t in tst_hours)
+DEBT_ONE_POINT_HOURS, DEBT_TWO_POINTS_HOURS = 5.0, 10.0
 
 
-def sleep_debt_factor(as_of: date, daily: dict[date, int], goal_hours: float) -> Factor:
-    hours = [daily[d] / 3600 for d in _window(as_of, 0, RECENT_DAYS) if d in daily]
-    if len(hours) < MIN_RECENT_NIGHTS:
-        why = f"needs {MIN_RECENT_NIGHTS} nights in the last {RECENT_DAYS} days (has {len(hours)})"
-        return Factor("sleep_debt", "hours", baseline=goal_hours, missing=why)
-    net, deficit = sleep_debt(hours, goal_hours)
-    shortfall = deficit / len(hours)
-    points = 2 if shortfall >= 2 else 1 if shortfall >= 1 else 0
-    detail: dict[str, float | int | str | None] = {"deficit_debt_hours": deficit}
-    detail |= {"net_debt_hours": net, "nights": len(hours), "mean_shortfall_hours": shortfall}
-    value = sum(hours) / len(hours)
-    return Factor("sleep_debt", "hours", value, goal_hours, points, detail=detail)
+def sleep_debt_factor(as_of: date, daily: dict[date, int], need_hours: float) -> Factor:
+    """The running sleep debt (calculations/debt.py) against 5 h and 10 h: one hour short
+    every night for a week comes to about 5 h, for two weeks to about 8 h."""
+    debt = running_debt(as_of, daily, need_hours * 3600)
+    if debt.debt_seconds is None:
+        return Factor("sleep_debt", "hours", baseline=need_hours, missing=debt.reason)
+    value = debt.debt_seconds / 3600
+    points = 2 if value >= DEBT_TWO_POINTS_HOURS else 1 if value >= DEBT_ONE_POINT_HOURS else 0
+    detail: dict[str, float | int | str | None] = {"nights": debt.nights}
+    detail["nights_to_repay"] = debt.nights_to_repay
+    return Factor("sleep_debt", "hours", value, need_hours, points, detail=detail)
 
 
 def _regularity_factor(as_of: date, nights: Sequence[Night], naps: Sequence[Night]) -> Factor:
@@ -209,8 +207,8 @@ def within_person_z(
 
 
 def mood_factor(as_of: date, daily: dict[date, float]) -> Factor:
-    recent = [daily[d] for d in _window(as_of, 0, RECENT_DAYS) if d in daily]
-    base = [daily[d] for d in _window(as_of, RECENT_DAYS, MOOD_BASELINE_DAYS) if d in daily]
+    recent = [daily[d] for d in dates_back(as_of, 0, RECENT_DAYS) if d in daily]
+    base = [daily[d] for d in dates_back(as_of, RECENT_DAYS, MOOD_BASELINE_DAYS) if d in daily]
     if len(recent) < MIN_RECENT_MOODS or len(base) < MIN_BASELINE_MOODS:
         why = f"needs {MIN_RECENT_MOODS} ratings in the last {RECENT_DAYS} days and "
         why += f"{MIN_BASELINE_MOODS} in the {MOOD_BASELINE_DAYS} days before"

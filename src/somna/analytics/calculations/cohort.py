@@ -18,6 +18,7 @@ from somna.analytics.calculations.regularity import Regularity, midpoint_clock_s
 from somna.analytics.calculations.regularity import midpoint_sd_minutes as _midpoint_sd
 from somna.analytics.calculations.score import score_from_summary
 from somna.analytics.calculations.stats import Distribution, distribution, mean
+from somna.analytics.calculations.sufficiency import for_score
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,8 @@ class PersonRow:
     score: float | None
     regularity: float | None  # the 0-100 consistency component
     regularity_method: str | None
+    sufficient: bool = True  # enough nights for the window (as the personal score)
+    reason: str | None = None  # why score and regularity are withheld
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +46,23 @@ class CohortStatistics:
     rows: tuple[PersonRow, ...]
 
 
-def person_row(summary: PersonSummary) -> PersonRow:
+def person_row(summary: PersonSummary, days: int | None = None) -> PersonRow:
+    """One person's row; over a window of ``days`` the score and regularity are withheld
+    below the personal score's minimum of nights."""
     score = score_from_summary(summary)
+    enough = for_score(summary.nights, days) if days is not None and summary.nights else None
+    if enough is not None and not enough.sufficient:
+        return PersonRow(
+            person_id=summary.person_id,
+            nights=summary.nights,
+            mean_duration_seconds=summary.mean_duration_seconds,
+            mean_efficiency_pct=summary.mean_efficiency_pct,
+            score=None,
+            regularity=None,
+            regularity_method=None,
+            sufficient=False,
+            reason=enough.reason,
+        )
     return PersonRow(
         person_id=summary.person_id,
         nights=summary.nights,
@@ -53,12 +71,17 @@ def person_row(summary: PersonSummary) -> PersonRow:
         score=score.overall,
         regularity=score.consistency.score,
         regularity_method=score.consistency_method,
+        sufficient=summary.nights > 0,
+        reason=None,
     )
 
 
-def cohort_statistics(summaries: Iterable[PersonSummary]) -> CohortStatistics:
-    """Distributions across people (each person weighs once, whatever their night count)."""
-    rows = tuple(person_row(s) for s in summaries)
+def cohort_statistics(
+    summaries: Iterable[PersonSummary], *, days: int | None = None
+) -> CohortStatistics:
+    """Distributions across people (each person weighs once, whatever their night count).
+    With ``days``, people below the score's minimum of nights have no score or regularity."""
+    rows = tuple(person_row(s, days) for s in summaries)
     with_data = [r for r in rows if r.nights > 0]
     return CohortStatistics(
         people=len(rows),

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from itertools import groupby, pairwise
 from typing import Final
 
+from somna.analytics.calculations.transitions import stage_shifts_per_hour
+
 YASA_STAGES: Final = {"W": "WAKE", "L": "LIGHT", "D": "DEEP", "R": "REM", "U": "UNS"}
 SLEEP_CHARS: Final = frozenset("LDR")
 SLEEP_STAGE_NAMES: Final = ("LIGHT", "DEEP", "REM")
@@ -36,10 +38,11 @@ class HypnogramStats:
     tib_seconds: int
     spt_seconds: int
     tst_seconds: int
-    waso_seconds: int
+    waso_seconds: int | None  # None without sleep (YASA: NaN)
     se_pct: float
     sme_pct: float | None
     sfi_per_hour: float | None
+    stage_shifts_per_hour: float | None  # changes between different stages per hour of TST
     sol_seconds: int | None
     sol_5min_seconds: int | None
     stage_seconds: dict[str, int]  # WAKE, LIGHT, DEEP, REM, UNS (WAKE includes pre/post sleep)
@@ -48,15 +51,15 @@ class HypnogramStats:
     rem_latency_from_onset_seconds: int | None  # AASM / Asleep convention
     wakeup_latency_seconds: int | None  # start of the final wake to the end (Asleep)
     final_wake_offset_seconds: int | None  # start of the final wake, from the record start
-    waso_count: int  # wake bouts inside the sleep period (Asleep)
-    longest_waso_seconds: int
+    waso_count: int | None  # wake bouts inside the sleep period (Asleep); None without sleep
+    longest_waso_seconds: int | None
 
     def to_yasa(self) -> dict[str, float | None]:
         """YASA ``Hypnogram.sleep_statistics()`` keys, minutes, rounded to 4 decimals."""
         out: dict[str, float | None] = {
             "TIB": self.tib_seconds,
             "SPT": self.spt_seconds,
-            "WASO": self.waso_seconds if self.tst_seconds else None,
+            "WASO": self.waso_seconds,
             "TST": self.tst_seconds,
             "SOL": self.sol_seconds,
             "SOL_5min": self.sol_5min_seconds,
@@ -114,6 +117,7 @@ def hypnogram_statistics(hypnogram: str, epoch_seconds: int) -> HypnogramStats:
         se_pct=100 * tst / tib,
         sme_pct=100 * tst / (len(period) * e),
         sfi_per_hour=_awakenings(hypnogram) / (tst / 3600),
+        stage_shifts_per_hour=stage_shifts_per_hour(hypnogram, tst),
         sol_seconds=first * e,
         sol_5min_seconds=_first_sustained_sleep(hypnogram, e),
         stage_seconds=counts,
@@ -128,16 +132,18 @@ def hypnogram_statistics(hypnogram: str, epoch_seconds: int) -> HypnogramStats:
 
 
 def _no_sleep(e: int, tib: int, counts: dict[str, int]) -> HypnogramStats:
-    # YASA: SPT = TST = 0, and WASO, SOL, SME, SFI are undefined (NaN; None here).
+    # YASA: SPT = TST = 0, and WASO, SOL, SME, SFI and the latencies are undefined (NaN;
+    # None here). So are the wake bouts inside a sleep period that does not exist.
     return HypnogramStats(
         epoch_seconds=e,
         tib_seconds=tib,
         spt_seconds=0,
         tst_seconds=0,
-        waso_seconds=0,
+        waso_seconds=None,
         se_pct=0.0,
         sme_pct=None,
         sfi_per_hour=None,
+        stage_shifts_per_hour=None,
         sol_seconds=None,
         sol_5min_seconds=None,
         stage_seconds=counts,
@@ -146,8 +152,8 @@ def _no_sleep(e: int, tib: int, counts: dict[str, int]) -> HypnogramStats:
         rem_latency_from_onset_seconds=None,
         wakeup_latency_seconds=None,
         final_wake_offset_seconds=None,
-        waso_count=0,
-        longest_waso_seconds=0,
+        waso_count=None,
+        longest_waso_seconds=None,
     )
 
 

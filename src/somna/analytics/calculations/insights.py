@@ -295,7 +295,7 @@ def burnout_signal(c: InsightContext) -> Insight | None:
         "wellbeing_signal",
         "warning" if b.level == "high" else "info",
         "Your recovery signals are lower than usual",
-        f"Compared with your own baseline: {', '.join(drivers)}. {b.disclaimer}",
+        f"{_worse_than_usual(drivers)} {b.disclaimer}",
         {
             "risk": b.risk,
             "level": b.level,
@@ -303,6 +303,26 @@ def burnout_signal(c: InsightContext) -> Insight | None:
             "model_version": b.model_version,
         },
     )
+
+
+# What each burnout factor is called when speaking to the person.
+FACTOR_WORDS = {
+    "hrv": "HRV",
+    "resting_hr": "resting heart rate",
+    "sleep_debt": "sleep debt",
+    "regularity": "sleep regularity",
+    "mood": "mood",
+}
+
+
+def _worse_than_usual(factor_names: Sequence[str]) -> str:
+    """ "Your HRV and sleep debt are worse than your usual." for the factors that scored."""
+    words = [FACTOR_WORDS.get(name, name.replace("_", " ")) for name in factor_names]
+    if not words:
+        return "Your figures together are worse than your usual."
+    listed = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+    verb = "is" if len(words) == 1 else "are"
+    return f"Your {listed} {verb} worse than your usual."
 
 
 DEFAULT_RULES: tuple[Rule, ...] = (

@@ -10,11 +10,21 @@ it ends at 07:00). A night belongs to the local date on which the person woke up
 from __future__ import annotations
 
 import calendar
+from collections.abc import Collection
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from somna.analytics.calculations.inputs import SleepPeriod
 from somna.analytics.exceptions import InvalidPeriod
+
+# ISO weekday numbers (Monday 1 ... Sunday 7) of a person's workdays, unless they say otherwise.
+DEFAULT_WORKDAYS: frozenset[int] = frozenset({1, 2, 3, 4, 5})
+
+
+def is_free_day(wake_date: date, workdays: Collection[int] = DEFAULT_WORKDAYS) -> bool:
+    """Whether a night is free-day sleep: as in the MCTQ, a night belongs to the day it ends
+    on, so with Monday-Friday workdays Friday's and Saturday's nights are free-day sleep."""
+    return wake_date.isoweekday() not in workdays
 
 
 def parse_zone(name: str | None) -> ZoneInfo | None:

@@ -84,18 +84,24 @@ def _from_totals(p: SleepPeriod) -> NightMetrics:
     efficiency = p.efficiency_pct
     if efficiency is None and tst is not None and tib > 0:
         efficiency = min(100.0, 100 * tst / tib)
-    spt = tst + p.waso_seconds if tst is not None and p.waso_seconds is not None else None
-    latency = p.latency_seconds
+    never_slept = tst == 0
+    # Without sleep there is no sleep period, so WASO and latency are undefined (YASA), not 0,
+    # whatever a provider sent for them.
+    waso = None if never_slept else p.waso_seconds
+    latency = None if never_slept else p.latency_seconds
+    spt = tst + waso if tst is not None and waso is not None else None
+    if never_slept:
+        spt = 0
     return NightMetrics(
         period=p,
         tib_seconds=tib,
         tst_seconds=tst,
         spt_seconds=spt,
-        waso_seconds=p.waso_seconds,
+        waso_seconds=waso,
         efficiency_pct=efficiency,
         latency_seconds=latency,
         wakeup_latency_seconds=None,
-        waso_count=p.waso_count,
+        waso_count=None if never_slept else p.waso_count,
         longest_waso_seconds=None,
         light_seconds=p.light_seconds,
         deep_seconds=p.deep_seconds,

@@ -1,7 +1,7 @@
 """Schedule regularity: SRI where hypnograms allow it, else the spread of the sleep midpoint.
 
-Also the cheap companions sleep-science.md recommends: midpoint SD (noon-unwrapped, ddof=1)
-and circular SD, social jetlag (Wittmann 2006) and composite phase deviation (Fischer 2016).
+Also the cheap companions: midpoint SD (noon-unwrapped, ddof=1) and circular SD, social
+jetlag (Wittmann 2006, computed by ``circadian``) and composite phase deviation (Fischer 2016).
 ``consistency`` is the 0-100 value the sleep score uses; docs/analytics.md gives the mappings.
 """
 
@@ -9,22 +9,23 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import Literal
 
-from somna.analytics.calculations.local_time import clock_seconds
-from somna.analytics.calculations.metrics import night_metrics
+from somna.analytics.calculations.circadian import circadian
+from somna.analytics.calculations.local_time import DEFAULT_WORKDAYS
 from somna.analytics.calculations.nights import Night
 from somna.analytics.calculations.sri import days_from_nights, sri_from_days
 from somna.analytics.calculations.stats import (
-    DAY_SECONDS,
     circular_mean_seconds,
     circular_sd_minutes,
-    clock_difference_seconds,
     sample_sd,
 )
+from somna.analytics.calculations.timing import (  # re-exported: part of this module's API
+    midpoint_clock_seconds as midpoint_clock_seconds,
+)
+from somna.analytics.calculations.timing import minutes_after_noon as minutes_after_noon
 
 MIN_SRI_DAY_PAIRS = 5  # Fischer et al. 2021: one or two day pairs are too noisy
 MIN_MIDPOINT_NIGHTS = 3
@@ -47,6 +48,26 @@ class Regularity:
     relative_social_jetlag_minutes: float | None  # MSF - MSW, positive if free days are later
     composite_phase_deviation_hours: float | None
     nights: int
+    # The 0-100 consistency from the midpoint spread alone: the measure organisation
+    # statistics use (they have no epochs for the SRI), served so both can be compared.
+    midpoint_consistency: float | None = None
+    reason: str | None = None  # why the measures are withheld
+
+
+def withhold_regularity(reg: Regularity, reason: str) -> Regularity:
+    """The same regularity with its measures ``None``: too few nights to show them. The
+    social jetlag keeps its own minimum (two nights of each kind of day)."""
+    return replace(
+        reg,
+        consistency=None,
+        method=None,
+        sri=None,
+        midpoint_sd_minutes=None,
+        midpoint_circular_sd_minutes=None,
+        composite_phase_deviation_hours=None,
+        midpoint_consistency=None,
+        reason=reason,
+    )
 
 
 def regularity(
@@ -54,13 +75,14 @@ def regularity(
     naps: Sequence[Night] = (),
     *,
     min_day_pairs: int = MIN_SRI_DAY_PAIRS,
-    free_days: Collection[date] | None = None,
+    workdays: Collection[int] = DEFAULT_WORKDAYS,
 ) -> Regularity:
-    """Every regularity measure over counted nights (main sleeps) and naps."""
+    """Every regularity measure over counted nights (main sleeps) and naps; the social
+    jetlag is ``circadian``'s, for the person's ``workdays``."""
     sri = sri_from_days(days_from_nights(nights, naps), min_day_pairs=min_day_pairs)
     clocks = [midpoint_clock_seconds(n) for n in nights]
     sd = midpoint_sd_minutes(clocks) if len(clocks) >= MIN_MIDPOINT_NIGHTS else None
-    sjl = social_jetlag_minutes([n.local_date for n in nights], clocks, free_days)
+    timing = circadian(nights, workdays)
     unwrapped_hours = [minutes_after_noon(c) / 60 for c in clocks]
     consistency, method = consistency_score(sri.sri, sd)
     return Regularity(
@@ -71,10 +93,11 @@ def regularity(
         midpoint_sd_minutes=sd,
         midpoint_circular_sd_minutes=circular_sd_minutes(clocks) if sd is not None else None,
         mean_midpoint_clock_seconds=circular_mean_seconds(clocks),
-        social_jetlag_minutes=None if sjl is None else abs(sjl),
-        relative_social_jetlag_minutes=sjl,
+        social_jetlag_minutes=timing.social_jetlag_minutes,
+        relative_social_jetlag_minutes=timing.relative_social_jetlag_minutes,
         composite_phase_deviation_hours=composite_phase_deviation(unwrapped_hours),
         nights=len(nights),
+        midpoint_consistency=consistency_score(None, sd)[0],
     )
 
 
@@ -92,21 +115,6 @@ def consistency_score(
     return None, None
 
 
-def midpoint_clock_seconds(night: Night) -> float:
-    """The sleep midpoint on the local wall clock, seconds after midnight: halfway between
-    the wall-clock onset and offset, so 23:00-07:00 has its midpoint at 03:00 even on the
-    night the clocks change (like the SRI, regularity is judged on the wall clock)."""
-    m = night_metrics(night.record)
-    onset = clock_seconds(m.onset_at, night.zone)
-    span = (clock_seconds(m.offset_at, night.zone) - onset) % DAY_SECONDS
-    return (onset + span / 2) % DAY_SECONDS
-
-
-def minutes_after_noon(clock: float) -> float:
-    """Unwrap a clock time relative to noon, so 23:00 and 01:00 are 2 h apart, not 22."""
-    return ((clock - DAY_SECONDS / 2) % DAY_SECONDS) / 60
-
-
 def midpoint_sd_minutes(clocks: Sequence[float]) -> float | None:
     """Sample SD (ddof=1) of noon-unwrapped midpoints, minutes."""
     return sample_sd([minutes_after_noon(c) for c in clocks])
@@ -118,19 +126,6 @@ def midpoint_sd_from_sums(n: int, total: float, total_sq: float) -> float | None
         return None
     variance = (total_sq - total * total / n) / (n - 1)
     return math.sqrt(max(0.0, variance))
-
-
-def social_jetlag_minutes(
-    dates: Sequence[date], clocks: Sequence[float], free_days: Collection[date] | None = None
-) -> float | None:
-    """MSF - MSW on the shorter arc; free days are Saturday and Sunday wake dates unless
-    given. ``None`` without at least one night of each kind."""
-    is_free = [d in free_days if free_days is not None else d.weekday() >= 5 for d in dates]
-    msf = circular_mean_seconds([c for c, f in zip(clocks, is_free, strict=True) if f])
-    msw = circular_mean_seconds([c for c, f in zip(clocks, is_free, strict=True) if not f])
-    if msf is None or msw is None:
-        return None
-    return clock_difference_seconds(msf, msw) / 60
 
 
 def composite_phase_deviation(

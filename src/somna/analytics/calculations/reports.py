@@ -7,32 +7,44 @@ without nights is present and marked empty.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from somna.analytics.calculations.burnout import BurnoutResult, sleep_debt
+from somna.analytics.calculations.burnout import BurnoutResult
 from somna.analytics.calculations.cohort import summarise_person
 from somna.analytics.calculations.daily import daily_sleep_seconds
+from somna.analytics.calculations.debt import sleep_debt
 from somna.analytics.calculations.insights import (
     Insight,
     InsightGenerator,
     RuleBasedInsights,
     insight_context,
 )
-from somna.analytics.calculations.local_time import clock_seconds, last_months, week_bounds
+from somna.analytics.calculations.local_time import (
+    DEFAULT_WORKDAYS,
+    clock_seconds,
+    last_months,
+    week_bounds,
+)
 from somna.analytics.calculations.metrics import NightMetrics, night_metrics
 from somna.analytics.calculations.nights import Night, ResolvedSleep
-from somna.analytics.calculations.regularity import Regularity, regularity
-from somna.analytics.calculations.score import SleepScore, score_from_summary
+from somna.analytics.calculations.regularity import Regularity, regularity, withhold_regularity
+from somna.analytics.calculations.score import SleepScore, score_from_summary, withhold_score
 from somna.analytics.calculations.stats import (
     circular_mean_seconds,
     format_clock,
     mean,
     theil_sen_slope,
 )
+from somna.analytics.calculations.sufficiency import (
+    WEEK_MIN_NIGHTS,
+    for_month,
+    for_trend,
+    for_week,
+)
 
-MIN_WEEK_NIGHTS = 4  # sleep-science.md 7: at least 4 of 7 nights for a weekly figure
+MIN_WEEK_NIGHTS = WEEK_MIN_NIGHTS  # at least 4 of 7 nights for a weekly figure
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +76,10 @@ class WeeklyReport:
     session_count: int  # slept main sleeps
     nap_count: int
     sufficient: bool  # at least MIN_WEEK_NIGHTS nights
+    reason: str | None  # why the score and regularity are withheld
     summary: PeriodSummary
     stages: StageSummary
-    sleep_debt_hours: float | None  # deficit-only, against the goal
+    sleep_debt_hours: float | None  # the running debt at the week's end (calculations/debt)
     score: SleepScore
     regularity: Regularity
     insights: tuple[Insight, ...]
@@ -110,16 +123,24 @@ def weekly_report(
     goal_hours: float = 8.0,
     burnout: BurnoutResult | None = None,
     generator: InsightGenerator | None = None,
+    as_of: date | None = None,
+    workdays: Collection[int] = DEFAULT_WORKDAYS,
 ) -> WeeklyReport:
-    """The report for the ISO week containing ``week_start``."""
+    """The report for the ISO week containing ``week_start``; ``goal_hours`` is the sleep
+    need, ``as_of`` today for the running week, ``workdays`` the person's."""
     start, end = week_bounds(week_start)
     nights = resolved.between(start, end)
     naps = [n for n in resolved.naps if start <= n.local_date <= end]
-    reg = regularity(nights, naps)
     summary = summarise_period(nights)
+    enough = for_week(summary.nights)
+    reg = regularity(nights, naps, workdays=workdays)
+    score = score_from_summary(summarise_person("", nights, reg))
+    if enough.reason is not None:
+        reg, score = withhold_regularity(reg, enough.reason), withhold_score(score, enough.reason)
     metrics = [m for n in nights if (m := night_metrics(n.record)).slept]
-    daily = daily_sleep_seconds(nights, naps)
-    debt = sleep_debt([s / 3600 for s in daily.values()], goal_hours)[1] if daily else None
+    # The debt on the week's last date (or ``as_of`` for the running week) looks 14 days back.
+    daily = daily_sleep_seconds(resolved.nights, resolved.naps)
+    debt = sleep_debt(min(end, as_of or end), daily, goal_hours * 3600).debt_seconds
     context = insight_context(
         nights, start, end, goal_hours=goal_hours, regularity=reg, burnout=burnout
     )
@@ -130,11 +151,12 @@ def weekly_report(
         end_date=end,
         session_count=summary.nights,
         nap_count=len(naps),
-        sufficient=summary.nights >= MIN_WEEK_NIGHTS,
+        sufficient=enough.sufficient,
+        reason=enough.reason,
         summary=summary,
         stages=summarise_stages(metrics),
-        sleep_debt_hours=debt,
-        score=score_from_summary(summarise_person("", nights, reg)),
+        sleep_debt_hours=None if debt is None else debt / 3600,
+        score=score,
         regularity=reg,
         insights=tuple((generator or RuleBasedInsights()).generate(context)),
         sources_used=tuple(sorted({n.record.provider for n in (*nights, *naps)})),
@@ -151,6 +173,8 @@ class MonthTrend:
     summary: PeriodSummary
     score: float | None
     midpoint_sd_minutes: float | None
+    sufficient: bool  # at least 7 nights
+    reason: str | None  # why the score and midpoint spread are withheld
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +182,8 @@ class MonthlyTrends:
     months: tuple[MonthTrend, ...]  # oldest first
     sleep_slope_minutes_per_week: float | None  # Theil-Sen over nightly sleep
     efficiency_slope_pct_per_week: float | None
+    trend_sufficient: bool  # at least 7 nights over the months
+    trend_reason: str | None  # why the slopes are withheld
     sources_used: tuple[str, ...]
 
 
@@ -173,10 +199,15 @@ def monthly_trends(resolved: ResolvedSleep, today: date, months: int = 6) -> Mon
         ((d - origin).days, m.tst_seconds / 60) for d, m in points if m.tst_seconds is not None
     ]
     eff = [((d - origin).days, m.efficiency_pct) for d, m in points if m.efficiency_pct is not None]
+    enough = for_trend(len(points))
+    if not enough.sufficient:
+        sleep, eff = [], []
     return MonthlyTrends(
         months=tuple(rows),
         sleep_slope_minutes_per_week=_per_week(theil_sen_slope(sleep)),
         efficiency_slope_pct_per_week=_per_week(theil_sen_slope(eff)),
+        trend_sufficient=enough.sufficient,
+        trend_reason=enough.reason,
         sources_used=tuple(sorted({n.record.provider for n in nights})),
     )
 
@@ -190,6 +221,7 @@ def _month(resolved: ResolvedSleep, start: date, end: date, today: date) -> Mont
     naps = [n for n in resolved.naps if start <= n.local_date <= end]
     summary = summarise_period(nights)
     person = summarise_person("", nights, regularity(nights, naps))
+    enough = for_month(summary.nights)
     return MonthTrend(
         month=f"{start.year:04d}-{start.month:02d}",
         start_date=start,
@@ -197,6 +229,8 @@ def _month(resolved: ResolvedSleep, start: date, end: date, today: date) -> Mont
         empty=summary.nights == 0,
         complete=end < today,
         summary=summary,
-        score=score_from_summary(person).overall,
-        midpoint_sd_minutes=person.midpoint_sd_minutes if person.nights >= 3 else None,
+        score=score_from_summary(person).overall if enough.sufficient else None,
+        midpoint_sd_minutes=person.midpoint_sd_minutes if enough.sufficient else None,
+        sufficient=enough.sufficient,
+        reason=enough.reason,
     )

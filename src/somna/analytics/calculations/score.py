@@ -13,7 +13,7 @@ answer lists the weights it used. No components at all means no score.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from somna.analytics.calculations.inputs import PersonSummary
 from somna.analytics.calculations.regularity import (
@@ -45,6 +45,26 @@ class SleepScore:
     duration: ScoreComponent
     consistency_method: Method | None
     nights: int
+    sufficient: bool = True  # enough nights for the window (calculations.sufficiency)
+    reason: str | None = None  # why ``overall`` is withheld
+
+
+def withhold_score(score: SleepScore, reason: str) -> SleepScore:
+    """The same score with every figure ``None``: too few nights to show one."""
+
+    def empty(c: ScoreComponent) -> ScoreComponent:
+        return replace(c, score=None, weight=0.0)
+
+    return replace(
+        score,
+        overall=None,
+        efficiency=empty(score.efficiency),
+        consistency=empty(score.consistency),
+        duration=empty(score.duration),
+        consistency_method=None,
+        sufficient=False,
+        reason=reason,
+    )
 
 
 def linear(x: float, good: float, bad: float) -> float:
