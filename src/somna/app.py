@@ -19,6 +19,7 @@ from somna.health import router as health_router
 from somna.jobs.runtime import JobRuntime
 from somna.logging import RequestIdMiddleware, configure_logging
 from somna.ratelimit.http import RateLimitMiddleware
+from somna.web.router import install_web
 
 log = structlog.get_logger(__name__)
 
@@ -60,4 +61,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The Klyne routes keep their /api/analytics paths; first, as the busiest routes.
     app.include_router(events_router)
     app.include_router(api_router)
+    install_web(app)
     return app
