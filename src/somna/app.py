@@ -20,6 +20,7 @@ from somna.jobs.runtime import JobRuntime
 from somna.logging import RequestIdMiddleware, configure_logging
 from somna.openapi import install_openapi, operation_id
 from somna.ratelimit.http import RateLimitMiddleware
+from somna.web.router import install_web
 
 log = structlog.get_logger(__name__)
 
@@ -63,4 +64,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(events_router)
     app.include_router(api_router)
     install_openapi(app)
+    install_web(app)
     return app

@@ -13,6 +13,7 @@ from somna.auth.exceptions import InvalidCredentials, InvalidToken
 from somna.auth.passwords import hash_password, needs_rehash, verify_password
 from somna.auth.principal import Principal
 from somna.auth.repository import AccountRepository, RefreshTokenRepository
+from somna.auth.scopes import grants_for_role
 from somna.auth.tokens import AccessClaims, issue_access_token, new_refresh_token
 from somna.config import Settings
 from somna.errors import Forbidden, NotFound, Unprocessable
@@ -43,6 +44,20 @@ async def _is_operator(session: AsyncSession, account: Account) -> bool:
         return False
     organization = await OrganizationRepository(session).get(account.organization_id)
     return organization is not None and organization.is_operator
+
+
+async def account_principal(session: AsyncSession, account: Account) -> Principal:
+    """The principal an account acts as: what its access token would carry (the dashboard
+    builds it from a signed-in session instead of a token)."""
+    return Principal(
+        kind="account",
+        organization_id=account.organization_id,
+        grants=grants_for_role(account.role),
+        account_id=account.id,
+        role=account.role,
+        person_id=account.person_id,
+        is_operator=await _is_operator(session, account),
+    )
 
 
 async def _issue(

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from somna.kit.repository import Repository
 from somna.kit.time import utc_now
@@ -24,6 +24,16 @@ class ConnectionRepository(Repository[Connection]):
             Connection.person_id == person_id, Connection.provider == provider
         )
         return await self.session.scalar(statement)
+
+    async def status_counts(self, organization_id: uuid.UUID) -> dict[tuple[str, str], int]:
+        """How many connections of the organisation each (provider, status) has."""
+        statement = (
+            select(Connection.provider, Connection.status, func.count())
+            .where(Connection.organization_id == organization_id)
+            .group_by(Connection.provider, Connection.status)
+        )
+        rows = (await self.session.execute(statement)).all()
+        return {(provider, status): int(count) for provider, status, count in rows}
 
     async def list_for_person(self, person_id: uuid.UUID) -> list[Connection]:
         statement = (

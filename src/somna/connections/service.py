@@ -363,6 +363,13 @@ async def list_connections(session: AsyncSession, person: Person) -> list[Connec
     return [connection_read(c, latest.get(c.id)) for c in connections]
 
 
+async def organization_status_counts(
+    session: AsyncSession, organization_id: uuid.UUID
+) -> dict[tuple[str, str], int]:
+    """Connections of the organisation per (provider, status), for its overview."""
+    return await ConnectionRepository(session).status_counts(organization_id)
+
+
 async def get_connection_read(session: AsyncSession, connection: Connection) -> ConnectionRead:
     latest = await SyncRunRepository(session).latest_for_connections([connection.id])
     return connection_read(connection, latest.get(connection.id))

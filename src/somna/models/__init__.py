@@ -22,6 +22,7 @@ from somna.models.sync_checkpoint import SyncCheckpoint
 from somna.models.sync_run import SYNC_STATUSES, SyncRun
 from somna.models.usage_event import UsageEvent
 from somna.models.user_preferences import UserPreferences
+from somna.models.web_session import WebSession
 from somna.models.webhook_event import WebhookEvent
 from somna.models.workout import Workout
 
@@ -53,6 +54,7 @@ __all__ = [
     "SyncRun",
     "UsageEvent",
     "UserPreferences",
+    "WebSession",
     "WebhookEvent",
     "Workout",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from somna.auth.passwords import hash_password
 from somna.auth.repository import AccountRepository
+from somna.errors import NotFound
 from somna.models import Account, Organization
 from somna.orgs.exceptions import EmailTaken, SlugTaken
 from somna.orgs.repository import OrganizationRepository
@@ -68,3 +70,15 @@ async def create_organization(
         )
     )
     return CreatedOrganization(organization=organization, owner=owner)
+
+
+async def update_settings(
+    session: AsyncSession, organization_id: uuid.UUID, changes: dict[str, Any]
+) -> Organization:
+    """Merge ``changes`` into the organisation's settings (default time zone and so on)."""
+    organization = await OrganizationRepository(session).get(organization_id)
+    if organization is None:
+        raise NotFound("No such organisation.")
+    organization.settings = {**organization.settings, **changes}
+    await session.flush()
+    return organization

@@ -140,9 +140,12 @@ async def check_request(request: Request, limits: Sequence[Limit], *, cost: int 
 
 
 def _has_credentials(scope: Scope) -> bool:
+    """A bearer token, or the dashboard's session cookie (charged per account by the page)."""
     for name, value in scope.get("headers", []):
         if name == b"authorization":
             return bool(value[:7].lower() == b"bearer ")
+        if name == b"cookie" and b"somna_session=" in value:
+            return True
     return False
 
 

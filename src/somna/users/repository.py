@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import delete, func, select
 
 from somna.kit.pagination import keyset_page
 from somna.kit.repository import Repository
 from somna.models import Person, UserPreferences
+
+PeopleSort = Literal["created", "email"]
 
 
 class PersonRepository(Repository[Person]):
@@ -28,12 +30,25 @@ class PersonRepository(Repository[Person]):
         return await self.session.scalar(statement)
 
     async def page(
-        self, organization_id: uuid.UUID, *, limit: int, cursor: str | None
+        self,
+        organization_id: uuid.UUID,
+        *,
+        limit: int,
+        cursor: str | None,
+        search: str | None = None,
+        sort: PeopleSort = "created",
+        descending: bool = True,
     ) -> tuple[list[Any], str | None]:
+        """Keyset pages, newest first by default; ``search`` matches part of the email."""
         statement = select(Person).where(Person.organization_id == organization_id)
+        if search:
+            escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            statement = statement.where(func.lower(Person.email).like(f"%{escaped}%", escape="\\"))
+        first_key = Person.email if sort == "email" else Person.created_at
         return await keyset_page(
-            self.session, statement, [Person.created_at, Person.id], limit=limit, cursor=cursor
-        )
+            self.session, statement, [first_key, Person.id], limit=limit, cursor=cursor,
+            descending=descending,
+        )  # fmt: skip
 
     async def delete_person(self, person_id: uuid.UUID) -> None:
         # Foreign keys cascade to connections, records, mood, scores, insights and accounts.

@@ -12,7 +12,7 @@ from somna.auth.principal import Principal
 from somna.models import Person, UserPreferences
 from somna.orgs.repository import OrganizationRepository
 from somna.users.exceptions import PersonEmailTaken, PersonNotFound
-from somna.users.repository import PersonRepository, PreferencesRepository
+from somna.users.repository import PeopleSort, PersonRepository, PreferencesRepository
 from somna.users.schemas import PersonCreate, PersonRead, PersonUpdate, Preferences, PreferencesRead
 
 
@@ -60,9 +60,19 @@ async def create_person(
 
 
 async def list_people(
-    session: AsyncSession, organization_id: uuid.UUID, *, limit: int, cursor: str | None
+    session: AsyncSession,
+    organization_id: uuid.UUID,
+    *,
+    limit: int,
+    cursor: str | None,
+    search: str | None = None,
+    sort: PeopleSort = "created",
+    descending: bool = True,
 ) -> tuple[list[Person], str | None]:
-    return await PersonRepository(session).page(organization_id, limit=limit, cursor=cursor)
+    return await PersonRepository(session).page(
+        organization_id, limit=limit, cursor=cursor, search=search, sort=sort,
+        descending=descending,
+    )  # fmt: skip
 
 
 async def update_person(session: AsyncSession, person: Person, payload: PersonUpdate) -> Person:
