@@ -73,3 +73,18 @@ async def pages(
         await asyncio.sleep(seconds)
         target.write_text(str(os.getpid()))
     note(log, "done", key, ctx.attempt, os.getpid())
+
+
+@registry.task("test.pauses", max_attempts=3)
+async def pauses(ctx: JobContext, *, log: str, key: str, pauses: int, fails: int) -> None:
+    """``pauses`` budget waits, then ``fails`` errors, then done: each line says which attempt
+    the task saw and whether the port called it the last one."""
+    seen = [words[0] for words in lines(log) if words[1:2] == [key]]
+    last = "last" if ctx.is_last_attempt else "more"
+    if seen.count("pause") < pauses:
+        note(log, "pause", key, ctx.attempt, last)
+        raise RetryLater(0, "test waits for budget")
+    if seen.count("fail") < fails:
+        note(log, "fail", key, ctx.attempt, last)
+        raise RuntimeError("a real error")
+    note(log, "done", key, ctx.attempt, last)

@@ -185,3 +185,78 @@ async def test_a_background_worker_runs_jobs_until_stopped(
     async with asyncio.timeout(30):
         await worker
     assert sorted(words[1] for words in lines(queue_env.log)) == ["a", "b", "c"]
+
+
+async def _drive(runtime: JobRuntime, job_id: str | None, rounds: int = 12) -> None:
+    assert job_id is not None
+    for _ in range(rounds):
+        await runtime.run_until_idle()
+        info = await runtime.queue.get_job(job_id)
+        if info is not None and info.status in ("succeeded", "failed"):
+            return
+
+
+async def test_pauses_never_spend_attempts_only_errors_do(
+    queue_env: QueueEnv, runtime: JobRuntime
+) -> None:
+    log = str(queue_env.log)
+    deferred = await runtime.queue.defer(
+        "test.pauses", {"log": log, "key": "p", "pauses": 4, "fails": 1}
+    )
+    await _drive(runtime, deferred.job_id)
+    assert [words[0::2] for words in lines(log)] == [
+        ["pause", "1"],
+        ["pause", "1"],
+        ["pause", "1"],
+        ["pause", "1"],
+        ["fail", "1"],
+        ["done", "2"],
+    ]
+    assert [words[3] for words in lines(log)] == ["more"] * 6
+    assert deferred.job_id is not None
+    info = await runtime.queue.get_job(deferred.job_id)
+    assert info is not None
+    assert (info.status, info.attempts) == ("succeeded", 2)
+
+
+async def test_after_many_pauses_the_last_attempt_is_still_the_last_real_one(
+    queue_env: QueueEnv, runtime: JobRuntime
+) -> None:
+    log = str(queue_env.log)
+    deferred = await runtime.queue.defer(
+        "test.pauses", {"log": log, "key": "q", "pauses": 7, "fails": 99}
+    )
+    await _drive(runtime, deferred.job_id, rounds=20)
+    events = [(words[0], words[2], words[3]) for words in lines(log)]
+    assert events == [("pause", "1", "more")] * 7 + [
+        ("fail", "1", "more"),
+        ("fail", "2", "more"),
+        ("fail", "3", "last"),
+    ]
+    assert deferred.job_id is not None
+    info = await runtime.queue.get_job(deferred.job_id)
+    assert info is not None
+    assert (info.status, info.attempts) == ("failed", 3)
+
+
+async def test_a_background_worker_counts_attempts_like_run_until_idle(
+    queue_env: QueueEnv, runtimes: Any
+) -> None:
+    runtime: JobRuntime = await runtimes()
+    log = str(queue_env.log)
+    stop = asyncio.Event()
+    worker = asyncio.create_task(runtime.run_worker(2, stop))
+    await runtime.queue.defer("test.pauses", {"log": log, "key": "w", "pauses": 3, "fails": 1})
+    async with asyncio.timeout(60):
+        while not any(words[0] == "done" for words in lines(log)):  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+    stop.set()
+    async with asyncio.timeout(30):
+        await worker
+    assert [(words[0], words[2]) for words in lines(log)] == [
+        ("pause", "1"),
+        ("pause", "1"),
+        ("pause", "1"),
+        ("fail", "1"),
+        ("done", "2"),
+    ]

@@ -13,24 +13,28 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from somna.config import Settings
 from somna.kit.time import utc_now
 from somna.models import SyncCheckpoint, SyncRun
+from somna.models.job import Job
 from somna.sandbox import WhoopSandbox
-from somna.sync.engine import ConnectionBusy, SyncServices, execute_run
+from somna.sync.engine import MAX_RUN_ATTEMPTS, ConnectionBusy, SyncServices, execute_run
+from somna.sync.pacer import BudgetExhausted, MemoryPacer, provider_budgets
 from somna.sync.service import sync_connections
 from somna.sync.transport import PacedTransport
 from tests.connections.support import (
     asleep,
+    assert_whoop_complete,
     queue_run,
+    run_jobs,
     stored_ids,
     sync_app,
     sync_client,
@@ -242,3 +246,64 @@ async def test_a_live_run_is_never_adopted_and_a_dead_one_is(
     adopted = await db_session.get(SyncRun, held_id)
     assert adopted is not None
     assert (adopted.owner, adopted.attempts, adopted.leased_until) == ("cli:me", 2, None)
+
+
+class StingyPacer(MemoryPacer):
+    """Refuses three of every four requests as a spent budget does (the job waits and comes
+    back); the fifth refusal asks for an hour."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(provider_budgets(settings), max_wait=30.0)
+        self.calls = 0
+        self.refusals = 0
+
+    async def acquire(self, provider: str, connection_key: str) -> float:
+        self.calls += 1
+        if self.calls % 4:
+            self.refusals += 1
+            raise BudgetExhausted(3600.0 if self.refusals == 5 else 0.0, "test budget spent")
+        return await super().acquire(provider, connection_key)
+
+
+async def test_budget_waits_never_fail_a_run_and_show_when_it_goes_on(
+    sync_client: httpx.AsyncClient,
+    sync_app: FastAPI,
+    sync_settings: Settings,
+    db_session: AsyncSession,
+    whoop: WhoopSandbox,
+) -> None:
+    org = await create_organization(db_session, sync_client)
+    person = await create_person(db_session, org.id)
+    member = whoop.members[0]
+    connection = await whoop_connection(db_session, sync_settings, whoop, member, person=person)
+    connection_id = connection.id
+    pacer = StingyPacer(sync_settings)
+    sync_app.state.job_runtime.services.pacer = pacer
+
+    accepted = await sync_client.post(f"/api/v1/users/{person.id}/sync", headers=org.owner.headers)
+    run_id = accepted.json()["data"][0]["id"]
+    await run_jobs(sync_app)
+    waiting = await sync_client.get(f"/api/v1/sync-runs/{run_id}", headers=org.owner.headers)
+    body = waiting.json()
+    assert (body["status"], body["attempts"], pacer.refusals) == ("waiting_for_budget", 1, 5)
+    resume = datetime.fromisoformat(body["next_attempt_at"])
+    assert resume > utc_now() + timedelta(minutes=59)
+    listed = await sync_client.get(
+        "/api/v1/sync-runs", params={"status": "waiting_for_budget"}, headers=org.owner.headers
+    )
+    assert [run["id"] for run in listed.json()["data"]] == [run_id]
+
+    # The hour has passed (the job is due now): the run goes on where it stopped.
+    if sync_settings.job_backend == "procrastinate":
+        await db_session.execute(
+            text("UPDATE procrastinate_jobs SET scheduled_at = now() WHERE status = 'todo'")
+        )
+    else:
+        await db_session.execute(update(Job).values(run_at=utc_now()))
+    await db_session.commit()
+    await run_jobs(sync_app)
+    done = await sync_client.get(f"/api/v1/sync-runs/{run_id}", headers=org.owner.headers)
+    body = done.json()
+    assert pacer.refusals > MAX_RUN_ATTEMPTS  # many more waits than attempts a run may take
+    assert (body["status"], body["attempts"], body["next_attempt_at"]) == ("succeeded", 1, None)
+    await assert_whoop_complete(db_session, whoop, member, connection_id)

@@ -35,6 +35,18 @@ class ConnectionRepository(Repository[Connection]):
         rows = (await self.session.execute(statement)).all()
         return {(provider, status): int(count) for provider, status, count in rows}
 
+    async def lock(self, connection: Connection) -> None:
+        """Hold the connection row for this transaction (``FOR UPDATE`` on PostgreSQL) and
+        reload it: a sync page in flight, which holds it ``FOR SHARE``, commits first; a later
+        page waits for this transaction and then sees what it did."""
+        statement = (
+            select(Connection)
+            .where(Connection.id == connection.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        await self.session.execute(statement)
+
     async def list_for_person(self, person_id: uuid.UUID) -> list[Connection]:
         statement = (
             select(Connection)

@@ -393,6 +393,9 @@ async def disconnect(
     revoked, problem = False, None
     if connection.status != "revoked":
         revoked, problem = await _revoke(services, connection, person)
+    # After the provider call (no lock is held across HTTP), before any write: a sync page
+    # committing now finishes first, and none commits after this without seeing the change.
+    await repository.lock(connection)
     await SyncRunRepository(session).cancel_pending(connection.id, "the connection was removed")
     await OAuthStateRepository(session).delete_for_person(person.id, provider_name)
     records = 0

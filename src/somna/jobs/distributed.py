@@ -54,6 +54,20 @@ _STATUSES: dict[str, JobStatus] = {
 }
 
 
+# ``RetryLater`` is a pause, not an attempt: Procrastinate's retry adds one to ``attempts``, so
+# Somna gives it back first (the job is still ``doing`` and this worker's), and both adapters
+# count only the runs that ended in an error. The row is the job's own counter either way.
+_REFUND_ATTEMPT = """
+UPDATE procrastinate_jobs SET attempts = attempts - 1 WHERE id = %(job_id)s AND status = 'doing'
+"""
+
+# A stalled job goes back to ``todo``; if a newer job with its queueing lock waits there already,
+# the unique index refuses it. Like the embedded adapter, the retry then goes back without the
+# queueing lock: a retry is never dropped, and the lock still serialises the two.
+_DROP_QUEUEING_LOCK = """
+UPDATE procrastinate_jobs SET queueing_lock = NULL WHERE id = %(job_id)s AND status = 'doing'
+"""
+
 _RUNNABLE_LEFT = """
 SELECT EXISTS (
     SELECT 1 FROM procrastinate_jobs j
@@ -150,10 +164,23 @@ class ProcrastinateQueue(JobQueue):
 
     # --- registration ----------------------------------------------------------------------
 
+    async def _run(
+        self,
+        spec: TaskSpec,
+        context: procrastinate.JobContext,
+        max_attempts: int,
+        args: Mapping[str, Any],
+    ) -> None:
+        try:
+            await spec.run(self._context(context, spec.name, max_attempts), args)
+        except RetryLater:
+            await self.app.connector.execute_query_async(_REFUND_ATTEMPT, job_id=context.job.id)
+            raise
+
     def _register_task(self, spec: TaskSpec) -> None:
         async def run(context: procrastinate.JobContext, /, **kwargs: Any) -> None:
             max_attempts = int(kwargs.pop(MAX_ATTEMPTS_ARG, spec.max_attempts))
-            await spec.run(self._context(context, spec.name, max_attempts), kwargs)
+            await self._run(spec, context, max_attempts, kwargs)
 
         self.app.task(
             name=spec.name,
@@ -166,7 +193,7 @@ class ProcrastinateQueue(JobQueue):
         spec = self.registry.get(periodic.task)
 
         async def run(context: procrastinate.JobContext, timestamp: int) -> None:
-            await spec.run(self._context(context, spec.name, spec.max_attempts), periodic.args)
+            await self._run(spec, context, spec.max_attempts, periodic.args)
 
         task = self.app.task(
             name=f"periodic.{periodic.name}",
@@ -288,10 +315,17 @@ class ProcrastinateQueue(JobQueue):
                 await manager.finish_job(job, procrastinate_jobs.Status.FAILED, delete_job=False)
                 log.error("job.stalled_failed", job_id=job.id, task=job.task_name)
             else:
-                await manager.retry_job(job)
+                await self._retry_stalled(job)
                 log.warning("job.stalled_retried", job_id=job.id, task=job.task_name)
             count += 1
         return count
+
+    async def _retry_stalled(self, job: procrastinate_jobs.Job) -> None:
+        try:
+            await self.app.job_manager.retry_job(job)
+        except procrastinate_errors.UniqueViolation:
+            await self.app.connector.execute_query_async(_DROP_QUEUEING_LOCK, job_id=job.id)
+            await self.app.job_manager.retry_job(job)
 
     def _worker_options(self, concurrency: int) -> dict[str, Any]:
         stalled = self.settings.job_stalled_seconds

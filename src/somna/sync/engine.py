@@ -301,8 +301,7 @@ class RunExecutor:
     async def _plan(self, run: _Run, collection: str) -> tuple[Window, str | None] | None:
         """The window and cursor to go on with, or None when this run already finished it."""
         async with self.sessionmaker() as session, session.begin():
-            await self._check_connection(session, run)
-            await self._own_row(session, run)
+            await self._guard(session, run)
             checkpoint = await CheckpointRepository(session).load(run.connection.id, collection)
             if checkpoint.run_id == run.id:
                 if checkpoint.window_start is None or checkpoint.window_end is None:
@@ -387,8 +386,7 @@ class RunExecutor:
         connection_id = run.connection.id
         async with self.sessionmaker() as session, session.begin():
             # Held to the commit: a disconnect waits for this page, or this page sees it.
-            await self._check_connection(session, run, lock=True)
-            row = await self._own_row(session, run)
+            row = await self._guard(session, run)
             result = await RecordRepository(session).upsert(connection_id, run.person_id, records)
             deleted = 0
             if seen is not None:
@@ -448,15 +446,30 @@ class RunExecutor:
     # --- run bookkeeping ---------------------------------------------------------------------
 
     async def _own_row(self, session: AsyncSession, run: _Run) -> SyncRun:
-        """The run row, locked, provided this executor still holds it."""
-        row = await SyncRunRepository(session).locked(run.id)
+        """The run row, provided this executor still holds it: renewing the lease is the
+        compare-and-set (and, on SQLite, the write that makes this the one writer)."""
+        runs = SyncRunRepository(session)
+        mine = await runs.renew(run.id, self.owner, utc_now() + self.lease)
+        row = await runs.locked(run.id)
         if row is None:
             raise RunStopped("the sync run was deleted")
         if row.status == "cancelled":
             raise RunStopped("the sync run was cancelled")
-        if row.owner != self.owner or row.status != "running":
+        if not mine:
             raise RunTakenOver(str(run.id))
-        row.leased_until = utc_now() + self.lease
+        return row
+
+    async def _guard(self, session: AsyncSession, run: _Run) -> SyncRun:
+        """Start of every write transaction of a run: the connection row held (``FOR SHARE``
+        on PostgreSQL) and still active, then the run row still this executor's.
+
+        The connection comes first, as in a disconnect, so the two never wait on each other
+        crosswise. On SQLite the first check runs before the transaction really begins (the
+        driver opens it at the first write), so it is repeated once the run row is written."""
+        await self._check_connection(session, run, lock=True)
+        row = await self._own_row(session, run)
+        if session.get_bind().dialect.name == "sqlite":
+            await self._check_connection(session, run)
         return row
 
     async def _check_connection(

@@ -11,7 +11,9 @@ from somna.kit.periods import PeriodBody
 from somna.models import SyncRun
 
 ProviderName = Literal["whoop", "asleep"]
-RunStatus = Literal["queued", "running", "succeeded", "partial", "failed", "cancelled"]
+RunStatus = Literal[
+    "queued", "running", "waiting_for_budget", "succeeded", "partial", "failed", "cancelled"
+]
 MAX_SPAN_DAYS = 3650
 
 
@@ -54,7 +56,13 @@ class SyncRunRead(BaseModel):
     pages: int
     requests: int
     retries: int
-    attempts: int
+    attempts: int = Field(
+        description="Times the run was taken up afresh (first, after an error, after its "
+        "executor died); waits for the provider budget do not count."
+    )
+    next_attempt_at: datetime | None = Field(
+        description="While waiting_for_budget: when the run goes on (it keeps its place)."
+    )
     errors: list[Any]
     created_at: datetime
     started_at: datetime | None
@@ -84,6 +92,7 @@ class SyncRunRead(BaseModel):
             requests=run.requests,
             retries=run.retries,
             attempts=run.attempts,
+            next_attempt_at=run.next_attempt_at if run.status == "waiting_for_budget" else None,
             errors=run.errors,
             created_at=run.created_at,
             started_at=run.started_at,
