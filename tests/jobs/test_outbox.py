@@ -4,12 +4,14 @@ even when the hand-off right after the commit fails (on all three set-ups)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import Counter
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import event, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from somna.db import create_engine, create_sessionmaker
 from somna.jobs.port import JobRequest
@@ -109,3 +111,40 @@ async def test_relays_racing_each_other_deliver_every_job_exactly_once(
     await first.run_until_idle()
     ran = Counter(words[1] for words in lines(queue_env.log))
     assert ran == Counter(keys)  # each exactly once
+
+
+async def test_a_job_survives_the_database_connection_dropping_during_the_hand_off(
+    queue_env: QueueEnv, runtime: JobRuntime, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    postgres = queue_env.database_url.startswith("postgresql")
+    engine: AsyncEngine = runtime.queue.sessionmaker.kw["bind"]
+    dropped: list[str] = []
+
+    def drop_connection(
+        _conn: object, cursor: Any, statement: str, *_args: object, **_kwargs: object
+    ) -> None:
+        # The relay's first statement kills its own server session, as a restart or a
+        # network cut would: the hand-off fails after the caller committed. (SQLite has no
+        # server: its driver fails as on a lost file handle.)
+        if not dropped and statement.lstrip().startswith("DELETE FROM job_outbox"):
+            dropped.append(statement)
+            if not postgres:
+                raise OSError("disk I/O error")
+            with contextlib.suppress(Exception):
+                cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+
+    event.listen(engine.sync_engine, "before_cursor_execute", drop_connection)
+    try:
+        async with sessions() as session:
+            await runtime.queue.enqueue(
+                session, "test.record", {"log": str(queue_env.log), "key": "d"}
+            )
+            await session.commit()
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", drop_connection)
+    assert dropped
+    assert await _waiting(sessions) == 1
+
+    assert await runtime.queue.relay_outbox() == 1
+    assert await runtime.run_until_idle() == 1
+    assert lines(queue_env.log) == [["run", "d", "1"]]
