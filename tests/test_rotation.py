@@ -167,3 +167,19 @@ def test_reencrypt_command_reports_counts(database_url: str, tmp_path: Path) -> 
     assert result.returncode == 0, result.stderr
     assert '"unreadable": 0' in result.stdout
     assert "connections.refresh_token_encrypted" in result.stdout
+
+
+async def test_a_signing_secret_no_key_reads_is_a_clear_401(
+    sync_settings: Settings, db_session: AsyncSession
+) -> None:
+    async with app_client(create_app(sync_settings)) as client:
+        org = await create_organization(db_session, client)
+        key = await create_api_key(client, org.owner.headers)
+    stranger = _with_keys(sync_settings, STRANGER_KEY)
+    async with app_client(create_app(stranger)) as client:
+        person = await create_person(db_session, org.id)
+        await db_session.commit()
+        path = f"/api/v1/users/{person.id}"
+        response = await client.delete(path, headers=key.signed("DELETE", path))
+    assert response.status_code == 401
+    assert response.json()["error"] == "signing_secret_unreadable"

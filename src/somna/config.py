@@ -110,6 +110,15 @@ class Settings(BaseSettings):
         description="Run the embedded worker inside `somna serve`; unset: yes, but not in tests.",
     )
     worker_concurrency: int = Field(4, ge=1, le=256)
+    worker_restart_base_seconds: float = Field(
+        1.0, ge=0, description="First wait before the in-app worker restarts after a crash."
+    )
+    worker_restart_max_seconds: float = Field(
+        60.0, ge=0, description="Longest wait between restarts of the in-app worker."
+    )
+    worker_restart_limit: int = Field(
+        5, ge=1, description="Crashes in a row after which /health says the worker is gone."
+    )
     job_lease_seconds: float = Field(30.0, gt=0, description="Embedded lease; renewed every third.")
     job_poll_seconds: float = Field(1.0, gt=0, le=60)
     job_retry_base_seconds: float = Field(10.0, ge=0)
@@ -119,6 +128,18 @@ class Settings(BaseSettings):
     )
     job_stalled_check_seconds: int = Field(60, ge=1, le=60)
     job_retention_days: int = Field(7, ge=1)
+    webhook_retention_days: int = Field(
+        30, ge=1, description="Processed webhook events (and payloads) are kept this long."
+    )
+    usage_event_retention_days: int = Field(
+        400, ge=1, description="Usage-analytics events are kept this long after they arrived."
+    )
+    redrive_after_minutes: int = Field(
+        15,
+        ge=1,
+        le=1440,
+        description="Webhook events and exports still waiting this long get their job again.",
+    )
     pacer_max_wait_seconds: float = Field(120.0, ge=0)
     whoop_requests_per_minute: int = Field(100, ge=0)
     whoop_requests_per_day: int = Field(10_000, ge=0)

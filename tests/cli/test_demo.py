@@ -7,6 +7,7 @@ import itertools
 import os
 import queue
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -198,9 +199,11 @@ def test_demo_serves_with_live_sandboxes_and_stops_cleanly_on_ctrl_c(
 ) -> None:
     database_url, cwd = demo_db
     port = free_port()
+    # Started as a non-interactive shell starts a background job: with SIGINT ignored, which
+    # the process inherits; the demo must still stop on it.
+    command = f"{shlex.quote(sys.executable)} -m somna demo --people 2 --days 7 --port {port}"
     process = subprocess.Popen(
-        [sys.executable, "-m", "somna", "demo", "--people", "2", "--days", "7", "--port",
-         str(port)],
+        ["/bin/sh", "-c", f"trap '' INT; exec {command}"],
         cwd=cwd,
         env=_env(database_url),
         stdout=subprocess.PIPE,

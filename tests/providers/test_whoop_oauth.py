@@ -10,10 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from somna.config import Settings
-from somna.db import create_engine
 from somna.kit.time import utc_now
 from somna.providers.base import ConnectionContext, TimeWindow
 from somna.providers.exceptions import OAuthError, ReauthorizationRequired
@@ -21,14 +19,12 @@ from somna.providers.oauth import OAuth2Client, TokenSet, new_state
 from somna.providers.refresh import (
     LocalRefreshCoordinator,
     ManagedToken,
-    PostgresRefreshCoordinator,
     RefreshCoordinator,
 )
 from somna.providers.whoop.provider import SCOPES, WhoopProvider
 from somna.records.canonical import AnyRecord
 from somna.sandbox import WhoopSandbox
 from tests.providers.conftest import MemoryTokenStore, token_set
-from tests.support.databases import PostgresDatabase
 
 REDIRECT = "https://somna.example/api/v1/oauth/whoop/callback"
 
@@ -187,21 +183,5 @@ async def test_concurrent_refreshes_make_one_token_call(
     provider_settings: Settings, whoop: WhoopSandbox
 ) -> None:
     winners = await _race(provider_settings, whoop, [LocalRefreshCoordinator()])
-    assert whoop.token_calls["refresh_token"] == 1
-    assert len(winners) == 1
-
-
-@pytest.mark.postgres
-async def test_concurrent_refreshes_across_connections_make_one_token_call(
-    provider_settings: Settings, whoop: WhoopSandbox, postgres_database: PostgresDatabase
-) -> None:
-    """Two engines = two pools of server sessions, as two processes would have."""
-    engines: list[AsyncEngine] = [create_engine(postgres_database.url) for _ in range(2)]
-    try:
-        coordinators: list[RefreshCoordinator] = [PostgresRefreshCoordinator(e) for e in engines]
-        winners = await _race(provider_settings, whoop, coordinators)
-    finally:
-        for engine in engines:
-            await engine.dispose()
     assert whoop.token_calls["refresh_token"] == 1
     assert len(winners) == 1

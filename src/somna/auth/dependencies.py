@@ -22,6 +22,7 @@ from somna.auth.exceptions import (
     AuthenticationFailed,
     InsufficientPermissions,
     IpBlocked,
+    SigningSecretUnreadable,
 )
 from somna.auth.principal import Principal
 from somna.auth.scopes import SENSITIVE_ROLES, grants_for_role
@@ -31,6 +32,7 @@ from somna.errors import NotFound, SomnaError
 from somna.keys import format as key_format
 from somna.keys.service import KeyCache, KeySnapshot, authenticate_key, signing_box
 from somna.keys.signing import ReplayCache, verify_request
+from somna.kit.crypto import DecryptionError
 from somna.models import Organization
 from somna.ratelimit.base import Limit
 from somna.ratelimit.http import MINUTE, SCOPE_KEY, address_limit, check, client_address
@@ -178,7 +180,7 @@ class RequireSensitive:
             replay_cache: ReplayCache = request.app.state.replay_cache
             await verify_request(
                 request,
-                signing_box(settings).decrypt(snapshot.signing_secret_encrypted),
+                _signing_secret(settings, snapshot),
                 replay_cache,
                 tolerance_seconds=settings.signature_tolerance_seconds,
                 replay_scope=str(snapshot.id),
@@ -190,6 +192,16 @@ class RequireSensitive:
                 required_roles=SENSITIVE_ROLES,
             )
         return principal
+
+
+def _signing_secret(settings: Settings, snapshot: KeySnapshot) -> str:
+    try:
+        return signing_box(settings).decrypt(snapshot.signing_secret_encrypted)
+    except DecryptionError as exc:
+        raise SigningSecretUnreadable(
+            "The server cannot read this key's signing secret (its secret key changed); "
+            "rotate the key to get a new one."
+        ) from exc
 
 
 async def require_operator(principal: CurrentPrincipal) -> Principal:

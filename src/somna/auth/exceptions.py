@@ -40,6 +40,12 @@ class InvalidSignature(AuthenticationFailed):
     error_code = "invalid_signature"
 
 
+class SigningSecretUnreadable(InvalidSignature):
+    """The key's signing secret was encrypted under a secret key the server no longer has."""
+
+    error_code = "signing_secret_unreadable"
+
+
 class SignatureExpired(AuthenticationFailed):
     error_code = "signature_expired"
 

@@ -76,3 +76,8 @@ class RefreshTokenRepository(Repository[RefreshToken]):
         )
         result = await self.session.execute(statement)
         return result.rowcount if isinstance(result, CursorResult) else 0
+
+    async def delete_expired(self, before: datetime, *, limit: int) -> int:
+        """Tokens whose family's absolute lifetime ended before ``before``: rotated or not,
+        none can be used again, and reuse detection has nothing left to protect."""
+        return await self.delete_some(RefreshToken.expires_at < before, limit=limit)

@@ -123,6 +123,9 @@ def demo(
         abort(str(exc), 2)
     configure_logging("WARNING", base.log_format)
     console.rule("[bold]Somna demo")
+    # Both stop the demo whatever this process inherited: a shell that starts a job in the
+    # background without job control hands it SIGINT already ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
     world = DemoWorld(cast(people), days, rate_limit)
     console.print(

@@ -4,8 +4,14 @@ engine's is the provider-budget pacer)."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import socket
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
@@ -16,15 +22,16 @@ from somna.config import Settings
 from somna.connections.exceptions import TokenUnreadable
 from somna.connections.repository import ConnectionRepository
 from somna.kit.crypto import DecryptionError, SecretBox
+from somna.kit.time import utc_now
 from somna.models import Connection
 from somna.providers.base import ConnectionContext, Provider
-from somna.providers.exceptions import ReauthorizationRequired
+from somna.providers.exceptions import ProviderUnavailable, ReauthorizationRequired
 from somna.providers.oauth import TokenSet
 from somna.providers.refresh import (
     LocalRefreshCoordinator,
     ManagedToken,
     Refresher,
-    refresh_coordinator,
+    local_refresh_coordinator,
 )
 from somna.providers.registry import get_provider
 
@@ -122,6 +129,61 @@ class ConnectionTokenStore:
             )
 
 
+class ConnectionRefreshLease:
+    """One token refresh per connection across processes, without holding a database
+    connection (or a transaction) while the provider's token endpoint answers.
+
+    The lease is a claim on the connection row (owner and expiry), taken and released by
+    compare-and-set in short transactions of their own. Within a process, waiters queue on an
+    asyncio lock first, so only one of them polls the row. A process that dies holding the
+    lease loses it when it expires; until then others wait up to ``wait_seconds`` and then
+    report the provider busy (a retryable error).
+    """
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        connection_id: uuid.UUID,
+        *,
+        lease_seconds: float,
+        wait_seconds: float = 60.0,
+        poll_seconds: float = 0.2,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.connection_id = connection_id
+        self.lease = timedelta(seconds=lease_seconds)
+        self.wait_seconds = wait_seconds
+        self.poll_seconds = poll_seconds
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        async with local_refresh_coordinator.hold(key):
+            owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+            await self._claim(key, owner)
+            try:
+                yield
+            finally:
+                async with self.sessionmaker() as session, session.begin():
+                    await ConnectionRepository(session).release_refresh(self.connection_id, owner)
+
+    async def _claim(self, key: str, owner: str) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.wait_seconds
+        while True:
+            now = utc_now()
+            async with self.sessionmaker() as session, session.begin():
+                claimed = await ConnectionRepository(session).claim_refresh(
+                    self.connection_id, owner, until=now + self.lease, now=now
+                )
+            if claimed:
+                return
+            if loop.time() >= deadline:
+                raise ProviderUnavailable(
+                    key.split(":", 1)[0], "another worker is still refreshing this connection"
+                )
+            await asyncio.sleep(self.poll_seconds)
+
+
 class MemoryTokenStore:
     """Tokens just received from a code exchange, before any connection row holds them."""
 
@@ -151,6 +213,11 @@ def refresher(settings: Settings, provider_class: type[Provider]) -> Refresher:
     return refresh
 
 
+def refresh_lease_seconds(settings: Settings) -> float:
+    """Long enough for one token call with its retries, so a live refresh keeps its lease."""
+    return max(60.0, settings.provider_timeout_seconds * (settings.provider_max_retries + 1))
+
+
 @dataclass(frozen=True)
 class ConnectionRef:
     """What building a provider needs from a connection (plain values, no ORM row)."""
@@ -178,7 +245,9 @@ def open_provider(
             f"{connection.provider}:{connection.id}",
             refresher(settings, provider_class),
             store,
-            refresh_coordinator(engine),
+            ConnectionRefreshLease(
+                sessionmaker, connection.id, lease_seconds=refresh_lease_seconds(settings)
+            ),
         )
     context = ConnectionContext(
         provider_user_id=connection.provider_user_id,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from somna.kit.repository import Repository
 from somna.kit.time import utc_now
@@ -102,6 +103,42 @@ class ConnectionRepository(Repository[Connection]):
         )
         result = await self.session.execute(statement)
         return bool(getattr(result, "rowcount", 0))
+
+    async def claim_refresh(
+        self, connection_id: uuid.UUID, owner: str, *, until: datetime, now: datetime
+    ) -> bool:
+        """Take the token-refresh lease if it is free or expired (compare-and-set)."""
+        statement = (
+            update(Connection)
+            .where(
+                Connection.id == connection_id,
+                or_(
+                    Connection.refresh_claimed_until.is_(None),
+                    Connection.refresh_claimed_until < now,
+                ),
+            )
+            .values(
+                refresh_claimed_by=owner,
+                refresh_claimed_until=until,
+                updated_at=Connection.updated_at,  # a lease is not a change of the connection
+            )
+            .execution_options(synchronize_session=False)
+        )
+        result = await self.session.execute(statement)
+        return bool(getattr(result, "rowcount", 0))
+
+    async def release_refresh(self, connection_id: uuid.UUID, owner: str) -> None:
+        statement = (
+            update(Connection)
+            .where(Connection.id == connection_id, Connection.refresh_claimed_by == owner)
+            .values(
+                refresh_claimed_by=None,
+                refresh_claimed_until=None,
+                updated_at=Connection.updated_at,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.execute(statement)
 
     async def mark_reauthorization_required(self, connection_id: uuid.UUID, reason: str) -> bool:
         statement = (

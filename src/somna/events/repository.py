@@ -137,3 +137,6 @@ class UsageEventRepository(Repository[UsageEvent]):
             (None if row[0] is None else str(row[0]), int(row[1]), int(row[2])) for row in rows
         ]
         return int(totals[0]), int(totals[1]), groups
+
+    async def delete_received_before(self, before: datetime, *, limit: int) -> int:
+        return await self.delete_some(UsageEvent.received_at < before, limit=limit)

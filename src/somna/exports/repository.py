@@ -64,6 +64,16 @@ class ExportRepository(Repository[Export]):
         )
         return list((await self.session.scalars(statement)).all())
 
+    async def waiting_since(self, moment: datetime, *, limit: int) -> list[uuid.UUID]:
+        """Exports still ``queued`` though asked for before ``moment``, oldest first."""
+        statement = (
+            select(Export.id)
+            .where(Export.status == "queued", Export.created_at < moment)
+            .order_by(Export.created_at)
+            .limit(limit)
+        )
+        return list((await self.session.scalars(statement)).all())
+
     async def people_in_organization(
         self, organization_id: uuid.UUID, person_ids: Sequence[uuid.UUID]
     ) -> set[uuid.UUID]:

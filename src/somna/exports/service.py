@@ -33,6 +33,8 @@ from somna.users.exceptions import PersonNotFound
 log = structlog.get_logger(__name__)
 
 BUILD_TASK = "exports.build"
+REDRIVE_TASK = "exports.redrive"
+REDRIVE_BATCH = 200
 API_PREFIX = "/api/v1/exports"
 FAILED_DETAIL = "The export could not be built; the error was logged. Ask for a new one."
 
@@ -213,6 +215,22 @@ async def _mark(
             if status == "failed":
                 export.finished_at = utc_now()
             await session.commit()
+
+
+async def redrive_exports(
+    sessionmaker: async_sessionmaker[AsyncSession], queue: JobQueue, settings: Settings
+) -> int:
+    """Queue the build of exports still ``queued`` ``SOMNA_REDRIVE_AFTER_MINUTES`` after they
+    were asked for (their job was lost); a build still waiting in the queue holds the dedup
+    key, so none is built twice. Returns how many were queued again."""
+    cutoff = utc_now() - timedelta(minutes=settings.redrive_after_minutes)
+    async with sessionmaker() as session, session.begin():
+        waiting = await ExportRepository(session).waiting_since(cutoff, limit=REDRIVE_BATCH)
+        for export_id in waiting:
+            await queue.enqueue(session, BUILD_TASK, {"export_id": str(export_id)})
+    if waiting:
+        log.warning("exports.redriven", exports=len(waiting))
+    return len(waiting)
 
 
 async def prune_exports(

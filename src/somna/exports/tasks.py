@@ -29,3 +29,12 @@ async def prune_exports(ctx: JobContext) -> None:
 
 
 periodic("exports.prune.daily", task="exports.prune", cron="41 3 * * *")
+
+
+@task(service.REDRIVE_TASK, dedup=service.REDRIVE_TASK, max_attempts=3)
+async def redrive_exports(ctx: JobContext) -> None:
+    """Queue again the builds of exports whose job was lost."""
+    await service.redrive_exports(ctx.sessionmaker, ctx.queue, ctx.settings)
+
+
+periodic("exports.redrive.often", task=service.REDRIVE_TASK, cron="*/5 * * * *")

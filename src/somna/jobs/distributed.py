@@ -19,8 +19,11 @@ from procrastinate import exceptions as procrastinate_errors
 from procrastinate import jobs as procrastinate_jobs
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
 from procrastinate.schema import SchemaManager
+from sqlalchemy import DateTime, bindparam, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from somna.config import Settings
 from somna.jobs.port import (
@@ -31,7 +34,6 @@ from somna.jobs.port import (
     JobStatus,
     RetryLater,
     WorkerServices,
-    after_commit,
     backoff_seconds,
 )
 from somna.jobs.registry import PeriodicSpec, TaskRegistry, TaskSpec
@@ -67,6 +69,18 @@ UPDATE procrastinate_jobs SET attempts = attempts - 1 WHERE id = %(job_id)s AND 
 _DROP_QUEUEING_LOCK = """
 UPDATE procrastinate_jobs SET queueing_lock = NULL WHERE id = %(job_id)s AND status = 'doing'
 """
+
+# Procrastinate's own SQL API for deferring (the function its Python client calls), run on
+# Somna's session so that it commits with the outbox relay's transaction.
+_DEFER = text(
+    """
+    SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(
+        CAST(:queue_name AS varchar), CAST(:task_name AS varchar), CAST(:priority AS integer),
+        CAST(:lock AS text), CAST(:queueing_lock AS text), CAST(:args AS jsonb),
+        CAST(:scheduled_at AS timestamptz)
+    )::procrastinate_job_to_defer_v1])
+    """
+).bindparams(bindparam("args", type_=JSONB), bindparam("scheduled_at", type_=DateTime(True)))
 
 _RUNNABLE_LEFT = """
 SELECT EXISTS (
@@ -144,8 +158,13 @@ class _Retry(BaseRetryStrategy):
 class ProcrastinateQueue(JobQueue):
     backend = "procrastinate"
 
-    def __init__(self, settings: Settings, registry: TaskRegistry) -> None:
-        super().__init__(settings, registry)
+    def __init__(
+        self,
+        settings: Settings,
+        registry: TaskRegistry,
+        sessionmaker: async_sessionmaker[AsyncSession],
+    ) -> None:
+        super().__init__(settings, registry, sessionmaker)
         connector = procrastinate.PsycopgConnector(
             conninfo=libpq_url(settings.database_url),
             min_size=1,
@@ -254,13 +273,26 @@ class ProcrastinateQueue(JobQueue):
             return Deferred(None)
         return Deferred(str(job_id))
 
-    async def _enqueue_in(self, session: AsyncSession, request: JobRequest) -> None:
-        # Procrastinate writes through its own connection pool, so the job is sent once the
-        # caller's transaction has committed (and never if it rolls back).
-        async def send() -> None:
-            await self._defer(request)
-
-        after_commit(session, send)
+    async def deliver_in(self, session: AsyncSession, request: JobRequest) -> None:
+        # Procrastinate's tables live in the same PostgreSQL database as the outbox, so the
+        # relay inserts through its own session: the job appears exactly when the outbox row
+        # goes. A queued job holding the queueing lock refuses the insert: a savepoint keeps
+        # that from spoiling the relay's other deliveries.
+        job = self._deferrer(request).job
+        values = {
+            "queue_name": job.queue,
+            "task_name": job.task_name,
+            "priority": job.priority,
+            "lock": job.lock,
+            "queueing_lock": job.queueing_lock,
+            "args": job.task_kwargs,
+            "scheduled_at": job.scheduled_at,
+        }
+        try:
+            async with session.begin_nested():
+                await session.execute(_DEFER, values)
+        except IntegrityError:
+            log.debug("jobs.outbox_deduplicated", task=request.task, key=request.dedup_key)
 
     async def get_job(self, job_id: str) -> JobInfo | None:
         if not job_id.isdigit():

@@ -29,7 +29,6 @@ from somna.jobs.port import (
     JobRequest,
     RetryLater,
     WorkerServices,
-    after_commit,
     backoff_seconds,
 )
 from somna.jobs.registry import PeriodicSpec, TaskRegistry
@@ -58,8 +57,7 @@ class EmbeddedQueue(JobQueue):
         registry: TaskRegistry,
         sessionmaker: async_sessionmaker[AsyncSession],
     ) -> None:
-        super().__init__(settings, registry)
-        self.sessionmaker = sessionmaker
+        super().__init__(settings, registry, sessionmaker)
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.lease = timedelta(seconds=settings.job_lease_seconds)
         self._wake: asyncio.Event | None = None
@@ -71,14 +69,11 @@ class EmbeddedQueue(JobQueue):
             self._wake = asyncio.Event()
         return self._wake
 
-    async def _notify(self) -> None:
+    async def _delivered(self) -> None:
         self.wake.set()
 
-    async def _enqueue_in(self, session: AsyncSession, request: JobRequest) -> None:
-        # Same database, so the job row simply joins the caller's transaction: it exists
-        # exactly when the caller's data does. After the commit, wake an in-process worker.
+    async def deliver_in(self, session: AsyncSession, request: JobRequest) -> None:
         await JobRepository(session).insert(request)
-        after_commit(session, self._notify)
 
     async def _defer(self, request: JobRequest) -> Deferred:
         async with self.sessionmaker() as session, session.begin():

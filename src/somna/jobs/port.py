@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import random
+import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -111,9 +112,16 @@ class JobQueue(ABC):
 
     backend: str
 
-    def __init__(self, settings: Settings, registry: TaskRegistry) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        registry: TaskRegistry,
+        sessionmaker: async_sessionmaker[AsyncSession],
+    ) -> None:
         self.settings = settings
         self.registry = registry
+        # Somna's own database: the outbox lives there, whichever adapter runs the jobs.
+        self.sessionmaker = sessionmaker
 
     def request(
         self,
@@ -149,8 +157,31 @@ class JobQueue(ABC):
         args: Mapping[str, Any] | None = None,
         **options: Any,
     ) -> None:
-        """Enqueue within ``session``'s transaction: sent on its commit, dropped on rollback."""
-        await self._enqueue_in(session, self.request(task, args, **options))
+        """Enqueue within ``session``'s transaction: the job is written to the outbox with the
+        caller's data (dropped on rollback) and handed to the queue once the caller commits;
+        if that hand-off fails, the periodic relay delivers it later."""
+        from somna.jobs import outbox
+
+        outbox_id = await outbox.stage(session, self.request(task, args, **options))
+
+        async def send() -> None:
+            await self.relay_outbox([outbox_id])
+
+        after_commit(session, send)
+
+    async def relay_outbox(self, ids: Sequence[uuid.UUID] | None = None) -> int:
+        """Hand waiting outbox jobs (only ``ids``, or all) to the queue, each exactly once."""
+        from somna.jobs import outbox
+
+        await self.open()
+        delivered = await outbox.relay(self, ids)
+        if delivered:
+            await self._delivered()
+        return delivered
+
+    async def _delivered(self) -> None:
+        """Called after a relay handed jobs over (the embedded adapter wakes its worker)."""
+        return None
 
     async def defer(
         self, task: str, args: Mapping[str, Any] | None = None, **options: Any
@@ -159,7 +190,9 @@ class JobQueue(ABC):
         return await self._defer(self.request(task, args, **options))
 
     @abstractmethod
-    async def _enqueue_in(self, session: AsyncSession, request: JobRequest) -> None: ...
+    async def deliver_in(self, session: AsyncSession, request: JobRequest) -> None:
+        """Put ``request`` in the queue within ``session``'s transaction (the outbox relay's);
+        a queued job with the same dedup key makes it a no-op."""
 
     @abstractmethod
     async def _defer(self, request: JobRequest) -> Deferred: ...
@@ -235,8 +268,8 @@ def _run_after_commit(session: Session) -> None:
         try:
             await_only(callback())
         except Exception as exc:
-            # The data is committed; failing the caller now would only hide that. The periodic
-            # schedules re-enqueue what is due, so the work is delayed, not lost.
+            # The data is committed; failing the caller now would only hide that. The job
+            # waits in the outbox and the periodic relay delivers it: delayed, not lost.
             log.error("jobs.enqueue_after_commit_failed", error=f"{type(exc).__name__}: {exc}")
 
 

@@ -32,6 +32,7 @@ TASK_MODULES: tuple[str, ...] = (
     "somna.exports.tasks",
     "somna.sync.tasks",
     "somna.webhooks.tasks",
+    "somna.housekeeping",
 )
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")

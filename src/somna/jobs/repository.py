@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,6 +16,7 @@ from somna.jobs.port import JobRequest
 from somna.kit.repository import Repository
 from somna.kit.time import utc_now
 from somna.models.job import Job
+from somna.models.job_outbox import JobOutbox
 from somna.models.job_schedule import JobSchedule
 
 _QUEUED_DEDUP = text("status = 'queued' AND dedup_key IS NOT NULL")
@@ -231,3 +233,37 @@ class ScheduleRepository(Repository[JobSchedule]):
         )
         result: Any = await self.session.execute(statement)
         return bool(result.rowcount)
+
+
+class OutboxRepository(Repository[JobOutbox]):
+    model = JobOutbox
+
+    async def stage(self, task: str, request: dict[str, Any]) -> uuid.UUID:
+        """Write a job for the relay in the caller's transaction; returns its outbox id."""
+        row = JobOutbox(id=uuid.uuid4(), task_name=task, request=request, created_at=utc_now())
+        await self.add(row)
+        return row.id
+
+    async def take(
+        self, limit: int, ids: Sequence[uuid.UUID] | None = None
+    ) -> list[dict[str, Any]]:
+        """Delete and return up to ``limit`` waiting jobs, oldest first (only ``ids`` if given).
+
+        The delete is the claim: of two relays only the one whose delete removed a row hands
+        it on, and rows another transaction holds are skipped (PostgreSQL), so each job reaches
+        the queue exactly once when the caller commits the delivery with the delete.
+        """
+        chosen = select(JobOutbox.id).order_by(JobOutbox.created_at, JobOutbox.id).limit(limit)
+        if ids is not None:
+            chosen = chosen.where(JobOutbox.id.in_(list(ids)))
+        statement = (
+            delete(JobOutbox)
+            .where(JobOutbox.id.in_(chosen.with_for_update(skip_locked=True)))
+            .returning(JobOutbox.created_at, JobOutbox.request)
+            .execution_options(synchronize_session=False)
+        )
+        rows = (await self.session.execute(statement)).all()
+        return [dict(row.request) for row in sorted(rows, key=lambda row: row.created_at)]
+
+    async def waiting(self) -> int:
+        return await self.count()

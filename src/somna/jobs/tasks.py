@@ -20,3 +20,14 @@ async def prune_jobs(ctx: JobContext) -> None:
 
 
 periodic("jobs.prune.daily", task="jobs.prune", cron="17 3 * * *")
+
+
+@task("jobs.outbox.relay", dedup="jobs.outbox.relay", max_attempts=3)
+async def relay_outbox(ctx: JobContext) -> None:
+    """Hand to the queue the jobs whose hand-off after their commit failed."""
+    delivered = await ctx.queue.relay_outbox()
+    if delivered:
+        log.warning("jobs.outbox_relayed_late", jobs=delivered)
+
+
+periodic("jobs.outbox.relay.minutely", task="jobs.outbox.relay", cron="* * * * *")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from somna.kit.models import Base
@@ -33,6 +33,14 @@ class Repository(Generic[ModelT]):
     async def count(self, *criteria: Any) -> int:
         statement = select(func.count()).select_from(self.model).where(*criteria)
         return int(await self.session.scalar(statement) or 0)
+
+    async def delete_some(self, *criteria: Any, limit: int) -> int:
+        """Delete up to ``limit`` rows matching ``criteria``; returns how many went. Callers
+        prune in such batches, each its own transaction, so no long lock is held."""
+        table: Table = self.model.__table__  # type: ignore[assignment]  # mapped to a Table
+        chosen = select(table.c.id).where(*criteria).limit(limit)
+        result: Any = await self.session.execute(delete(table).where(table.c.id.in_(chosen)))
+        return int(result.rowcount or 0)
 
 
 class EncryptedColumn:

@@ -10,6 +10,7 @@ from somna.models.cycle import Cycle
 from somna.models.export import EXPORT_STATUSES, Export
 from somna.models.insight import Insight
 from somna.models.job import JOB_STATUSES, Job
+from somna.models.job_outbox import JobOutbox
 from somna.models.job_schedule import JobSchedule
 from somna.models.mood_rating import MoodRating
 from somna.models.oauth_state import OAuthState
@@ -42,6 +43,7 @@ __all__ = [
     "Export",
     "Insight",
     "Job",
+    "JobOutbox",
     "JobSchedule",
     "MoodRating",
     "OAuthState",

@@ -34,3 +34,7 @@ class Connection(IdMixin, TimestampMixin, Base):
     last_sync_at: Mapped[datetime | None]
     next_sync_at: Mapped[datetime | None] = mapped_column(index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The token-refresh lease: one refresh per connection across processes, without holding a
+    # database connection while the provider answers.
+    refresh_claimed_by: Mapped[str | None] = mapped_column(String(100))
+    refresh_claimed_until: Mapped[datetime | None]

@@ -18,7 +18,6 @@ class Job(IdMixin, Base):
     __tablename__ = "jobs"
     __table_args__ = (
         CheckConstraint(f"status IN {JOB_STATUSES!r}", name="status_known"),
-        Index("ix_jobs_status_run_at", "status", "priority", "run_at"),
         # At most one queued job per dedup key and one running job per lock key: the database,
         # not the worker, guarantees one sync per connection.
         Index(
@@ -51,3 +50,7 @@ class Job(IdMixin, Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     finished_at: Mapped[datetime | None]
+
+
+# The claim's order: the most urgent due job first (priority descending, then age).
+Index("ix_jobs_claim_order", Job.status, Job.priority.desc(), Job.run_at, Job.id)

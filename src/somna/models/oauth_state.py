@@ -16,7 +16,9 @@ class OAuthState(IdMixin, Base):
     __tablename__ = "oauth_states"
 
     state_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    person_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
     provider: Mapped[str] = mapped_column(String(32))
     return_to: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from somna.kit.models import Base, IdMixin, TimestampMixin
@@ -13,7 +13,11 @@ class Person(IdMixin, TimestampMixin, Base):
     """A tracked person (``/users`` in the API): the one whose sleep is recorded."""
 
     __tablename__ = "people"
-    __table_args__ = (UniqueConstraint("organization_id", "email"),)
+    __table_args__ = (
+        UniqueConstraint("organization_id", "email"),
+        # The order people are listed in, page by page.
+        Index("ix_people_organization_id_created_at_id", "organization_id", "created_at", "id"),
+    )
 
     organization_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), index=True

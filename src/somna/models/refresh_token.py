@@ -20,7 +20,7 @@ class RefreshToken(IdMixin, Base):
     )
     family_id: Mapped[uuid.UUID] = mapped_column(index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    parent_id: Mapped[uuid.UUID | None]
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     issued_at: Mapped[datetime] = mapped_column(default=utc_now)
     expires_at: Mapped[datetime]
     rotated_at: Mapped[datetime | None]

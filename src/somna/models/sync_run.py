@@ -60,7 +60,9 @@ class SyncRun(IdMixin, Base):
     connection_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("connections.id", ondelete="SET NULL")
     )
-    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    person_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
     provider: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(20), default="queued")
     trigger: Mapped[str] = mapped_column(String(20), default="manual")

@@ -39,7 +39,7 @@ class UsageEvent(IdMixin, Base):
         ForeignKey("organizations.id", ondelete="CASCADE")
     )
     api_key_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("api_keys.id", ondelete="SET NULL")
+        ForeignKey("api_keys.id", ondelete="SET NULL"), index=True
     )
     client_event_id: Mapped[str | None] = mapped_column(String(100))
     session_id: Mapped[uuid.UUID]
@@ -59,4 +59,4 @@ class UsageEvent(IdMixin, Base):
     entry_point: Mapped[str | None] = mapped_column(String(200))
     extra_data: Mapped[dict[str, Any] | None]
     event_timestamp: Mapped[datetime]
-    received_at: Mapped[datetime] = mapped_column(default=utc_now)
+    received_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)

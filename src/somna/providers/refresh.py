@@ -2,26 +2,22 @@
 
 WHOOP rotates the refresh token on every use: of two concurrent refreshes with the same token
 the second fails and, if its caller then stores nothing, the connection is lost. So every refresh
-runs inside a per-connection lock (an asyncio lock in the embedded mode, a PostgreSQL advisory
-lock in the distributed one), and re-reads the stored tokens once it holds the lock: if another
-worker refreshed meanwhile, its tokens are used and no second call is made.
+runs inside a per-connection lock (a ``RefreshCoordinator``: an asyncio lock within a process;
+across processes, the lease on the connection row in ``somna.connections.clients``), and
+re-reads the stored tokens once it holds the lock: if another worker refreshed meanwhile, its
+tokens are used and no second call is made.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from somna.kit.time import utc_now
-from somna.providers.exceptions import ProviderUnavailable, ReauthorizationRequired
+from somna.providers.exceptions import ReauthorizationRequired
 from somna.providers.oauth import REFRESH_MARGIN, TokenSet
 
 
@@ -70,43 +66,7 @@ class LocalRefreshCoordinator:
                 self._locks[key] = (lock, users - 1)
 
 
-def advisory_lock_id(key: str) -> int:
-    """A signed 64-bit id for ``pg_advisory_xact_lock``, stable across processes."""
-    digest = hashlib.sha256(f"somna.refresh:{key}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
-
-
-class PostgresRefreshCoordinator:
-    """A transaction-scoped advisory lock: released at commit, or when a crashed worker's
-    connection drops, so a dead process never holds a connection hostage."""
-
-    def __init__(self, engine: AsyncEngine, *, wait_seconds: float = 60.0) -> None:
-        self._engine = engine
-        self._wait_ms = int(wait_seconds * 1000)
-
-    @asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        async with self._engine.begin() as connection:
-            await connection.execute(text(f"SET LOCAL lock_timeout = {self._wait_ms}"))
-            try:
-                await connection.execute(
-                    text("SELECT pg_advisory_xact_lock(:id)"), {"id": advisory_lock_id(key)}
-                )
-            except DBAPIError as exc:
-                raise ProviderUnavailable(
-                    key.split(":", 1)[0], "another worker is still refreshing this connection"
-                ) from exc
-            yield
-
-
-_local = LocalRefreshCoordinator()
-
-
-def refresh_coordinator(engine: AsyncEngine) -> RefreshCoordinator:
-    """The coordinator for this run mode: advisory locks on PostgreSQL, else in-process."""
-    if engine.dialect.name == "postgresql":
-        return PostgresRefreshCoordinator(engine)
-    return _local
+local_refresh_coordinator = LocalRefreshCoordinator()
 
 
 Refresher = Callable[[TokenSet], Awaitable[TokenSet]]

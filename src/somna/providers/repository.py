@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, or_, update
 
 from somna.kit.repository import Repository
 from somna.models.oauth_state import OAuthState
@@ -37,8 +37,11 @@ class OAuthStateRepository(Repository[OAuthState]):
         return (await self.session.scalars(statement)).one_or_none()
 
     async def delete_expired(self, before: datetime) -> int:
+        """Delete states that expired before ``before`` or were used (each is single-use)."""
         result = await self.session.execute(
-            delete(OAuthState).where(OAuthState.expires_at < before)
+            delete(OAuthState).where(
+                or_(OAuthState.expires_at < before, OAuthState.used_at.is_not(None))
+            )
         )
         return int(getattr(result, "rowcount", 0) or 0)
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from somna.kit.repository import Repository
@@ -40,6 +40,37 @@ class WebhookEventRepository(Repository[WebhookEvent]):
             .execution_options(synchronize_session=False)
         )
         await self.session.execute(statement)
+
+    async def unprocessed(
+        self, received_after: datetime, received_before: datetime, limit: int
+    ) -> list[WebhookEvent]:
+        """Events not yet handled, received in the window, oldest first."""
+        statement = (
+            select(WebhookEvent)
+            .where(
+                WebhookEvent.processed_at.is_(None),
+                WebhookEvent.received_at >= received_after,
+                WebhookEvent.received_at < received_before,
+            )
+            .order_by(WebhookEvent.received_at)
+            .limit(limit)
+        )
+        return list((await self.session.scalars(statement)).all())
+
+    async def give_up(self, received_before: datetime, error: str) -> int:
+        """Close events that stayed unhandled since before ``received_before``."""
+        statement = (
+            update(WebhookEvent)
+            .where(WebhookEvent.processed_at.is_(None), WebhookEvent.received_at < received_before)
+            .values(processed_at=utc_now(), error=error)
+            .execution_options(synchronize_session=False)
+        )
+        result: Any = await self.session.execute(statement)
+        return int(result.rowcount or 0)
+
+    async def delete_processed(self, before: datetime, *, limit: int) -> int:
+        """Handled events (and their payloads) processed before ``before``."""
+        return await self.delete_some(WebhookEvent.processed_at < before, limit=limit)
 
 
 async def delete_recoveries(session: Any, connection_id: uuid.UUID, ids: Sequence[str]) -> int:

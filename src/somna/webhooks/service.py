@@ -6,14 +6,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from somna.config import Settings
 from somna.connections.clients import ConnectionRef, open_provider
 from somna.connections.repository import ConnectionRepository
 from somna.jobs.port import JobQueue, RetryLater
+from somna.kit.time import utc_now
 from somna.models import Connection, Person, WebhookEvent
 from somna.providers.base import Collection, WebhookNotification
 from somna.providers.exceptions import ProviderError, ProviderRateLimited
@@ -27,6 +29,9 @@ from somna.webhooks.repository import WebhookEventRepository, delete_recoveries
 log = structlog.get_logger(__name__)
 
 PROCESS_TASK = "webhooks.process"
+REDRIVE_TASK = "webhooks.redrive"
+REDRIVE_BATCH = 500
+REDRIVE_HORIZON = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -58,10 +63,7 @@ async def receive(
         if not connections:
             await inbox.mark_processed(event_id, "no active connection for this provider user")
             continue
-        for connection in connections:
-            args = {"event_id": str(event_id), "connection_id": str(connection.id)}
-            await queue.enqueue(session, PROCESS_TASK, args)
-            queued += 1
+        queued += await _enqueue_processing(session, queue, event_id, connections)
     log.info(
         "webhook.received",
         provider=provider,
@@ -70,6 +72,50 @@ async def receive(
         queued=queued,
     )
     return Receipt(len(notifications), duplicates, queued)
+
+
+async def _enqueue_processing(
+    session: AsyncSession, queue: JobQueue, event_id: uuid.UUID, connections: list[Connection]
+) -> int:
+    for connection in connections:
+        args = {"event_id": str(event_id), "connection_id": str(connection.id)}
+        await queue.enqueue(session, PROCESS_TASK, args)
+    return len(connections)
+
+
+async def redrive(
+    sessionmaker: async_sessionmaker[AsyncSession], queue: JobQueue, settings: Settings
+) -> int:
+    """Queue again the events still unhandled ``SOMNA_REDRIVE_AFTER_MINUTES`` after they
+    arrived (their job was lost or failed for good); events a day old are given up, the
+    scheduled sync covers what they named. Returns how many jobs were queued."""
+    now = utc_now()
+    queued = 0
+    async with sessionmaker() as session, session.begin():
+        inbox = WebhookEventRepository(session)
+        given_up = await inbox.give_up(now - REDRIVE_HORIZON, "not processed within a day")
+        stale = await inbox.unprocessed(
+            now - REDRIVE_HORIZON,
+            now - timedelta(minutes=settings.redrive_after_minutes),
+            REDRIVE_BATCH,
+        )
+        for event in stale:
+            notification_user = event.provider_user_id
+            connections = (
+                await ConnectionRepository(session).by_provider_user(
+                    event.provider, notification_user
+                )
+                if notification_user
+                else []
+            )
+            active = [item for item in connections if item.status == "active"]
+            if not active:
+                await inbox.mark_processed(event.id, "no active connection for this provider user")
+                continue
+            queued += await _enqueue_processing(session, queue, event.id, active)
+    if queued or given_up:
+        log.warning("webhook.redriven", jobs=queued, given_up=given_up)
+    return queued
 
 
 def _row(notification: WebhookNotification) -> dict[str, object]:
