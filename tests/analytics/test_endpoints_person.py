@@ -122,7 +122,7 @@ async def test_every_answer_with_no_data(
     assert average["slept_sessions"] == []
     assert average["sources_used"] == []
     score = (await client.get(f"{base}/sleep-score", headers=h)).json()
-    assert score["overall_score"] is None
+    assert score["score"]["overall"] is None
     assert score["session_count"] == 0
     weekly = (await client.get(f"{base}/reports/weekly", headers=h)).json()
     assert weekly["week"] == "2026-W11"
@@ -156,9 +156,10 @@ async def test_one_night_and_naps_only(
     ).json()
     assert score["session_count"] == 1
     # One night has no consistency: its weight goes to the other components.
-    assert score["consistency_score"] is None
+    assert score["score"]["consistency"]["score"] is None
     assert score["score"]["consistency"]["weight"] == 0
-    assert score["overall_score"] == 100.0
+    assert score["score"]["overall"] == 100.0
+    assert "overall_score" not in score  # each value once
 
     napper = await _person(db_session, org)
     naps = [night("whoop", TODAY - timedelta(days=k), bed="14:00", hours=0.5,
@@ -179,7 +180,7 @@ async def test_one_night_and_naps_only(
             headers=org.owner.headers,
         )
     ).json()
-    assert nap_score["overall_score"] is None
+    assert nap_score["score"]["overall"] is None
 
 
 async def test_whoop_and_asleep_on_the_same_night_count_once(

@@ -13,6 +13,7 @@ from somna.analytics.calculations import Factor, Regularity, SleepScore
 from somna.analytics.calculations import Insight as CalculatedInsight
 from somna.analytics.calculations.reports import MonthTrend, PeriodSummary, StageSummary
 from somna.analytics.calculations.stats import Distribution
+from somna.kit.numbers import Measures, OneDecimal, Percent, Score, Seconds
 
 SourcesUsed = Annotated[
     list[str],
@@ -45,15 +46,13 @@ class AverageStatsResponse(BaseModel):
 class SleepScoreResponse(BaseModel):
     user_id: uuid.UUID
     period: Period
-    overall_score: float | None = Field(description="0-100, rounded to 0.1; null without data.")
-    efficiency_score: float | None
-    consistency_score: float | None
-    duration_score: float | None
     period_days: int
     session_count: int = Field(description="Slept main sleeps counted.")
-    mean_duration_seconds: float | None
-    mean_efficiency_pct: float | None
-    score: SleepScore = Field(description="Unrounded components with their weights and inputs.")
+    mean_duration_seconds: Seconds | None
+    mean_efficiency_pct: Percent | None
+    score: SleepScore = Field(
+        description="`overall` 0-100 and each component with its weight and input."
+    )
     regularity: Regularity
     sources_used: SourcesUsed
 
@@ -70,7 +69,7 @@ class WeeklyReportResponse(BaseModel):
     sufficient: bool = Field(description="At least 4 of 7 nights recorded.")
     summary: PeriodSummary
     stages: StageSummary
-    sleep_debt_hours: float | None
+    sleep_debt_hours: OneDecimal | None
     score: SleepScore
     regularity: Regularity
     insights: list[CalculatedInsight]
@@ -81,14 +80,14 @@ class MonthlyTrendsResponse(BaseModel):
     user_id: uuid.UUID
     timezone: str
     months: list[MonthTrend] = Field(description="Calendar months, oldest first.")
-    sleep_slope_minutes_per_week: float | None
-    efficiency_slope_pct_per_week: float | None
+    sleep_slope_minutes_per_week: OneDecimal | None
+    efficiency_slope_pct_per_week: OneDecimal | None
     sources_used: SourcesUsed
 
 
 class BurnoutPoint(BaseModel):
     as_of: date
-    risk: float | None
+    risk: Score | None
     level: str
 
 
@@ -96,7 +95,7 @@ class BurnoutResponse(BaseModel):
     user_id: uuid.UUID
     timezone: str
     as_of: date
-    risk: float | None = Field(description="0-100; null when the level is insufficient_data.")
+    risk: Score | None = Field(description="0-100; null when the level is insufficient_data.")
     level: Literal["low", "moderate", "high", "insufficient_data"]
     factors: list[Factor]
     missing: list[str] = Field(description="What each unavailable factor needs.")
@@ -111,7 +110,7 @@ class InsightItem(BaseModel):
     severity: str
     title: str
     body: str
-    evidence: dict[str, Any]
+    evidence: Measures
 
 
 class InsightsResponse(BaseModel):
@@ -137,10 +136,10 @@ class CohortRow(BaseModel):
     user_id: uuid.UUID
     email: str
     nights: int
-    mean_duration_seconds: float | None
-    mean_efficiency_pct: float | None
-    score: float | None
-    regularity: float | None = Field(description="The score's 0-100 consistency component.")
+    mean_duration_seconds: Seconds | None
+    mean_efficiency_pct: Percent | None
+    score: Score | None
+    regularity: Score | None = Field(description="The score's 0-100 consistency component.")
     regularity_method: str | None
     sources_used: list[str]
 

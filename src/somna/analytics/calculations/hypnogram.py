@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from itertools import groupby, pairwise
 from typing import Final
 
+from somna.kit.numbers import OneDecimal, Percent
+
 YASA_STAGES: Final = {"W": "WAKE", "L": "LIGHT", "D": "DEEP", "R": "REM", "U": "UNS"}
 SLEEP_CHARS: Final = frozenset("LDR")
 SLEEP_STAGE_NAMES: Final = ("LIGHT", "DEEP", "REM")
@@ -37,13 +39,13 @@ class HypnogramStats:
     spt_seconds: int
     tst_seconds: int
     waso_seconds: int
-    se_pct: float
-    sme_pct: float | None
-    sfi_per_hour: float | None
+    se_pct: Percent
+    sme_pct: Percent | None
+    sfi_per_hour: OneDecimal | None
     sol_seconds: int | None
     sol_5min_seconds: int | None
     stage_seconds: dict[str, int]  # WAKE, LIGHT, DEEP, REM, UNS (WAKE includes pre/post sleep)
-    stage_pct_of_tst: dict[str, float | None]  # LIGHT, DEEP, REM
+    stage_pct_of_tst: dict[str, Percent | None]  # LIGHT, DEEP, REM
     stage_latency_seconds: dict[str, int | None]  # from the start of the record (YASA)
     rem_latency_from_onset_seconds: int | None  # AASM / Asleep convention
     wakeup_latency_seconds: int | None  # start of the final wake to the end (Asleep)

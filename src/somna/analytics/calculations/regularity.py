@@ -25,6 +25,7 @@ from somna.analytics.calculations.stats import (
     clock_difference_seconds,
     sample_sd,
 )
+from somna.kit.numbers import OneDecimal, Score, Seconds
 
 MIN_SRI_DAY_PAIRS = 5  # Fischer et al. 2021: one or two day pairs are too noisy
 MIN_MIDPOINT_NIGHTS = 3
@@ -36,16 +37,16 @@ Method = Literal["sri", "midpoint_sd"]
 
 @dataclass(frozen=True, slots=True)
 class Regularity:
-    consistency: float | None  # 0-100, from ``method``
+    consistency: Score | None  # 0-100, from ``method``
     method: Method | None
-    sri: float | None
+    sri: Score | None
     sri_day_pairs: int
-    midpoint_sd_minutes: float | None
-    midpoint_circular_sd_minutes: float | None
-    mean_midpoint_clock_seconds: float | None
-    social_jetlag_minutes: float | None  # |MSF - MSW|
-    relative_social_jetlag_minutes: float | None  # MSF - MSW, positive if free days are later
-    composite_phase_deviation_hours: float | None
+    midpoint_sd_minutes: OneDecimal | None
+    midpoint_circular_sd_minutes: OneDecimal | None
+    mean_midpoint_clock_seconds: Seconds | None
+    social_jetlag_minutes: OneDecimal | None  # |MSF - MSW|
+    relative_social_jetlag_minutes: OneDecimal | None  # MSF - MSW, positive if free days are later
+    composite_phase_deviation_hours: OneDecimal | None
     nights: int
 
 

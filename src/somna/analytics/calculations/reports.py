@@ -31,6 +31,7 @@ from somna.analytics.calculations.stats import (
     mean,
     theil_sen_slope,
 )
+from somna.kit.numbers import OneDecimal, Percent, Score, Seconds
 
 MIN_WEEK_NIGHTS = 4  # sleep-science.md 7: at least 4 of 7 nights for a weekly figure
 
@@ -38,22 +39,22 @@ MIN_WEEK_NIGHTS = 4  # sleep-science.md 7: at least 4 of 7 nights for a weekly f
 @dataclass(frozen=True, slots=True)
 class PeriodSummary:
     nights: int
-    mean_sleep_seconds: float | None
+    mean_sleep_seconds: Seconds | None
     mean_bedtime: str | None  # hh:mm:ss, circular mean of local start times
     mean_wake_time: str | None
-    mean_efficiency_pct: float | None
-    mean_latency_seconds: float | None
-    mean_waso_seconds: float | None
+    mean_efficiency_pct: Percent | None
+    mean_latency_seconds: Seconds | None
+    mean_waso_seconds: Seconds | None
 
 
 @dataclass(frozen=True, slots=True)
 class StageSummary:
-    light_seconds: float | None  # nightly means
-    deep_seconds: float | None
-    rem_seconds: float | None
-    light_pct: float | None  # of total sleep, YASA's denominator
-    deep_pct: float | None
-    rem_pct: float | None
+    light_seconds: Seconds | None  # nightly means
+    deep_seconds: Seconds | None
+    rem_seconds: Seconds | None
+    light_pct: Percent | None  # of total sleep, YASA's denominator
+    deep_pct: Percent | None
+    rem_pct: Percent | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,8 +150,8 @@ class MonthTrend:
     empty: bool
     complete: bool  # False for the month still running
     summary: PeriodSummary
-    score: float | None
-    midpoint_sd_minutes: float | None
+    score: Score | None
+    midpoint_sd_minutes: OneDecimal | None
 
 
 @dataclass(frozen=True, slots=True)
