@@ -29,6 +29,13 @@ from rich.progress import (
 from rich.table import Table
 
 from somna.cli._output import abort, console, errors, print_json
+from somna.cli.lookup import (
+    USAGE_ERROR,
+    NotFoundOnCommandLine,
+    as_uuid,
+    find_organization,
+    find_person,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -72,44 +79,26 @@ class Target:
 # --- choosing the connections ---------------------------------------------------------------
 
 
-def _uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
-
-
 async def resolve_targets(session: AsyncSession, selection: Selection) -> list[Target]:
     """Active and stuck connections matching the selection, oldest first."""
     from somna.connections.repository import ConnectionRepository
     from somna.models import Connection, Person
-    from somna.orgs.repository import OrganizationRepository
-    from somna.users.repository import PersonRepository
 
-    organization_id: uuid.UUID | None = None
+    organization = None
     if selection.org is not None:
-        organizations = OrganizationRepository(session)
-        as_id = _uuid(selection.org)
-        organization = await organizations.get(as_id) if as_id else None
-        organization = organization or await organizations.get_by_slug(selection.org)
-        if organization is None:
-            raise SelectionError(f"no organisation with id or slug {selection.org!r}")
-        organization_id = organization.id
+        organization = await find_organization(session, selection.org)
+    organization_id = organization.id if organization else None
     people: list[uuid.UUID | None] = []
     for user in selection.users:
-        user_id = _uuid(user)
-        person: Person | None
-        if user_id is not None:
-            person = await session.get(Person, user_id)
-            if person is not None and organization_id not in (None, person.organization_id):
-                person = None
-        elif organization_id is None:
-            raise SelectionError(f"--user {user!r} is an email: name the organisation with --org")
-        else:
-            person = await PersonRepository(session).get_by_email(organization_id, user)
+        if organization is not None:
+            people.append((await find_person(session, organization, user)).id)
+            continue
+        user_id = as_uuid(user)
+        if user_id is None:
+            raise SelectionError(f"--user {user!r} is an email: name the organisation with --org.")
+        person = await session.get(Person, user_id)
         if person is None:
-            where = f" in organisation {selection.org}" if selection.org else ""
-            raise SelectionError(f"no person {user!r}{where}")
+            raise NotFoundOnCommandLine(f"No person {user!r}.")
         people.append(person.id)
     ids: list[uuid.UUID] = []
     repository = ConnectionRepository(session)
@@ -478,8 +467,8 @@ def sync(
     selection = Selection(org, tuple(users), provider)
     try:
         summary = asyncio.run(_main(selection, start_date, end_date, concurrency, as_json))
-    except SelectionError as exc:
-        abort(str(exc), 2)
+    except (SelectionError, NotFoundOnCommandLine) as exc:
+        abort(str(exc), USAGE_ERROR)
     if as_json:
         print_json(summary.as_json())
     else:
