@@ -180,7 +180,20 @@ class SyncBars:
         self.progress.advance(self.overall)
 
 
+WIDE_CONSOLE = 120
+
+
 def sync_progress(out: Console) -> Progress:
+    """A bar per person; on a narrow console (80 columns, a log file) fewer columns, so that
+    emails and states stay whole."""
+    if out.width < WIDE_CONSOLE:
+        return Progress(
+            TextColumn("{task.description}"),
+            BarColumn(bar_width=8),
+            TextColumn("{task.fields[records]:>6} rec"),
+            TextColumn("[dim]{task.fields[state]}"),
+            console=out,
+        )
     return Progress(
         SpinnerColumn(finished_text=" "),
         TextColumn("{task.description}"),
@@ -393,6 +406,44 @@ async def run_batch(
     return await collect_summary(sessionmaker, targets, outcomes, time.monotonic() - started)
 
 
+class ProviderUnreachable(Exception):
+    """A provider's API does not answer at all: syncing would only retry for minutes."""
+
+
+PROBE_SECONDS = 3.0
+
+
+def provider_base(settings: Settings, provider: str) -> str:
+    return settings.whoop_api_base if provider == "whoop" else settings.asleep_api_base
+
+
+async def check_reachable(settings: Settings, providers: set[str]) -> None:
+    """Fail in seconds, naming the URL, when a provider's API cannot even be connected to
+    (any HTTP answer, an error included, counts as reachable)."""
+    import httpx
+
+    from somna.config import DEMO_ENV_FILE
+
+    silent: list[str] = []
+    async with httpx.AsyncClient(timeout=PROBE_SECONDS) as http:
+        for provider in sorted(providers):
+            url = provider_base(settings, provider)
+            try:
+                await http.get(url)
+            except httpx.TransportError as exc:
+                silent.append(f"the {provider} API at {url} ({type(exc).__name__})")
+    if silent:
+        hint = ""
+        if DEMO_ENV_FILE.exists():
+            hint = (
+                f" This folder's {DEMO_ENV_FILE} points at the demo's sandboxes, which run "
+                "only while `somna demo` does."
+            )
+        raise ProviderUnreachable(
+            f"No answer from {' nor '.join(silent)}; nothing was synced.{hint}"
+        )
+
+
 async def _main(
     selection: Selection,
     start_date: date | None,
@@ -411,6 +462,7 @@ async def _main(
             targets = await resolve_targets(session, selection)
         if not targets and not as_json:
             errors.print("[yellow]No connection matches: nothing to sync.")
+        await check_reachable(settings, {t.provider for t in targets if t.status == "active"})
         return await run_batch(
             settings, sessionmaker, targets, start_date=start_date, end_date=end_date,
             concurrency=concurrency, trigger="cli", out=None if as_json else errors,
@@ -469,6 +521,8 @@ def sync(
         summary = asyncio.run(_main(selection, start_date, end_date, concurrency, as_json))
     except (SelectionError, NotFoundOnCommandLine) as exc:
         abort(str(exc), USAGE_ERROR)
+    except ProviderUnreachable as exc:
+        abort(str(exc), 1)
     if as_json:
         print_json(summary.as_json())
     else:

@@ -51,13 +51,17 @@ async def list_users(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: str | None = None,
+    email: Annotated[
+        str | None, Query(max_length=320, description="Only the person with this email.")
+    ] = None,
 ) -> Page[PersonRead]:
     """List the organisation's people, newest first, a cursor page at a time."""
     if principal.person_id is not None:
         own = await service.get_person(session, principal, principal.person_id)
-        return Page(data=[service.person_read(own)], next_cursor=None)
+        matches = email is None or own.email.lower() == email.lower()
+        return Page(data=[service.person_read(own)] if matches else [], next_cursor=None)
     people, next_cursor = await service.list_people(
-        session, principal.organization_id, limit=limit, cursor=cursor
+        session, principal.organization_id, limit=limit, cursor=cursor, email=email
     )
     return Page(data=[service.person_read(p) for p in people], next_cursor=next_cursor)
 

@@ -28,9 +28,16 @@ class PersonRepository(Repository[Person]):
         return await self.session.scalar(statement)
 
     async def page(
-        self, organization_id: uuid.UUID, *, limit: int, cursor: str | None
+        self,
+        organization_id: uuid.UUID,
+        *,
+        limit: int,
+        cursor: str | None,
+        email: str | None = None,
     ) -> tuple[list[Any], str | None]:
         statement = select(Person).where(Person.organization_id == organization_id)
+        if email is not None:
+            statement = statement.where(func.lower(Person.email) == email.lower())
         return await keyset_page(
             self.session, statement, [Person.created_at, Person.id], limit=limit, cursor=cursor
         )

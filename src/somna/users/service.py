@@ -60,9 +60,16 @@ async def create_person(
 
 
 async def list_people(
-    session: AsyncSession, organization_id: uuid.UUID, *, limit: int, cursor: str | None
+    session: AsyncSession,
+    organization_id: uuid.UUID,
+    *,
+    limit: int,
+    cursor: str | None,
+    email: str | None = None,
 ) -> tuple[list[Person], str | None]:
-    return await PersonRepository(session).page(organization_id, limit=limit, cursor=cursor)
+    return await PersonRepository(session).page(
+        organization_id, limit=limit, cursor=cursor, email=email
+    )
 
 
 async def update_person(session: AsyncSession, person: Person, payload: PersonUpdate) -> Person:
