@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from somna.analytics.endpoints import router as analytics_router
+from somna.apidocs import ApiIndex, api_index
 from somna.auth.endpoints import router as auth_router
 from somna.connections.endpoints import router as connections_router
 from somna.events.endpoints import usage_router as events_usage_router
@@ -19,6 +20,7 @@ from somna.users.endpoints import router as users_router
 from somna.webhooks.endpoints import router as webhooks_router
 
 api_router = APIRouter(prefix="/api/v1", dependencies=[Depends(check_request_shape)])
+api_router.add_api_route("", api_index, methods=["GET"], response_model=ApiIndex, tags=["meta"])
 api_router.include_router(auth_router)
 api_router.include_router(keys_router)
 api_router.include_router(orgs_router)

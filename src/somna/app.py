@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from somna import __version__
 from somna.api import api_router
+from somna.apidocs import install_docs
 from somna.auth.lifespan import close_access_state, open_access_state
 from somna.config import Settings, ensure_secret_key, get_settings
 from somna.db import create_engine, create_sessionmaker
@@ -54,6 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Sleep and recovery data platform: providers, sync, analytics, multi-tenant API.",
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        docs_url=None,  # served by install_docs from files in the package, not a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     install_error_handlers(app)
@@ -63,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The Klyne routes keep their /api/analytics paths; first, as the busiest routes.
     app.include_router(events_router)
     app.include_router(api_router)
+    install_docs(app)
     install_openapi(app)
     install_web(app)
     return app

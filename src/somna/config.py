@@ -19,6 +19,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from somna.kit.crypto import SecretBox
 
 DEFAULT_DATA_DIR = Path(".somna")
+# Written by `somna demo` in the folder it runs in: where its provider sandboxes listen.
+DEMO_ENV_FILE = DEFAULT_DATA_DIR / "demo.env"
 MIN_SECRET_LENGTH = 32
 # Values people paste from examples; refusing them on a shared deployment is cheap insurance.
 PLACEHOLDER_SECRETS = frozenset(
@@ -34,8 +36,12 @@ class ConfigurationError(RuntimeError):
 class Settings(BaseSettings):
     """Every knob Somna reads at start-up."""
 
+    # `.env` wins over the demo's file: the demo only says where its sandboxes live.
     model_config = SettingsConfigDict(
-        env_prefix="SOMNA_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="SOMNA_",
+        env_file=(DEMO_ENV_FILE, ".env"),
+        env_file_encoding="utf-8",
+        extra="ignore",
     )
 
     data_dir: Path = Field(DEFAULT_DATA_DIR, description="Where the embedded mode keeps its files.")

@@ -200,8 +200,17 @@ async def _somna_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, exc.body_for(request.url.path), exc.headers)
 
 
+# FastAPI's words when a JSON body cannot be decoded at all (bytes that are not UTF-8).
+_UNPARSABLE_BODY = "There was an error parsing the body"
+
+
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
+        message = "The body is not valid JSON text (UTF-8 expected)."
+        return error_response(
+            422, validation_body([field_error("", "body", message, "json_invalid")])
+        )
     code = _STATUS_CODES.get(exc.status_code, "http_error")
     detail = exc.detail if exc.status_code != 404 else "No such resource or route."
     return error_response(exc.status_code, {"error": code, "detail": str(detail)}, exc.headers)

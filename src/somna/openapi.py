@@ -57,8 +57,8 @@ def _statuses(path: str, operation: dict[str, Any]) -> set[int]:
     parameters = operation.get("parameters", [])
     if operation.get("security"):
         statuses |= {401, 403}
-    if any(param["in"] == "path" for param in parameters):
-        statuses.add(404)
+    if any(param["in"] == "path" for param in parameters) or re.match(r"^/api/v1/me(/|$)", path):
+        statuses.add(404)  # an unknown id, or a /me route called by an account with no person
     if "requestBody" in operation:
         statuses.add(415)
     if any(param["in"] == "query" and param["name"] == "cursor" for param in parameters):

@@ -124,7 +124,7 @@ async def test_every_answer_with_no_data(
     assert average["slept_sessions"] == []
     assert average["sources_used"] == []
     score = (await client.get(f"{base}/sleep-score", headers=h)).json()
-    assert score["overall_score"] is None
+    assert score["score"]["overall"] is None
     assert score["session_count"] == 0
     weekly = (await client.get(f"{base}/reports/weekly", headers=h)).json()
     assert weekly["week"] == "2026-W11"
@@ -159,7 +159,8 @@ async def test_one_night_and_naps_only(
     assert score["session_count"] == 1
     # One night in 30 days is too few for a score: null, with the reason.
     assert score["sufficient"] is False
-    assert score["overall_score"] is None
+    assert score["score"]["overall"] is None
+    assert "overall_score" not in score  # each value once
     assert score["reason"] == (
         "Too few nights: a score over 30 days needs at least 10 recorded nights and has 1."
     )
@@ -175,9 +176,9 @@ async def test_one_night_and_naps_only(
     # other components.
     assert one_day["sufficient"] is True
     assert one_day["reason"] is None
-    assert one_day["consistency_score"] is None
+    assert one_day["score"]["consistency"]["score"] is None
     assert one_day["score"]["consistency"]["weight"] == 0
-    assert one_day["overall_score"] == 100.0
+    assert one_day["score"]["overall"] == 100.0
 
     napper = await _person(db_session, org)
     naps = [night("whoop", TODAY - timedelta(days=k), bed="14:00", hours=0.5,
@@ -198,7 +199,7 @@ async def test_one_night_and_naps_only(
             headers=org.owner.headers,
         )
     ).json()
-    assert nap_score["overall_score"] is None
+    assert nap_score["score"]["overall"] is None
 
 
 async def test_whoop_and_asleep_on_the_same_night_count_once(

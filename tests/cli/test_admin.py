@@ -1,31 +1,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_SECRET
-
-
-def _somna(database_url: str, data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "SOMNA_DATABASE_URL": database_url,
-        "SOMNA_DATA_DIR": str(data_dir),
-        "SOMNA_SECRET_KEY": TEST_SECRET,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "somna", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+from tests.support.cli import run_somna as _somna
 
 
 def test_create_org_json_prints_one_object_and_the_first_is_operator(

@@ -32,20 +32,26 @@ from tests.support.server import free_port
 
 PEOPLE, DAYS = 4, 14
 KEY = re.compile(r"somna_[a-z]+_[A-Za-z0-9]+")
-PASSWORD = re.compile(re.escape(DEMO_OWNER_EMAIL) + r" / (\S+)")
+PASSWORD = re.compile(r"owner password: (\S+)")
+SECRET = re.compile(r"^[A-Za-z0-9_\-]{32,}$", re.MULTILINE)
 
 
 def _env(database_url: str | None) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("SOMNA_")}
-    env.update({"COLUMNS": "250", "PYTHONUNBUFFERED": "1", "SOMNA_LOG_LEVEL": "WARNING"})
+    # 80 columns, as a small terminal or a log file: everything must still be whole.
+    env.update({"COLUMNS": "80", "PYTHONUNBUFFERED": "1", "SOMNA_LOG_LEVEL": "WARNING"})
     if database_url is not None:  # PostgreSQL; the SQLite case is the embedded default
         env.update({"SOMNA_DATABASE_URL": database_url, "SOMNA_SECRET_KEY": TEST_SECRET})
     return env
 
 
 def _demo(cwd: Path, database_url: str | None, *args: str) -> subprocess.CompletedProcess[str]:
+    return _somna_in(cwd, database_url, "demo", *args)
+
+
+def _somna_in(cwd: Path, database_url: str | None, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "somna", "demo", *args],
+        [sys.executable, "-m", "somna", *args],
         cwd=cwd,
         env=_env(database_url),
         capture_output=True,
@@ -148,15 +154,23 @@ async def test_demo_sets_up_syncs_exports_and_summarises_and_a_rerun_doubles_not
     assert len(list((out / "json").glob("sleep_data_batch_*.json"))) == PEOPLE
     assert len(list((out / "combined_csv").glob("combined_sleep_data_expanded_*.csv"))) == 1
     assert list(out.rglob("*.parquet"))
-    for person in expected:  # the summary names everyone, with their provider
-        line = next(row for row in first.stdout.splitlines() if person.email in row)
+    lines = first.stdout.splitlines()
+    for person in expected:  # the summary names everyone, whole, with their provider
+        line = next(row for row in lines if person.name in row)
         assert person.provider in line
+    assert all(len(line) <= 80 for line in lines if "http" not in line and "somna_" not in line)
     password = PASSWORD.search(first.stdout)
     assert password is not None
     assert isinstance(state["owner_hash"], str)
     assert await verify_password(state["owner_hash"], password.group(1))
     printed_key = KEY.search(first.stdout)
     assert printed_key is not None
+    assert printed_key.group(0) in lines  # the key whole, on a line of its own
+    secret_label = next(i for i, line in enumerate(lines) if "signing secret" in line)
+    assert SECRET.match(lines[secret_label + 1])  # and its signing secret below it
+    try_label = next(i for i, line in enumerate(lines) if "a person to try (whoop" in line)
+    assert lines[try_label + 1] in {person.email for person in expected}
+    assert "Reused" not in first.stdout
 
     second = _demo(cwd, database_url, "--no-serve", "--people", str(PEOPLE), "--days", str(DAYS))
     assert second.returncode == 0, second.stderr[-3000:]
@@ -174,6 +188,18 @@ async def test_demo_sets_up_syncs_exports_and_summarises_and_a_rerun_doubles_not
     new_key = KEY.search(second.stdout)
     assert new_key is not None
     assert new_key.group(0) != printed_key.group(0)
+    # The second run says what it kept and what it reset.
+    assert f"{PEOPLE} people kept" in " ".join(second.stdout.split())
+    assert "1 earlier demo API key(s) revoked" in " ".join(second.stdout.split())
+
+    # With the demo stopped, a batch sync in its folder says so at once, naming the sandbox.
+    demo_env = (cwd / ".somna" / "demo.env").read_text()
+    whoop_base = re.search(r"SOMNA_WHOOP_API_BASE=(\S+)", demo_env)
+    assert whoop_base is not None
+    sync = _somna_in(cwd, database_url, "sync")
+    assert sync.returncode == 1, sync.stderr
+    assert whoop_base.group(1) in sync.stderr.replace("\n", "")
+    assert "No answer from" in sync.stderr
 
 
 def _read_lines(stream: object, lines: queue.Queue[str]) -> None:

@@ -178,8 +178,8 @@ async def test_bad_options_exit_2(sync_settings: Settings, db_session: AsyncSess
     cases = [
         (["--provider", "fitbit"], "--provider must be one of"),
         (["--since", "2026-03-05", "--until", "2026-03-01"], "--until is before --since"),
-        (["--org", "no-such-org"], "no organisation"),
-        (["--org", slug, "--user", "nobody@example.com"], "no person"),
+        (["--org", "no-such-org"], "No organisation with id or slug 'no-such-org'."),
+        (["--org", slug, "--user", "nobody@example.com"], "No person 'nobody@example.com' in"),
         (["--user", "someone@example.com"], "--org"),
     ]
     for args, message in cases:

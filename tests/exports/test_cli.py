@@ -73,8 +73,10 @@ async def test_export_refuses_bad_input_with_exit_codes(
     org = str(arranged.organization_id)
     out = str(tmp_path / "out")
     cases = [
-        (["--org", "no-such-org", "--out", out], 1, "no organisation"),
-        (["--org", org, "--out", out, "--user", "nobody@example.com"], 1, "no person"),
+        (["--org", "no-such-org", "--out", out], 2,
+         "No organisation with id or slug 'no-such-org'."),
+        (["--org", org, "--out", out, "--user", "nobody@example.com"], 2,
+         "No person 'nobody@example.com' in organisation"),
         (["--org", org, "--out", out, "--format", "json,xml"], 2, "unknown format xml"),
         (["--org", org, "--out", out, "--since", "March"], 2, "--since must be a date"),
         (["--org", org, "--out", out, "--since", "2026-03-05", "--until", "2026-03-01"], 2,

@@ -1,30 +1,14 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.conftest import TEST_SECRET
 from tests.support.auth import create_organization
-
-
-def _somna(database_url: str, data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "SOMNA_DATABASE_URL": database_url,
-        "SOMNA_DATA_DIR": str(data_dir),
-        "SOMNA_SECRET_KEY": TEST_SECRET,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "somna", *args],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+from tests.support.cli import run_somna as _somna
 
 
 async def test_keys_create_prints_a_working_key(
@@ -57,8 +41,8 @@ async def test_keys_create_prints_a_working_key(
 
     unknown = _somna(database_url, tmp_path, "keys", "create", "--org", "nope", "--name", "x",
                      "--scopes", "sleep")  # fmt: skip
-    assert unknown.returncode == 1
-    assert "No organisation" in unknown.stderr
+    assert unknown.returncode == 2
+    assert "No organisation with id or slug 'nope'." in unknown.stderr
     bad_scope = _somna(database_url, tmp_path, "keys", "create", "--org", org.slug, "--name", "x",
                        "--scopes", "bogus")  # fmt: skip
     assert bad_scope.returncode == 1

@@ -49,6 +49,12 @@ async def test_create_get_update_and_list_people(
     assert duplicate.status_code == 409
     assert duplicate.json()["error"] == "user_email_taken"
 
+    await client.post(USERS, json={"email": "bob@example.com"}, headers=headers)
+    by_email = await client.get(USERS, params={"email": "ADA@example.com"}, headers=headers)
+    assert [item["id"] for item in by_email.json()["data"]] == [person["id"]]
+    nobody = await client.get(USERS, params={"email": "eve@example.com"}, headers=headers)
+    assert nobody.json()["data"] == []
+
 
 async def test_list_pages_with_a_cursor_and_no_overlap(
     client: httpx.AsyncClient, db_session: AsyncSession

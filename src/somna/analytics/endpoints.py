@@ -24,6 +24,7 @@ from somna.analytics.schemas import (
     WeeklyReportResponse,
 )
 from somna.auth.dependencies import forbid_members
+from somna.auth.responses import error_response
 from somna.db import SessionDep
 from somna.models import Person
 from somna.users.dependencies import person_from_me, person_from_path
@@ -143,7 +144,10 @@ async def organization_statistics(
     return await service.organization_statistics(session, principal, organization_id, days, now)
 
 
-@cohort_router.post("/cohorts/analysis")
+@cohort_router.post(
+    "/cohorts/analysis",
+    responses={404: error_response("`users_not_found`: none of the ids is in the organisation.")},
+)
 async def cohort_analysis(
     body: CohortRequest, principal: AnalyticsRead, session: SessionDep, now: Now
 ) -> CohortResponse:

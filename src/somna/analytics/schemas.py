@@ -13,6 +13,7 @@ from somna.analytics.calculations import Factor, Regularity, SleepScore
 from somna.analytics.calculations import Insight as CalculatedInsight
 from somna.analytics.calculations.reports import MonthTrend, PeriodSummary, StageSummary
 from somna.analytics.calculations.stats import Distribution
+from somna.kit.numbers import Measures, OneDecimal, Percent, Score, Seconds
 
 SourcesUsed = Annotated[
     list[str],
@@ -45,10 +46,6 @@ class AverageStatsResponse(BaseModel):
 class SleepScoreResponse(BaseModel):
     user_id: uuid.UUID
     period: Period
-    overall_score: float | None = Field(description="0-100, rounded to 0.1; null without data.")
-    efficiency_score: float | None
-    consistency_score: float | None
-    duration_score: float | None
     period_days: int
     session_count: int = Field(description="Slept main sleeps counted.")
     sufficient: bool = Field(
@@ -56,9 +53,11 @@ class SleepScoreResponse(BaseModel):
         "score and regularity are null and `reason` says why."
     )
     reason: str | None = Field(description="Why the score is withheld; null when it is not.")
-    mean_duration_seconds: float | None
-    mean_efficiency_pct: float | None
-    score: SleepScore = Field(description="Unrounded components with their weights and inputs.")
+    mean_duration_seconds: Seconds | None
+    mean_efficiency_pct: Percent | None
+    score: SleepScore = Field(
+        description="`overall` 0-100 and each component with its weight and input."
+    )
     regularity: Regularity
     sources_used: SourcesUsed
 
@@ -78,7 +77,7 @@ class WeeklyReportResponse(BaseModel):
     )
     summary: PeriodSummary
     stages: StageSummary
-    sleep_debt_hours: float | None
+    sleep_debt_hours: OneDecimal | None
     score: SleepScore
     regularity: Regularity
     insights: list[CalculatedInsight]
@@ -89,8 +88,8 @@ class MonthlyTrendsResponse(BaseModel):
     user_id: uuid.UUID
     timezone: str
     months: list[MonthTrend] = Field(description="Calendar months, oldest first.")
-    sleep_slope_minutes_per_week: float | None
-    efficiency_slope_pct_per_week: float | None
+    sleep_slope_minutes_per_week: OneDecimal | None
+    efficiency_slope_pct_per_week: OneDecimal | None
     trend_sufficient: bool = Field(description="At least 7 slept nights over the months.")
     trend_reason: str | None = Field(description="Why the slopes are withheld, if they are.")
     sources_used: SourcesUsed
@@ -98,7 +97,7 @@ class MonthlyTrendsResponse(BaseModel):
 
 class BurnoutPoint(BaseModel):
     as_of: date
-    risk: float | None
+    risk: Score | None
     level: str
 
 
@@ -106,7 +105,7 @@ class BurnoutResponse(BaseModel):
     user_id: uuid.UUID
     timezone: str
     as_of: date
-    risk: float | None = Field(description="0-100; null when the level is insufficient_data.")
+    risk: Score | None = Field(description="0-100; null when the level is insufficient_data.")
     level: Literal["low", "moderate", "high", "insufficient_data"]
     factors: list[Factor]
     missing: list[str] = Field(description="What each unavailable factor needs.")
@@ -121,7 +120,7 @@ class InsightItem(BaseModel):
     severity: str
     title: str
     body: str
-    evidence: dict[str, Any]
+    evidence: Measures
 
 
 class InsightsResponse(BaseModel):
@@ -147,10 +146,10 @@ class CohortRow(BaseModel):
     user_id: uuid.UUID
     email: str
     nights: int
-    mean_duration_seconds: float | None
-    mean_efficiency_pct: float | None
-    score: float | None
-    regularity: float | None = Field(description="The score's 0-100 consistency component.")
+    mean_duration_seconds: Seconds | None
+    mean_efficiency_pct: Percent | None
+    score: Score | None
+    regularity: Score | None = Field(description="The score's 0-100 consistency component.")
     regularity_method: str | None = Field(
         description="Always `midpoint_sd` here (no epochs for the SRI); the personal score "
         "serves the same figure as `regularity.midpoint_consistency`."

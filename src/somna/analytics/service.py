@@ -157,10 +157,6 @@ async def sleep_score(session: AsyncSession, ctx: PersonContext, days: int) -> S
     return SleepScoreResponse(
         user_id=ctx.person.id,
         period=_period(first, ctx.today, ctx),
-        overall_score=_round(score.overall),
-        efficiency_score=_round(score.efficiency.score),
-        consistency_score=_round(score.consistency.score),
-        duration_score=_round(score.duration.score),
         period_days=days,
         session_count=summary.nights,
         sufficient=enough.sufficient,
@@ -171,10 +167,6 @@ async def sleep_score(session: AsyncSession, ctx: PersonContext, days: int) -> S
         regularity=regularity,
         sources_used=sorted({n.record.provider for n in (*nights, *naps)}),
     )
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
 
 
 async def burnout_inputs(

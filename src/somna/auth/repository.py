@@ -81,3 +81,14 @@ class RefreshTokenRepository(Repository[RefreshToken]):
         """Tokens whose family's absolute lifetime ended before ``before``: rotated or not,
         none can be used again, and reuse detection has nothing left to protect."""
         return await self.delete_some(RefreshToken.expires_at < before, limit=limit)
+
+    async def revoke_for_account(self, account_id: uuid.UUID, now: datetime) -> int:
+        """End every session of an account (after a password reset)."""
+        statement = (
+            update(RefreshToken)
+            .where(RefreshToken.account_id == account_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        result = await self.session.execute(statement)
+        return result.rowcount if isinstance(result, CursorResult) else 0

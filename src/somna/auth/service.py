@@ -240,3 +240,14 @@ async def organization_of(session: AsyncSession, organization_id: uuid.UUID) -> 
     if organization is None:
         raise NotFound("No such organisation.")
     return organization
+
+
+async def reset_password(session: AsyncSession, email: str, password: str) -> Account:
+    """Set an account's password (operator action) and end all its sessions."""
+    account = await AccountRepository(session).get_by_email(email)
+    if account is None:
+        raise NotFound(f"No account with email {email!r}.")
+    account.password_hash = await hash_password(password)
+    await RefreshTokenRepository(session).revoke_for_account(account.id, utc_now())
+    await session.flush()
+    return account

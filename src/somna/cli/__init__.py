@@ -14,6 +14,8 @@ app = typer.Typer(
     help="Somna: self-hosted sleep and recovery data platform.",
     no_args_is_help=True,
     add_completion=False,
+    # Plain help: rich panels print a `<bool>` type next to every flag.
+    rich_markup_mode=None,
     pretty_exceptions_show_locals=False,
 )
 

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from somna.cli._output import abort, console, print_json
+from somna.cli.lookup import USAGE_ERROR, database_session, find_organization, run_command
 
 if TYPE_CHECKING:
     from somna.rotation import ColumnReport
 
-app = typer.Typer(help="Operator tasks on the server's database.", no_args_is_help=True)
+app = typer.Typer(
+    help="Operator tasks on the server's database.", no_args_is_help=True, rich_markup_mode=None
+)
+orgs_app = typer.Typer(help="Organisations.", no_args_is_help=True, rich_markup_mode=None)
+accounts_app = typer.Typer(
+    help="Accounts (people who sign in).", no_args_is_help=True, rich_markup_mode=None
+)
+app.add_typer(orgs_app, name="orgs")
+app.add_typer(accounts_app, name="accounts")
+AS_JSON = typer.Option(False, "--json", help="Print JSON, nothing else.")
 
 
 async def _create_org(name: str, email: str, password: str, slug: str | None) -> dict[str, str]:
@@ -47,18 +57,12 @@ def create_org(
 ) -> None:
     """Create an organisation and its owner; the first one is the operator organisation."""
     from somna.auth.passwords import MIN_PASSWORD_LENGTH
-    from somna.cli.server import prepare_database
-    from somna.errors import SomnaError
 
     if len(owner_password) < MIN_PASSWORD_LENGTH:
-        abort(f"--owner-password must be at least {MIN_PASSWORD_LENGTH} characters", 2)
+        abort(f"--owner-password must be at least {MIN_PASSWORD_LENGTH} characters", USAGE_ERROR)
     if "@" not in owner_email:
-        abort("--owner-email must be an email address", 2)
-    prepare_database(migrate=False)
-    try:
-        result = asyncio.run(_create_org(name, owner_email, owner_password, slug))
-    except SomnaError as exc:
-        abort(exc.detail, 1)
+        abort("--owner-email must be an email address", USAGE_ERROR)
+    result = run_command(_create_org(name, owner_email, owner_password, slug))
     if as_json:
         print_json({**result, "is_operator": result["is_operator"] == "true"})
         return
@@ -109,3 +113,87 @@ def reencrypt(
                 console.print(f"  no key reads the value of row {row_id}: left as it is")
     if unreadable:
         raise typer.Exit(1)
+
+
+async def _organizations() -> list[dict[str, Any]]:
+    from somna.orgs.repository import OrganizationRepository
+
+    async with database_session() as session:
+        rows = await OrganizationRepository(session).list_all()
+        return [
+            {"id": str(row.id), "slug": row.slug, "name": row.name,
+             "is_operator": row.is_operator, "created_at": row.created_at.isoformat()}
+            for row in rows
+        ]  # fmt: skip
+
+
+@orgs_app.command("list")
+def list_orgs(as_json: bool = AS_JSON) -> None:
+    """Every organisation, the operator organisation first."""
+    rows = run_command(_organizations())
+    if as_json:
+        print_json(rows)
+        return
+    for row in rows:
+        operator = "  (operator)" if row["is_operator"] else ""
+        console.print(f"[bold]{row['slug']}[/]  {row['name']}{operator}", soft_wrap=True)
+        console.print(f"  id: {row['id']}")
+
+
+async def _accounts(org: str) -> list[dict[str, Any]]:
+    from somna.auth.service import list_accounts
+    from somna.cli.lookup import owner_of
+
+    async with database_session() as session:
+        organization = await find_organization(session, org)
+        rows = await list_accounts(session, owner_of(organization))
+        return [
+            {"id": str(row.id), "email": row.email, "role": row.role,
+             "person_id": str(row.person_id) if row.person_id else None,
+             "is_active": row.is_active,
+             "last_login_at": row.last_login_at.isoformat() if row.last_login_at else None}
+            for row in rows
+        ]  # fmt: skip
+
+
+@accounts_app.command("list")
+def list_accounts_command(
+    org: str = typer.Option(..., "--org", help="Organisation id or slug."), as_json: bool = AS_JSON
+) -> None:
+    """The organisation's accounts, oldest first."""
+    rows = run_command(_accounts(org))
+    if as_json:
+        print_json(rows)
+        return
+    for row in rows:
+        console.print(f"[bold]{row['email']}[/]  {row['role']}", soft_wrap=True)
+        console.print(f"  id:         {row['id']}")
+        if row["person_id"]:
+            console.print(f"  person:     {row['person_id']}")
+        console.print(f"  last login: {row['last_login_at'] or 'never'}")
+
+
+async def _reset_password(email: str, password: str) -> str:
+    from somna.auth.service import reset_password
+
+    async with database_session() as session:
+        account = await reset_password(session, email, password)
+        await session.commit()
+        return str(account.id)
+
+
+@accounts_app.command("reset-password")
+def reset_password_command(
+    email: str = typer.Option(..., "--email", help="The account's email."),
+    password: str = typer.Option(
+        ..., "--password", prompt=True, hide_input=True, confirmation_prompt=True,
+        help="The new password (prompted when omitted).",
+    ),
+) -> None:  # fmt: skip
+    """Set an account's password and sign it out everywhere."""
+    from somna.auth.passwords import MIN_PASSWORD_LENGTH
+
+    if len(password) < MIN_PASSWORD_LENGTH:
+        abort(f"--password must be at least {MIN_PASSWORD_LENGTH} characters", USAGE_ERROR)
+    account_id = run_command(_reset_password(email, password))
+    console.print(f"Password reset for {email} ({account_id}); its sessions were ended.")

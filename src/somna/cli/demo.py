@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
 from somna.cli._output import abort, console
 
@@ -65,25 +64,22 @@ def _print_results(result: DemoResult, out: Path, days: int) -> None:
     console.print(f"[dim]Timings: {timings}")
 
 
-def _access_table(result: DemoResult, url: str | None) -> Table:
+def _print_access(result: DemoResult, url: str | None) -> None:
+    from somna.demo.report import access_lines, person_to_try, print_lines
+
+    note = result.reuse_note()
+    if note is not None:
+        console.print(note)
     identity = result.identity
-    table = Table(title="Somna demo", show_header=False)
-    table.add_column(style="bold")
-    table.add_column()
-    if url is not None:
-        table.add_row("API", url)
-        table.add_row("API docs", f"{url}/docs")
-    table.add_row("organisation", f"Somna Demo ({identity.organization_id})")
-    table.add_row("owner login", f"{identity.owner_email} / {identity.owner_password}")
-    table.add_row("API key", identity.api_key)
-    if url is not None and result.people:
-        first = result.people[0].user_id
-        table.add_row(
-            "try",
-            f"curl -H 'Authorization: Bearer {identity.api_key}' "
-            f"{url}/api/v1/users/{first}/sleep-score",
-        )
-    return table
+    lines = access_lines(
+        url=url,
+        owner_email=identity.owner_email,
+        owner_password=identity.owner_password,
+        api_key=identity.api_key,
+        signing_secret=identity.signing_secret,
+        person=person_to_try(result.people),
+    )
+    print_lines(console, "Somna demo", lines)
 
 
 def demo(
@@ -106,7 +102,13 @@ def demo(
     from somna.config import ConfigurationError, get_settings
     from somna.demo.cast import cast
     from somna.demo.identity import DemoError
-    from somna.demo.runner import DemoOptions, run_demo, serve_somna, somna_settings
+    from somna.demo.runner import (
+        DemoOptions,
+        run_demo,
+        serve_somna,
+        somna_settings,
+        write_demo_env,
+    )
     from somna.demo.world import DemoWorld
     from somna.logging import configure_logging
 
@@ -133,6 +135,7 @@ def demo(
         f"minute, the Asleep one {world.asleep_per_minute}; Somna's budget matches both."
     )
     world.start()
+    write_demo_env(world.settings_for(base))
     server = None
     try:
         options = DemoOptions(people=people, days=days, out=out, requests_per_minute=rate_limit)
@@ -142,14 +145,14 @@ def demo(
             abort(str(exc), 1)
         _print_results(result, out, days)
         if not serve:
-            console.print(_access_table(result, None))
+            _print_access(result, None)
             if result.sync.failures:
                 raise typer.Exit(1)
             return
         url = f"http://{_reachable_host(host)}:{port}"
         world.point_webhooks_at(url)
         server = serve_somna(somna_settings(world, base, url, worker_in_app=True), host, port)
-        console.print(_access_table(result, url))
+        _print_access(result, url)
         console.print(f"Serving on [bold]{url}[/] with both sandboxes running; Ctrl-C stops.")
         while True:
             time.sleep(3600)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -14,14 +13,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from somna.cli._output import abort, console, errors, print_json
+from somna.cli.lookup import USAGE_ERROR, NotFoundOnCommandLine, find_organization, find_person
 
 if TYPE_CHECKING:
     from somna.exports.exporter import ExportResult
     from somna.exports.repository import ExportScope
-
-
-class ExportInputError(Exception):
-    """The organisation or a person named on the command line does not exist."""
 
 
 @dataclass(frozen=True)
@@ -51,37 +47,12 @@ class _Bars:
 
 
 async def _scope(session: Any, request: _Request) -> ExportScope:
-    from sqlalchemy import func, or_, select
-
     from somna.exports.repository import ExportScope
-    from somna.models import Organization, Person
 
-    as_id = _uuid(request.org)
-    org_filter = Organization.slug == request.org
-    if as_id is not None:
-        org_filter = or_(org_filter, Organization.id == as_id)
-    organization = await session.scalar(select(Organization).where(org_filter))
-    if organization is None:
-        raise ExportInputError(f"no organisation with id or slug {request.org!r}")
-    person_ids: list[uuid.UUID] = []
-    for user in request.users:
-        user_id = _uuid(user)
-        match = Person.id == user_id if user_id else func.lower(Person.email) == user.lower()
-        person_id = await session.scalar(
-            select(Person.id).where(Person.organization_id == organization.id, match)
-        )
-        if person_id is None:
-            raise ExportInputError(f"no person {user!r} in organisation {organization.slug}")
-        person_ids.append(person_id)
+    organization = await find_organization(session, request.org)
+    person_ids = [(await find_person(session, organization, user)).id for user in request.users]
     people = tuple(dict.fromkeys(person_ids)) or None
     return ExportScope(organization.id, people, request.since, request.until)
-
-
-def _uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
 
 
 async def _run(
@@ -166,8 +137,8 @@ def export(
             columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
             with Progress(*columns, console=errors) as progress:
                 result = asyncio.run(_run(request, out, formats, progress))
-    except ExportInputError as exc:
-        abort(str(exc), 1)
+    except NotFoundOnCommandLine as exc:
+        abort(str(exc), USAGE_ERROR)
     except OSError as exc:
         abort(f"could not write the export: {exc}", 1)
     if as_json:

@@ -13,7 +13,9 @@ if TYPE_CHECKING:
     from somna.sandbox import AsleepSandbox, WhoopSandbox
 
 app = typer.Typer(
-    help="Local emulators of the provider APIs, for tests and demos.", no_args_is_help=True
+    help="Local emulators of the provider APIs, for tests and demos.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 

@@ -29,6 +29,13 @@ from rich.progress import (
 from rich.table import Table
 
 from somna.cli._output import abort, console, errors, print_json
+from somna.cli.lookup import (
+    USAGE_ERROR,
+    NotFoundOnCommandLine,
+    as_uuid,
+    find_organization,
+    find_person,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -73,44 +80,26 @@ class Target:
 # --- choosing the connections ---------------------------------------------------------------
 
 
-def _uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
-
-
 async def resolve_targets(session: AsyncSession, selection: Selection) -> list[Target]:
     """Active and stuck connections matching the selection, oldest first."""
     from somna.connections.repository import ConnectionRepository
     from somna.models import Connection, Person
-    from somna.orgs.repository import OrganizationRepository
-    from somna.users.repository import PersonRepository
 
-    organization_id: uuid.UUID | None = None
+    organization = None
     if selection.org is not None:
-        organizations = OrganizationRepository(session)
-        as_id = _uuid(selection.org)
-        organization = await organizations.get(as_id) if as_id else None
-        organization = organization or await organizations.get_by_slug(selection.org)
-        if organization is None:
-            raise SelectionError(f"no organisation with id or slug {selection.org!r}")
-        organization_id = organization.id
+        organization = await find_organization(session, selection.org)
+    organization_id = organization.id if organization else None
     people: list[uuid.UUID | None] = []
     for user in selection.users:
-        user_id = _uuid(user)
-        person: Person | None
-        if user_id is not None:
-            person = await session.get(Person, user_id)
-            if person is not None and organization_id not in (None, person.organization_id):
-                person = None
-        elif organization_id is None:
-            raise SelectionError(f"--user {user!r} is an email: name the organisation with --org")
-        else:
-            person = await PersonRepository(session).get_by_email(organization_id, user)
+        if organization is not None:
+            people.append((await find_person(session, organization, user)).id)
+            continue
+        user_id = as_uuid(user)
+        if user_id is None:
+            raise SelectionError(f"--user {user!r} is an email: name the organisation with --org.")
+        person = await session.get(Person, user_id)
         if person is None:
-            where = f" in organisation {selection.org}" if selection.org else ""
-            raise SelectionError(f"no person {user!r}{where}")
+            raise NotFoundOnCommandLine(f"No person {user!r}.")
         people.append(person.id)
     ids: list[uuid.UUID] = []
     repository = ConnectionRepository(session)
@@ -200,7 +189,20 @@ class SyncBars:
         self.progress.advance(self.overall)
 
 
+WIDE_CONSOLE = 120
+
+
 def sync_progress(out: Console) -> Progress:
+    """A bar per person; on a narrow console (80 columns, a log file) fewer columns, so that
+    emails and states stay whole."""
+    if out.width < WIDE_CONSOLE:
+        return Progress(
+            TextColumn("{task.description}"),
+            BarColumn(bar_width=8),
+            TextColumn("{task.fields[records]:>6} rec"),
+            TextColumn("[dim]{task.fields[state]}"),
+            console=out,
+        )
     return Progress(
         SpinnerColumn(finished_text=" "),
         TextColumn("{task.description}"),
@@ -441,6 +443,44 @@ async def run_batch(
     return await collect_summary(sessionmaker, targets, outcomes, time.monotonic() - started)
 
 
+class ProviderUnreachable(Exception):
+    """A provider's API does not answer at all: syncing would only retry for minutes."""
+
+
+PROBE_SECONDS = 3.0
+
+
+def provider_base(settings: Settings, provider: str) -> str:
+    return settings.whoop_api_base if provider == "whoop" else settings.asleep_api_base
+
+
+async def check_reachable(settings: Settings, providers: set[str]) -> None:
+    """Fail in seconds, naming the URL, when a provider's API cannot even be connected to
+    (any HTTP answer, an error included, counts as reachable)."""
+    import httpx
+
+    from somna.config import DEMO_ENV_FILE
+
+    silent: list[str] = []
+    async with httpx.AsyncClient(timeout=PROBE_SECONDS) as http:
+        for provider in sorted(providers):
+            url = provider_base(settings, provider)
+            try:
+                await http.get(url)
+            except httpx.TransportError as exc:
+                silent.append(f"the {provider} API at {url} ({type(exc).__name__})")
+    if silent:
+        hint = ""
+        if DEMO_ENV_FILE.exists():
+            hint = (
+                f" This folder's {DEMO_ENV_FILE} points at the demo's sandboxes, which run "
+                "only while `somna demo` does."
+            )
+        raise ProviderUnreachable(
+            f"No answer from {' nor '.join(silent)}; nothing was synced.{hint}"
+        )
+
+
 async def _main(
     selection: Selection,
     start_date: date | None,
@@ -460,6 +500,7 @@ async def _main(
             targets = await resolve_targets(session, selection)
         if not targets and not as_json:
             errors.print("[yellow]No connection matches: nothing to sync.")
+        await check_reachable(settings, {t.provider for t in targets if t.status == "active"})
         return await run_batch(
             settings, sessionmaker, targets, start_date=start_date, end_date=end_date,
             concurrency=concurrency, trigger="cli", out=None if as_json else errors,
@@ -532,8 +573,10 @@ def sync(
         summary = asyncio.run(
             _main(selection, start_date, end_date, concurrency, as_json, wait_busy)
         )
-    except SelectionError as exc:
-        abort(str(exc), 2)
+    except (SelectionError, NotFoundOnCommandLine) as exc:
+        abort(str(exc), USAGE_ERROR)
+    except ProviderUnreachable as exc:
+        abort(str(exc), 1)
     if as_json:
         print_json(summary.as_json())
     else:

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from somna.auth.dependencies import RequireScopes, RequireSensitive
 from somna.auth.principal import Principal
+from somna.auth.responses import error_response
 from somna.connections import service
 from somna.connections.pages import connected_page
 from somna.connections.schemas import (
@@ -44,7 +45,10 @@ def _person_routes(prefix: str, loader: PersonLoader, tag: str) -> APIRouter:
         """The person's provider connections: status, scopes, last sync and last error."""
         return ConnectionList(data=await service.list_connections(session, person))
 
-    @router.post("/connections/whoop")
+    @router.post(
+        "/connections/whoop",
+        responses={409: error_response("`provider_not_configured`: no WHOOP credentials.")},
+    )
     async def connect_whoop(
         _principal: ConnectionsWrite,
         person: LoadedPerson,
@@ -56,7 +60,15 @@ def _person_routes(prefix: str, loader: PersonLoader, tag: str) -> APIRouter:
         return_to = payload.return_to if payload is not None else None
         return await service.start_whoop(session, services.settings, person, return_to)
 
-    @router.post("/connections/asleep", status_code=status.HTTP_201_CREATED)
+    @router.post(
+        "/connections/asleep",
+        status_code=status.HTTP_201_CREATED,
+        responses={
+            409: error_response(
+                "`already_connected` to another Asleep user, or `provider_not_configured`."
+            )
+        },
+    )
     async def connect_asleep(
         payload: AsleepConnectRequest,
         _principal: ConnectionsWrite,
@@ -103,7 +115,17 @@ router.include_router(_person_routes("/users/{user_id}", person_from_path, "conn
 router.include_router(_person_routes("/me", person_from_me, "me"))
 
 
-@router.get("/oauth/whoop/callback", tags=["connections"], response_model=None)
+@router.get(
+    "/oauth/whoop/callback",
+    tags=["connections"],
+    response_model=None,
+    responses={
+        400: error_response(
+            "`invalid_state` (unknown, used or expired) or `authorization_denied`."
+        ),
+        409: error_response("`provider_account_in_use` or `provider_not_configured`."),
+    },
+)
 @accepts_any_query
 async def whoop_callback(
     session: SessionDep,

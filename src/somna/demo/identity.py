@@ -41,6 +41,8 @@ class DemoIdentity:
     owner_email: str
     owner_password: str
     api_key: str
+    signing_secret: str
+    keys_revoked: int = 0  # earlier demo keys revoked by this run
 
 
 async def prepare_identity(
@@ -70,9 +72,11 @@ async def prepare_identity(
             owner.password_hash = await hash_password(password)
         keys = ApiKeyRepository(session)
         now = utc_now()
+        revoked = 0
         for old in await keys.list_for_organization(organization.id):
             if old.name == DEMO_KEY_NAME and old.revoked_at is None:
                 old.revoked_at = now
+                revoked += 1
         key = await create_api_key(
             session,
             settings,
@@ -81,7 +85,10 @@ async def prepare_identity(
             permissions=["read", "write"],
             scopes=list(RESOURCE_SCOPES),
         )
-        return DemoIdentity(organization.id, created, DEMO_OWNER_EMAIL, password, key.key)
+        return DemoIdentity(
+            organization.id, created, DEMO_OWNER_EMAIL, password, key.key, key.signing_secret,
+            revoked,
+        )  # fmt: skip
 
 
 async def active_connections(

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from somna.app import create_app
 from somna.cli.sync import BatchSummary, Selection, resolve_targets, run_batch
-from somna.config import Settings
+from somna.config import DEMO_ENV_FILE, Settings
 from somna.db import create_engine, create_sessionmaker
 from somna.demo.cast import DemoPerson
 from somna.demo.enroll import CALLBACK_PATH, DemoClient, enroll
@@ -52,6 +52,19 @@ class DemoResult:
     export: ExportResult
     people: list[PersonSummary]
     seconds: dict[str, float] = field(default_factory=dict)
+    reused_people: int = 0  # people an earlier run created, found again
+
+    def reuse_note(self) -> str | None:
+        """What a second run in the same folder kept and what it reset; None on a first run."""
+        if self.identity.created:
+            return None
+        added = len(self.people) - self.reused_people
+        return (
+            f"Reused the demo organisation from an earlier run: {self.reused_people} people "
+            f"kept (their records updated, not duplicated), {added} added. Reset: the owner's "
+            f"password, and {self.identity.keys_revoked} earlier demo API key(s) revoked for "
+            "the new one below. Delete .somna/ to start from nothing."
+        )
 
 
 def somna_settings(world: DemoWorld, base: Settings, public_url: str, **extra: Any) -> Settings:
@@ -67,6 +80,26 @@ def somna_settings(world: DemoWorld, base: Settings, public_url: str, **extra: A
         job_queue="embedded",
         **extra,
     )
+
+
+def write_demo_env(settings: Settings) -> Path:
+    """Record where the demo's sandboxes live, so that commands run in this folder (``somna
+    sync``) reach them while the demo runs, and say so plainly when it does not."""
+    values = {
+        "SOMNA_WHOOP_API_BASE": settings.whoop_api_base,
+        "SOMNA_WHOOP_OAUTH_BASE": settings.whoop_oauth_base,
+        "SOMNA_WHOOP_CLIENT_ID": settings.whoop_client_id,
+        "SOMNA_WHOOP_CLIENT_SECRET": settings.whoop_client_secret.get_secret_value(),
+        "SOMNA_ASLEEP_API_BASE": settings.asleep_api_base,
+        "SOMNA_ASLEEP_API_KEY": settings.asleep_api_key.get_secret_value(),
+        "SOMNA_WHOOP_REQUESTS_PER_MINUTE": str(settings.whoop_requests_per_minute),
+        "SOMNA_ASLEEP_REQUESTS_PER_MINUTE": str(settings.asleep_requests_per_minute),
+    }
+    DEMO_ENV_FILE.parent.mkdir(parents=True, exist_ok=True)
+    header = "# Written by `somna demo`: its provider sandboxes (they run while it runs).\n"
+    DEMO_ENV_FILE.write_text(header + "".join(f"{k}={v}\n" for k, v in values.items()))
+    DEMO_ENV_FILE.chmod(0o600)  # sandbox credentials only, but still credentials
+    return DEMO_ENV_FILE
 
 
 def serve_somna(settings: Settings, host: str, port: int) -> ThreadedServer:
@@ -106,6 +139,8 @@ async def run_demo(
             client = DemoClient(app_server.url, identity.api_key)
             try:
                 started = time.monotonic()
+                known = await client.people()
+                reused = sum(1 for person in people if person.email in known)
                 ids = await _enroll(client, world, console)
                 seconds["connect"] = time.monotonic() - started
                 started = time.monotonic()
@@ -127,7 +162,7 @@ async def run_demo(
     finally:
         await pacer.aclose()
         await engine.dispose()
-    return DemoResult(identity, summary, export, people_summary, seconds)
+    return DemoResult(identity, summary, export, people_summary, seconds, reused)
 
 
 async def _enroll(client: DemoClient, world: DemoWorld, console: Console) -> dict[int, uuid.UUID]:

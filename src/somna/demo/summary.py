@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from rich import box
 from rich.table import Table
 
 from somna.demo.cast import DemoPerson
@@ -96,35 +97,33 @@ _LEVEL_STYLE = {"low": "green", "moderate": "yellow", "high": "bold red"}
 
 
 def people_table(summaries: list[PersonSummary], days: int) -> Table:
+    """Fits 80 columns with names and levels whole (emails: `--json` or the API)."""
     window = min(days, MAX_ANALYTICS_DAYS)
     caption = (
-        f"over the last {window} days; burnout needs heart-rate variability and resting heart "
-        "rate, which Asleep does not record"
+        f"Over the last {window} days; * drifts into strain. Burnout needs heart-rate "
+        "variability and resting heart rate, which Asleep does not record."
     )
-    table = Table(title="The demo's people", caption=caption)
-    table.add_column("person")
-    table.add_column("email", style="dim")
-    table.add_column("provider")
-    table.add_column("nights", justify="right")
-    table.add_column("mean sleep", justify="right")
-    table.add_column("efficiency", justify="right")
-    table.add_column("sleep score", justify="right")
-    table.add_column("burnout")
-    table.add_column("scenario", style="dim")
+    table = Table(title="The demo's people", caption=caption, box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("person", no_wrap=True)
+    table.add_column("provider", no_wrap=True)
+    table.add_column("nights", justify="right", no_wrap=True)
+    table.add_column("sleep", justify="right", no_wrap=True)
+    table.add_column("eff.", justify="right", no_wrap=True)
+    table.add_column("score", justify="right", no_wrap=True)
+    table.add_column("burnout", no_wrap=True)
     for item in summaries:
         style = _LEVEL_STYLE.get(item.burnout_level, "dim")
         level = item.burnout_level.replace("_", " ")
         if item.burnout_risk is not None:
             level = f"{level} ({item.burnout_risk:.0f})"
+        strain = " *" if item.person.drifts_into_strain else ""
         table.add_row(
-            item.person.name,
-            item.person.email,
+            f"{item.person.name}{strain}",
             item.person.provider,
             str(item.nights),
             _hours(item.mean_sleep_seconds),
-            _number(item.efficiency_pct, " %"),
+            _number(item.efficiency_pct, "%"),
             _number(item.score),
             f"[{style}]{level}[/]",
-            "drifts into strain" if item.person.drifts_into_strain else "steady",
         )
     return table

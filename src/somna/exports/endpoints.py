@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import FileResponse, StreamingResponse
 
 from somna.auth.dependencies import RequireScopes, RequireSensitive, forbid_members
 from somna.auth.principal import Principal
+from somna.auth.responses import error_response
 from somna.config import Settings
 from somna.db import SessionDep
 from somna.exports import service
@@ -32,13 +33,24 @@ MEDIA_TYPES = {
     "parquet": "application/vnd.apache.parquet",
 }
 
+NOT_READY: dict[int | str, dict[str, Any]] = {
+    409: error_response("`export_not_ready`: it has not succeeded yet."),
+    410: error_response("`export_expired`: its files were deleted after retention."),
+}
+
 
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-@router.post("/exports", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/exports",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={
+        404: error_response("`user_not_found`: some `user_ids` are not in the organisation.")
+    },
+)
 async def create_export(
     payload: ExportCreate,
     request: Request,
@@ -97,7 +109,10 @@ async def get_export(
 @router.get(
     "/exports/{export_id}/download",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/zip": {}}, "description": "A zip of every file."}},
+    responses={
+        200: {"content": {"application/zip": {}}, "description": "A zip of every file."},
+        **NOT_READY,
+    },
 )
 async def download_export(
     export_id: uuid.UUID, request: Request, principal: ExportsRead, session: SessionDep
@@ -116,7 +131,7 @@ async def download_export(
 @router.get(
     "/exports/{export_id}/files/{file_path:path}",
     response_class=FileResponse,
-    responses={200: {"description": "One file of the export (JSON, CSV or Parquet)."}},
+    responses={200: {"description": "One file of the export (JSON, CSV or Parquet)."}, **NOT_READY},
 )
 async def download_export_file(
     export_id: uuid.UUID,

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from somna.auth.dependencies import RequireScopes
 from somna.auth.principal import Principal
+from somna.auth.responses import error_response
 from somna.db import SessionDep
 from somna.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from somna.kit.periods import LocalDates, local_dates
@@ -28,7 +29,11 @@ def _mood_routes(prefix: str, loader: PersonLoader, tag: str) -> APIRouter:
     router = APIRouter(prefix=prefix, tags=[tag])
     LoadedPerson = Annotated[Person, Depends(loader)]
 
-    @router.post("/mood-ratings", status_code=status.HTTP_201_CREATED)
+    @router.post(
+        "/mood-ratings",
+        status_code=status.HTTP_201_CREATED,
+        responses={409: error_response("`mood_rating_exists` for the date, with `existing_id`.")},
+    )
     async def create_mood_rating(
         payload: MoodRatingCreate, _principal: MoodWrite, person: LoadedPerson, session: SessionDep
     ) -> MoodRatingRead:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Depends, Query, status
 
 from somna.auth.dependencies import RequireScopes
 from somna.auth.principal import Principal
+from somna.auth.responses import error_response
 from somna.db import SessionDep
 from somna.jobs.dependencies import JobQueueDep
 from somna.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
@@ -26,12 +27,16 @@ SyncWrite = Annotated[Principal, Depends(RequireScopes("sync:write"))]
 OptionalSyncRequest = Annotated[SyncRequest | None, Body()]
 PersonLoader = Callable[..., Coroutine[Any, Any, Person]]
 
+NO_CONNECTION: dict[int | str, dict[str, Any]] = {
+    409: error_response("`no_active_connection`: nothing to sync.")
+}
+
 
 def _person_routes(prefix: str, loader: PersonLoader, tag: str) -> APIRouter:
     router = APIRouter(prefix=prefix, tags=[tag])
     LoadedPerson = Annotated[Person, Depends(loader)]
 
-    @router.post("/sync", status_code=status.HTTP_202_ACCEPTED)
+    @router.post("/sync", status_code=status.HTTP_202_ACCEPTED, responses=NO_CONNECTION)
     async def sync_user(
         principal: SyncWrite,
         person: LoadedPerson,
@@ -55,7 +60,7 @@ router.include_router(_person_routes("/users/{user_id}", person_from_path, "sync
 router.include_router(_person_routes("/me", person_from_me, "me"))
 
 
-@router.post("/sync", status_code=status.HTTP_202_ACCEPTED, tags=["sync"])
+@router.post("/sync", status_code=status.HTTP_202_ACCEPTED, tags=["sync"], responses=NO_CONNECTION)
 async def sync_organization(
     principal: SyncWrite,
     session: SessionDep,
@@ -74,7 +79,9 @@ async def sync_organization(
     return SyncRunBatch(data=[SyncRunRead.of(run) for run in runs])
 
 
-@router.get("/sync-runs", tags=["sync"])
+@router.get(
+    "/sync-runs", tags=["sync"], responses={404: error_response("`user_id` names no such person.")}
+)
 async def list_sync_runs(
     principal: SyncRead,
     session: SessionDep,

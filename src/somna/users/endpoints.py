@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from somna.auth.dependencies import RequireScopes, RequireSensitive, forbid_members
 from somna.auth.principal import Principal
+from somna.auth.responses import error_response
 from somna.db import SessionDep
 from somna.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from somna.models import Person
@@ -24,13 +25,17 @@ router = APIRouter(tags=["users"])
 UsersRead = Annotated[Principal, Depends(RequireScopes("users:read"))]
 UsersWrite = Annotated[Principal, Depends(RequireScopes("users:write"))]
 
+EMAIL_TAKEN: dict[int | str, dict[str, Any]] = {
+    409: error_response("`user_email_taken`: another person of the organisation has it.")
+}
+
 
 class PersonDeleted(BaseModel):
     id: uuid.UUID
     deleted: bool
 
 
-@router.post("/users", status_code=status.HTTP_201_CREATED)
+@router.post("/users", status_code=status.HTTP_201_CREATED, responses=EMAIL_TAKEN)
 async def create_user(
     payload: PersonCreate, principal: UsersWrite, session: SessionDep
 ) -> PersonRead:
@@ -46,13 +51,17 @@ async def list_users(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: str | None = None,
+    email: Annotated[
+        str | None, Query(max_length=320, description="Only the person with this email.")
+    ] = None,
 ) -> Page[PersonRead]:
     """List the organisation's people, newest first, a cursor page at a time."""
     if principal.person_id is not None:
         own = await service.get_person(session, principal, principal.person_id)
-        return Page(data=[service.person_read(own)], next_cursor=None)
+        matches = email is None or own.email.lower() == email.lower()
+        return Page(data=[service.person_read(own)] if matches else [], next_cursor=None)
     people, next_cursor = await service.list_people(
-        session, principal.organization_id, limit=limit, cursor=cursor
+        session, principal.organization_id, limit=limit, cursor=cursor, email=email
     )
     return Page(data=[service.person_read(p) for p in people], next_cursor=next_cursor)
 
@@ -70,7 +79,7 @@ def _person_routes(prefix: str, loader: PersonLoader, *, tag: str) -> APIRouter:
         """One person."""
         return service.person_read(person)
 
-    @person_router.patch("")
+    @person_router.patch("", responses=EMAIL_TAKEN)
     async def update_user(
         payload: PersonUpdate, _principal: UsersWrite, person: LoadedPerson, session: SessionDep
     ) -> PersonRead:

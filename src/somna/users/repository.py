@@ -38,9 +38,12 @@ class PersonRepository(Repository[Person]):
         search: str | None = None,
         sort: PeopleSort = "created",
         descending: bool = True,
+        email: str | None = None,
     ) -> tuple[list[Any], str | None]:
         """Keyset pages, newest first by default; ``search`` matches part of the email."""
         statement = select(Person).where(Person.organization_id == organization_id)
+        if email is not None:
+            statement = statement.where(func.lower(Person.email) == email.lower())
         if search:
             escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             statement = statement.where(func.lower(Person.email).like(f"%{escaped}%", escape="\\"))

@@ -68,10 +68,11 @@ async def list_people(
     search: str | None = None,
     sort: PeopleSort = "created",
     descending: bool = True,
+    email: str | None = None,
 ) -> tuple[list[Person], str | None]:
     return await PersonRepository(session).page(
         organization_id, limit=limit, cursor=cursor, search=search, sort=sort,
-        descending=descending,
+        descending=descending, email=email,
     )  # fmt: skip
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
+from somna.auth.responses import error_response
 from somna.config import Settings
 from somna.db import SessionDep
 from somna.errors import SomnaError
@@ -15,6 +18,11 @@ from somna.webhooks import service
 MAX_BODY_BYTES = 256 * 1024
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+WEBHOOK_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: error_response("`invalid_webhook_signature`: the provider's signature does not check."),
+    413: error_response("`payload_too_large`: the body is over 256 KiB."),
+}
 
 
 class PayloadTooLarge(SomnaError):
@@ -52,7 +60,7 @@ async def _receive(
     )
 
 
-@router.post("/whoop")
+@router.post("/whoop", responses=WEBHOOK_ERRORS)
 async def whoop_webhook(
     request: Request, session: SessionDep, queue: JobQueueDep
 ) -> WebhookReceipt:
@@ -60,7 +68,7 @@ async def whoop_webhook(
     return await _receive(request, session, queue, "whoop")
 
 
-@router.post("/asleep")
+@router.post("/asleep", responses=WEBHOOK_ERRORS)
 async def asleep_webhook(
     request: Request, session: SessionDep, queue: JobQueueDep
 ) -> WebhookReceipt:

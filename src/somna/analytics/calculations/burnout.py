@@ -35,6 +35,7 @@ from somna.analytics.calculations.readiness import (
 )
 from somna.analytics.calculations.regularity import regularity as compute_regularity
 from somna.analytics.calculations.stats import mean, sample_sd
+from somna.kit.numbers import Measures, OneDecimal
 
 MODEL_VERSION = "flags-1"
 DISCLAIMER = (
@@ -53,12 +54,12 @@ Level = Literal["low", "moderate", "high", "insufficient_data"]
 class Factor:
     name: str
     unit: str
-    value: float | None = None
-    baseline: float | None = None
+    value: OneDecimal | None = None
+    baseline: OneDecimal | None = None
     points: int | None = None  # 0, 1 or 2; None when unavailable
-    contribution: float = 0.0  # share of the risk, 0-100
+    contribution: OneDecimal = 0.0  # share of the risk, 0-100
     missing: str | None = None  # why it is unavailable
-    detail: dict[str, float | int | str | None] = field(default_factory=dict)
+    detail: Measures = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

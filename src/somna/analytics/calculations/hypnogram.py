@@ -15,6 +15,7 @@ from itertools import groupby, pairwise
 from typing import Final
 
 from somna.analytics.calculations.transitions import stage_shifts_per_hour
+from somna.kit.numbers import OneDecimal, Percent
 
 YASA_STAGES: Final = {"W": "WAKE", "L": "LIGHT", "D": "DEEP", "R": "REM", "U": "UNS"}
 SLEEP_CHARS: Final = frozenset("LDR")
@@ -39,14 +40,14 @@ class HypnogramStats:
     spt_seconds: int
     tst_seconds: int
     waso_seconds: int | None  # None without sleep (YASA: NaN)
-    se_pct: float
-    sme_pct: float | None
-    sfi_per_hour: float | None
-    stage_shifts_per_hour: float | None  # changes between different stages per hour of TST
+    se_pct: Percent
+    sme_pct: Percent | None
+    sfi_per_hour: OneDecimal | None
+    stage_shifts_per_hour: OneDecimal | None  # changes between different stages per hour of TST
     sol_seconds: int | None
     sol_5min_seconds: int | None
     stage_seconds: dict[str, int]  # WAKE, LIGHT, DEEP, REM, UNS (WAKE includes pre/post sleep)
-    stage_pct_of_tst: dict[str, float | None]  # LIGHT, DEEP, REM
+    stage_pct_of_tst: dict[str, Percent | None]  # LIGHT, DEEP, REM
     stage_latency_seconds: dict[str, int | None]  # from the start of the record (YASA)
     rem_latency_from_onset_seconds: int | None  # AASM / Asleep convention
     wakeup_latency_seconds: int | None  # start of the final wake to the end (Asleep)

@@ -11,16 +11,22 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
+
+from pydantic import PlainSerializer
 
 from somna.analytics.calculations.burnout import BurnoutResult
 from somna.analytics.calculations.metrics import night_metrics
 from somna.analytics.calculations.nights import Night
 from somna.analytics.calculations.regularity import Regularity
 from somna.analytics.calculations.stats import mean
+from somna.kit.numbers import rounded_measures
 
 Severity = Literal["positive", "info", "warning"]
-Evidence = dict[str, float | int | str | None]
+Evidence = Annotated[
+    dict[str, float | int | str | None],
+    PlainSerializer(rounded_measures, return_type=dict[str, Any]),
+]
 MIN_NIGHTS = 3
 
 

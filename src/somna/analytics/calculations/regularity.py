@@ -26,6 +26,7 @@ from somna.analytics.calculations.timing import (  # re-exported: part of this m
     midpoint_clock_seconds as midpoint_clock_seconds,
 )
 from somna.analytics.calculations.timing import minutes_after_noon as minutes_after_noon
+from somna.kit.numbers import OneDecimal, Score, Seconds
 
 MIN_SRI_DAY_PAIRS = 5  # Fischer et al. 2021: one or two day pairs are too noisy
 MIN_MIDPOINT_NIGHTS = 3
@@ -37,20 +38,20 @@ Method = Literal["sri", "midpoint_sd"]
 
 @dataclass(frozen=True, slots=True)
 class Regularity:
-    consistency: float | None  # 0-100, from ``method``
+    consistency: Score | None  # 0-100, from ``method``
     method: Method | None
-    sri: float | None
+    sri: Score | None
     sri_day_pairs: int
-    midpoint_sd_minutes: float | None
-    midpoint_circular_sd_minutes: float | None
-    mean_midpoint_clock_seconds: float | None
-    social_jetlag_minutes: float | None  # |MSF - MSW|
-    relative_social_jetlag_minutes: float | None  # MSF - MSW, positive if free days are later
-    composite_phase_deviation_hours: float | None
+    midpoint_sd_minutes: OneDecimal | None
+    midpoint_circular_sd_minutes: OneDecimal | None
+    mean_midpoint_clock_seconds: Seconds | None
+    social_jetlag_minutes: OneDecimal | None  # |MSF - MSW|
+    relative_social_jetlag_minutes: OneDecimal | None  # MSF - MSW, positive if free days are later
+    composite_phase_deviation_hours: OneDecimal | None
     nights: int
     # The 0-100 consistency from the midpoint spread alone: the measure organisation
     # statistics use (they have no epochs for the SRI), served so both can be compared.
-    midpoint_consistency: float | None = None
+    midpoint_consistency: Score | None = None
     reason: str | None = None  # why the measures are withheld
 
 

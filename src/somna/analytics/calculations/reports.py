@@ -43,6 +43,7 @@ from somna.analytics.calculations.sufficiency import (
     for_trend,
     for_week,
 )
+from somna.kit.numbers import OneDecimal, Percent, Score, Seconds
 
 MIN_WEEK_NIGHTS = WEEK_MIN_NIGHTS  # at least 4 of 7 nights for a weekly figure
 
@@ -50,22 +51,22 @@ MIN_WEEK_NIGHTS = WEEK_MIN_NIGHTS  # at least 4 of 7 nights for a weekly figure
 @dataclass(frozen=True, slots=True)
 class PeriodSummary:
     nights: int
-    mean_sleep_seconds: float | None
+    mean_sleep_seconds: Seconds | None
     mean_bedtime: str | None  # hh:mm:ss, circular mean of local start times
     mean_wake_time: str | None
-    mean_efficiency_pct: float | None
-    mean_latency_seconds: float | None
-    mean_waso_seconds: float | None
+    mean_efficiency_pct: Percent | None
+    mean_latency_seconds: Seconds | None
+    mean_waso_seconds: Seconds | None
 
 
 @dataclass(frozen=True, slots=True)
 class StageSummary:
-    light_seconds: float | None  # nightly means
-    deep_seconds: float | None
-    rem_seconds: float | None
-    light_pct: float | None  # of total sleep, YASA's denominator
-    deep_pct: float | None
-    rem_pct: float | None
+    light_seconds: Seconds | None  # nightly means
+    deep_seconds: Seconds | None
+    rem_seconds: Seconds | None
+    light_pct: Percent | None  # of total sleep, YASA's denominator
+    deep_pct: Percent | None
+    rem_pct: Percent | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,8 +172,8 @@ class MonthTrend:
     empty: bool
     complete: bool  # False for the month still running
     summary: PeriodSummary
-    score: float | None
-    midpoint_sd_minutes: float | None
+    score: Score | None
+    midpoint_sd_minutes: OneDecimal | None
     sufficient: bool  # at least 7 nights
     reason: str | None  # why the score and midpoint spread are withheld
 

@@ -21,6 +21,7 @@ from somna.analytics.calculations.regularity import (
     Method,
     consistency_score,
 )
+from somna.kit.numbers import OneDecimal, Score
 
 WEIGHTS = {"efficiency": 0.4, "consistency": 0.3, "duration": 0.3}
 EFFICIENCY_GOOD_PCT, EFFICIENCY_BAD_PCT = 85.0, 65.0
@@ -31,15 +32,15 @@ DURATION_ZERO_SHORT_H, DURATION_ZERO_LONG_H = 4.0, 12.0
 @dataclass(frozen=True, slots=True)
 class ScoreComponent:
     name: str
-    score: float | None  # 0-100
+    score: Score | None  # 0-100
     weight: float  # as used (scaled when another component is missing)
-    measure: float | None  # the input: efficiency %, consistency 0-100, hours asleep
+    measure: OneDecimal | None  # the input: efficiency %, consistency 0-100, hours asleep
     unit: str
 
 
 @dataclass(frozen=True, slots=True)
 class SleepScore:
-    overall: float | None
+    overall: Score | None
     efficiency: ScoreComponent
     consistency: ScoreComponent
     duration: ScoreComponent

@@ -10,6 +10,8 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from somna.kit.numbers import OneDecimal
+
 DAY_SECONDS = 86_400
 
 
@@ -40,10 +42,10 @@ def percentile(ordered: Sequence[float], q: float) -> float:
 @dataclass(frozen=True, slots=True)
 class Distribution:
     n: int
-    mean: float | None
-    median: float | None
-    p10: float | None
-    p90: float | None
+    mean: OneDecimal | None
+    median: OneDecimal | None
+    p10: OneDecimal | None
+    p90: OneDecimal | None
 
 
 def distribution(values: Iterable[float | None]) -> Distribution:
