@@ -67,6 +67,7 @@ class Scope:
 
     organization_id: uuid.UUID | None = None
     person_ids: Sequence[uuid.UUID] = ()
+    providers: Sequence[str] | None = None  # a query's ``sources``
 
 
 async def read_rows(
@@ -78,7 +79,9 @@ async def read_rows(
         "organization_id": scope.organization_id,
         "person_ids": scope.person_ids,
     }
-    daily = await queries.daily_sleep(last - timedelta(days=calc.debt.DEBT_DAYS - 1), last, **who)
+    daily = await queries.daily_sleep(
+        last - timedelta(days=calc.debt.DEBT_DAYS - 1), last, providers=scope.providers, **who
+    )
     recovery = await queries.recovery_sums(
         last - timedelta(days=RECOVERY_DAYS - 1), last - timedelta(days=RECENT_DAYS - 1), last,
         **who,
@@ -166,3 +169,19 @@ def clock_distribution(clocks: Iterable[float | None]) -> ClockDistribution:
         return None if minutes is None else format_hhmm(DAY_SECONDS / 2 + minutes * 60)
 
     return ClockDistribution(d.n, clock(d.mean), clock(d.median), clock(d.p10), clock(d.p90))
+
+
+def first_named_provider(rows: Iterable[Row[Any]], order: Sequence[str]) -> dict[str, str]:
+    """Per person, the first provider of ``order`` that has rows: with a query's ``sources``
+    the statements read every named provider's main sleeps, and one night must count once."""
+    ranks = {provider: i for i, provider in enumerate(order)}
+    best: dict[str, str] = {}
+    for row in rows:
+        key, provider = str(row.person_id), row.provider
+        if key not in best or ranks.get(provider, len(ranks)) < ranks.get(best[key], len(ranks)):
+            best[key] = provider
+    return best
+
+
+def keep_first_provider(rows: Sequence[Row[Any]], chosen: dict[str, str]) -> list[Row[Any]]:
+    return [row for row in rows if chosen.get(str(row.person_id)) == row.provider]

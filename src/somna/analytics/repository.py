@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from somna.analytics import calculations as calc
 from somna.analytics.calculations.local_time import period_zone
 from somna.analytics.calculations.regularity import midpoint_clock_seconds, minutes_after_noon
+from somna.analytics.calculations.sources import organization_orders
 from somna.models import (
     BurnoutScore,
     Insight,
@@ -284,6 +285,7 @@ class CountedNights:
         records (with their old and new spans) or changing the source priority."""
         await self.lock(person_id)
         preferences = await self.session.get(UserPreferences, person_id)
+        priority = source_priority(preferences) or await self._organization_sleep_order(person_id)
         rows = await self._rows(person_id, spans)
         periods = [
             calc.SleepPeriod(
@@ -298,7 +300,7 @@ class CountedNights:
             )
             for row in rows
         ]
-        keep = counted_record_ids(periods, source_priority(preferences))
+        keep = counted_record_ids(periods, priority)
         changes: dict[bool, list[uuid.UUID]] = {True: [], False: []}
         for row in rows:
             counted = str(row.id) in keep
@@ -313,6 +315,17 @@ class CountedNights:
                     .execution_options(synchronize_session=False)
                 )
         return len(changes[True]) + len(changes[False])
+
+    async def _organization_sleep_order(self, person_id: uuid.UUID) -> tuple[str, ...]:
+        """The organisation's sleep order (``settings.source_priority``), for a person
+        without an order of their own."""
+        settings = await self.session.scalar(
+            select(Organization.settings)
+            .join(Person, Person.organization_id == Organization.id)
+            .where(Person.id == person_id)
+        )
+        setting = settings.get("source_priority") if isinstance(settings, dict) else None
+        return organization_orders(setting).get("sleep", ())
 
     async def lock(self, person_id: uuid.UUID) -> None:
         """Hold the person's row until commit (PostgreSQL; SQLite has one writer anyway).
@@ -361,10 +374,16 @@ class CountedNights:
 
 
 def cohort_statement(
-    *, by_organization: bool, dialect: str = "postgresql", by_weekday: bool = False
+    *,
+    by_organization: bool,
+    dialect: str = "postgresql",
+    by_weekday: bool = False,
+    by_provider_list: bool = False,
 ) -> Select[*tuple[Any, ...]]:
     """The grouped query, filtered by organisation or by a list of ids; ``by_weekday`` also
-    groups by the ISO weekday of the local date (circadian timing and the sleep need)."""
+    groups by the ISO weekday of the local date (circadian timing and the sleep need).
+    ``by_provider_list`` reads the named providers' main sleeps whether they count or not
+    (a query's ``?sources=``; the service keeps one provider per person)."""
     s = SleepSession
     midpoint = s.night_midpoint_minutes
     weekday = [_weekday(s.local_date, dialect).label("weekday")] if by_weekday else []
@@ -381,7 +400,7 @@ def cohort_statement(
         func.sum(midpoint * midpoint).label("mid_sq"),
     ).where(
         # The partial index's predicate, term for term.
-        s.counted,
+        _counted_or_named(by_provider_list),
         not_(s.is_nap),
         s.local_date >= bindparam("first", type_=Date()),
         s.local_date <= bindparam("last", type_=Date()),
@@ -390,6 +409,12 @@ def cohort_statement(
     )
     statement = _for_people(statement, s.person_id, by_organization)
     return statement.group_by(s.person_id, s.provider, *weekday)
+
+
+def _counted_or_named(by_provider_list: bool) -> Any:
+    if by_provider_list:
+        return SleepSession.provider.in_(bindparam("providers", expanding=True))
+    return SleepSession.counted
 
 
 def _weekday(column: Any, dialect: str) -> Any:
@@ -410,14 +435,16 @@ def _for_people(
     return statement.where(person_id.in_(bindparam("person_ids", expanding=True, type_=Uuid())))
 
 
-def daily_sleep_statement(*, by_organization: bool) -> Select[*tuple[Any, ...]]:
+def daily_sleep_statement(
+    *, by_organization: bool, by_provider_list: bool = False
+) -> Select[*tuple[Any, ...]]:
     """Total sleep of the counted main sleeps per (person, local date) in ``first..last``
     (the sleep debt's 14 dates), over the same partial index."""
     s = SleepSession
     statement = select(
         s.person_id, s.provider, s.local_date, func.sum(s.night_sleep_seconds).label("sleep")
     ).where(
-        s.counted,
+        _counted_or_named(by_provider_list),
         not_(s.is_nap),
         s.local_date >= bindparam("first", type_=Date()),
         s.local_date <= bindparam("last", type_=Date()),
@@ -465,11 +492,12 @@ class CohortQueries:
         organization_id: uuid.UUID | None = None,
         person_ids: Sequence[uuid.UUID] = (),
         by_weekday: bool = False,
+        providers: Sequence[str] | None = None,
     ) -> Sequence[Any]:
         """The grouped sums (``cohort_statement``); the first of the cohort statements, so
         it also turns JIT off for the transaction on PostgreSQL."""
         dialect = self.session.get_bind().dialect.name
-        params = self._params(first, last, organization_id, person_ids)
+        params = self._params(first, last, organization_id, person_ids, providers)
         if params is None:
             return []
         if dialect == "postgresql":
@@ -477,7 +505,10 @@ class CohortQueries:
             # JIT compilation on, which costs more than the whole index-only scan.
             await self.session.execute(text("SET LOCAL jit = off"))
         statement = cohort_statement(
-            by_organization=organization_id is not None, dialect=dialect, by_weekday=by_weekday
+            by_organization=organization_id is not None,
+            dialect=dialect,
+            by_weekday=by_weekday,
+            by_provider_list=providers is not None,
         )
         return (await self.session.execute(statement, params)).all()
 
@@ -488,11 +519,14 @@ class CohortQueries:
         *,
         organization_id: uuid.UUID | None = None,
         person_ids: Sequence[uuid.UUID] = (),
+        providers: Sequence[str] | None = None,
     ) -> Sequence[Any]:
-        params = self._params(first, last, organization_id, person_ids)
+        params = self._params(first, last, organization_id, person_ids, providers)
         if params is None:
             return []
-        statement = daily_sleep_statement(by_organization=organization_id is not None)
+        statement = daily_sleep_statement(
+            by_organization=organization_id is not None, by_provider_list=providers is not None
+        )
         return (await self.session.execute(statement, params)).all()
 
     async def recovery_sums(
@@ -518,9 +552,12 @@ class CohortQueries:
         last: date,
         organization_id: uuid.UUID | None,
         person_ids: Sequence[uuid.UUID],
+        providers: Sequence[str] | None = None,
     ) -> dict[str, Any] | None:
         """The bound parameters, or ``None`` when there is nobody to ask about."""
         params: dict[str, Any] = {"first": first, "last": last}
+        if providers is not None:
+            params["providers"] = list(providers)
         if organization_id is not None:
             return params | {"organization_id": organization_id}
         if not person_ids:

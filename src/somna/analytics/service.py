@@ -451,9 +451,9 @@ async def organization_statistics(
     first, last, zone_name = _organization_window(organization, days, now)
     people = await repository.people_of_organization(organization_id)
     sums = await CohortQueries(session).night_sums(
-        first, last, organization_id=organization_id, by_weekday=True
+        first, last, organization_id=organization_id, by_weekday=True, providers=sources
     )
-    scope = cohort_measures.Scope(organization_id=organization_id)
+    scope = cohort_measures.Scope(organization_id=organization_id, providers=sources)
     extra = await cohort_measures.read_rows(session, last, scope)
     return _cohort_response(
         organization, first, last, zone_name, days, people, sums, extra, sources, not_found=[]
@@ -487,10 +487,10 @@ async def cohort_analysis(
     people = sorted(people, key=lambda row: order[row.id])
     first, last, zone_name = _organization_window(organization, days, now)
     sums = await CohortQueries(session).night_sums(
-        first, last, person_ids=list(known), by_weekday=True
+        first, last, person_ids=list(known), by_weekday=True, providers=sources
     )
     extra = await cohort_measures.read_rows(
-        session, last, cohort_measures.Scope(person_ids=list(known))
+        session, last, cohort_measures.Scope(person_ids=list(known), providers=sources)
     )
     return _cohort_response(
         organization, first, last, zone_name, days, people, sums, extra, sources,
@@ -529,15 +529,20 @@ def _cohort_response(
         )
 
     with _collector_paused():
-        allowed = [row for row in sums if sources is None or row.provider in sources]
+        allowed, daily = list(sums), list(extra[0])
+        if sources is not None:
+            # Every named provider's main sleeps were read: one provider per person counts.
+            chosen = cohort_measures.first_named_provider(sums, sources)
+            allowed = cohort_measures.keep_first_provider(allowed, chosen)
+            daily = cohort_measures.keep_first_provider(daily, chosen)
         response = _build_cohort_response(
             organization.id, first, last, zone_name, days, people, allowed, not_found=not_found
         )
         measures = cohort_measures.measures_by_person(
             last=last,
             people=people,
-            weekday_sums=sums,
-            daily_rows=extra[0],
+            weekday_sums=allowed,
+            daily_rows=daily,
             recovery_rows=extra[1],
             priority_of=priority_of,
         )
