@@ -153,7 +153,16 @@ def _baseline(b: Baseline, value: float | None) -> BaselineRead:
 async def days(
     session: AsyncSession, ctx: PersonContext, start: date | None, end: date | None
 ) -> DaysResponse:
+    """The daily summary of at most 100 local dates (default: the last 30)."""
     first, last = window(ctx, start, end)
+    return await day_rows(session, ctx, first, last)
+
+
+async def day_rows(
+    session: AsyncSession, ctx: PersonContext, first: date, last: date
+) -> DaysResponse:
+    """The daily summary of ``first..last`` however long (exports use it for whole
+    histories); the reads reach back 67 days for the baselines."""
     inputs = await burnout_inputs(session, ctx, first, last)
     resolved = calc.ResolvedSleep(tuple(inputs.nights), tuple(inputs.naps))
     need = sleep_need(ctx, resolved)

@@ -93,6 +93,22 @@ class AnalyticsRepository:
         )
         return (await self.session.execute(statement)).all()
 
+    async def record_dates(self, person_id: uuid.UUID) -> tuple[date | None, date | None]:
+        """The first and last local date of the person's sleep and recovery records."""
+        sleep = select(func.min(SleepSession.local_date), func.max(SleepSession.local_date)).where(
+            SleepSession.person_id == person_id
+        )
+        recovery = select(func.min(Recovery.local_date), func.max(Recovery.local_date)).where(
+            Recovery.person_id == person_id
+        )
+        firsts: list[date] = []
+        lasts: list[date] = []
+        for statement in (sleep, recovery):
+            low, high = (await self.session.execute(statement)).one()
+            firsts += [low] if low is not None else []
+            lasts += [high] if high is not None else []
+        return (min(firsts) if firsts else None, max(lasts) if lasts else None)
+
     async def recovery_rows(self, person_id: uuid.UUID, first: date, last: date) -> Sequence[Any]:
         statement = select(
             Recovery.local_date, Recovery.provider, Recovery.hrv_rmssd_ms, Recovery.resting_hr_bpm
