@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
+from somna.analytics.daily_endpoints import router as daily_analytics_router
 from somna.analytics.endpoints import router as analytics_router
 from somna.apidocs import ApiIndex, api_index
 from somna.auth.endpoints import router as auth_router
@@ -31,5 +32,6 @@ api_router.include_router(sync_router)
 api_router.include_router(webhooks_router)
 api_router.include_router(mood_router)
 api_router.include_router(analytics_router)
+api_router.include_router(daily_analytics_router)
 api_router.include_router(events_usage_router)
 api_router.include_router(exports_router)

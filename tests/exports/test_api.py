@@ -70,8 +70,9 @@ async def test_the_whole_flow_202_job_status_download(
     assert done["counts"]["people"] == 2
     assert done["counts"]["sleep_sessions"] == 5
     names = [item["name"] for item in done["files"]]
-    assert len(names) == 3
+    assert len(names) == 4
     assert sum(name.startswith("json/sleep_data_batch_") for name in names) == 2
+    assert any(name.startswith("combined_csv/daily_") for name in names)
     assert any(name.startswith("combined_csv/combined_sleep_data_expanded_") for name in names)
     assert done["download_url"] == f"{export_url}/download"
     assert done["finished_at"] is not None

@@ -47,7 +47,7 @@ async def test_export_writes_the_files_and_ends_with_a_summary(
         assert label in result.stdout
     assert "wanda.whoop@example.com" in result.stderr.lower()  # its progress bar
     names = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
-    assert len(names) == 2 + 1 + 6
+    assert len(names) == 2 + 2 + 7  # JSON per person; combined and daily CSV; Parquet
     assert sum(n.startswith("json/sleep_data_batch_") for n in names) == 2
     assert sum(n.startswith("combined_csv/combined_sleep_data_expanded_") for n in names) == 1
 
@@ -62,7 +62,7 @@ async def test_export_writes_the_files_and_ends_with_a_summary(
     assert summary["sleep_sessions"] == 2
     assert summary["recovery"] == 2
     assert summary["body_measurements"] == 0
-    assert len(summary["files"]) == 2
+    assert len(summary["files"]) == 3  # the person's JSON, the combined and the daily CSV
     assert summary["bytes"] == sum((out / "one" / name).stat().st_size for name in summary["files"])
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
 
 from somna.analytics.calculations import InsightGenerator, RuleBasedInsights
+from somna.analytics.calculations.sources import parse_sources
 from somna.auth.dependencies import RequireScopes
 from somna.auth.principal import Principal
 from somna.kit.time import utc_now
+from somna.users.schemas import PROVIDER_NAMES
 
 AnalyticsRead = Annotated[Principal, Depends(RequireScopes("analytics:read"))]
 
@@ -32,3 +35,29 @@ def insight_generator(request: Request) -> InsightGenerator:
 
 Now = Annotated[datetime, Depends(current_time)]
 Generator = Annotated[InsightGenerator, Depends(insight_generator)]
+
+
+def query_sources(
+    sources: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Providers to use, in priority order, comma-separated "
+            "(`asleep,whoop`); providers not named are left out. Default: the person's "
+            "priority, else the organisation's.",
+        ),
+    ] = None,
+) -> tuple[str, ...] | None:
+    """The ``?sources=`` order; an unknown provider is a 422 naming it."""
+    if sources is None:
+        return None
+    try:
+        return parse_sources(sources, PROVIDER_NAMES)
+    except ValueError as error:
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ("query", "sources"), "msg": str(error),
+              "input": sources}]
+        ) from None  # fmt: skip
+
+
+Sources = Annotated[tuple[str, ...] | None, Depends(query_sources)]

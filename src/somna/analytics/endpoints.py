@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from somna.analytics import service
-from somna.analytics.dependencies import AnalyticsRead, Generator, Now
+from somna.analytics.dependencies import AnalyticsRead, Generator, Now, Sources
 from somna.analytics.schemas import (
     AverageStatsResponse,
     BurnoutResponse,
@@ -42,6 +42,7 @@ def _person_analytics_routes(prefix: str, loader: PersonLoader, tag: str) -> API
         person: LoadedPerson,
         session: SessionDep,
         now: Now,
+        sources: Sources,
         start_date: Annotated[
             date | None, Query(description="First local date (default: 29 days before the end).")
         ] = None,
@@ -51,7 +52,7 @@ def _person_analytics_routes(prefix: str, loader: PersonLoader, tag: str) -> API
         include_naps: bool = False,
     ) -> AverageStatsResponse:
         """Asleep-style average stats over at most 100 local days, across every provider."""
-        ctx = await service.person_context(session, person, now)
+        ctx = await service.person_context(session, person, now, sources)
         return await service.average_stats(
             session, ctx, start_date, end_date, include_naps=include_naps
         )
@@ -62,10 +63,11 @@ def _person_analytics_routes(prefix: str, loader: PersonLoader, tag: str) -> API
         person: LoadedPerson,
         session: SessionDep,
         now: Now,
+        sources: Sources,
         days: Annotated[int, Query(ge=1, le=100)] = 30,
     ) -> SleepScoreResponse:
         """The 0-100 sleep score (efficiency, consistency, duration) over the last `days`."""
-        ctx = await service.person_context(session, person, now)
+        ctx = await service.person_context(session, person, now, sources)
         return await service.sleep_score(session, ctx, days)
 
     @router.get("/reports/weekly")
@@ -74,6 +76,7 @@ def _person_analytics_routes(prefix: str, loader: PersonLoader, tag: str) -> API
         person: LoadedPerson,
         session: SessionDep,
         now: Now,
+        sources: Sources,
         generator: Generator,
         week: Annotated[
             str | None,
@@ -84,7 +87,7 @@ def _person_analytics_routes(prefix: str, loader: PersonLoader, tag: str) -> API
         ] = None,
     ) -> WeeklyReportResponse:
         """Summary, stages, score, regularity and insights of one local calendar week."""
-        ctx = await service.person_context(session, person, now)
+        ctx = await service.person_context(session, person, now, sources)
         return await service.weekly_report(session, ctx, week, generator)
 
     @router.get("/trends/monthly")
@@ -93,10 +96,11 @@ def _person_analytics_routes(prefix: str, loader: PersonLoader, tag: str) -> API
         person: LoadedPerson,
         session: SessionDep,
         now: Now,
+        sources: Sources,
         months: Annotated[int, Query(ge=1, le=24)] = 6,
     ) -> MonthlyTrendsResponse:
         """Calendar months in the person's zone, oldest first; months without nights are empty."""
-        ctx = await service.person_context(session, person, now)
+        ctx = await service.person_context(session, person, now, sources)
         return await service.monthly_trends(session, ctx, months)
 
     @router.get("/burnout")
@@ -105,10 +109,11 @@ def _person_analytics_routes(prefix: str, loader: PersonLoader, tag: str) -> API
         person: LoadedPerson,
         session: SessionDep,
         now: Now,
+        sources: Sources,
         history_days: Annotated[int, Query(ge=0, le=90)] = 30,
     ) -> BurnoutResponse:
         """Burnout risk: a wellbeing signal with its factors and history, not a diagnosis."""
-        ctx = await service.person_context(session, person, now)
+        ctx = await service.person_context(session, person, now, sources)
         return await service.burnout(session, ctx, history_days)
 
     @router.get("/insights")
@@ -117,11 +122,12 @@ def _person_analytics_routes(prefix: str, loader: PersonLoader, tag: str) -> API
         person: LoadedPerson,
         session: SessionDep,
         now: Now,
+        sources: Sources,
         generator: Generator,
         days: Annotated[int, Query(ge=3, le=100)] = 14,
     ) -> InsightsResponse:
         """Rule-based insights with their evidence, cached until the data changes or expiry."""
-        ctx = await service.person_context(session, person, now)
+        ctx = await service.person_context(session, person, now, sources)
         return await service.insights(session, ctx, days, generator)
 
     return router
@@ -136,12 +142,15 @@ async def organization_statistics(
     principal: AnalyticsRead,
     session: SessionDep,
     now: Now,
+    sources: Sources,
     days: Annotated[int, Query(ge=1, le=100)] = 30,
 ) -> CohortResponse:
     """Mean, median, p10 and p90 of duration, efficiency, score and regularity, and one row
     per person, over the organisation's last `days` local dates."""
     forbid_members(principal, "analytics:read")
-    return await service.organization_statistics(session, principal, organization_id, days, now)
+    return await service.organization_statistics(
+        session, principal, organization_id, days, now, sources
+    )
 
 
 @cohort_router.post(
@@ -149,11 +158,11 @@ async def organization_statistics(
     responses={404: error_response("`users_not_found`: none of the ids is in the organisation.")},
 )
 async def cohort_analysis(
-    body: CohortRequest, principal: AnalyticsRead, session: SessionDep, now: Now
+    body: CohortRequest, principal: AnalyticsRead, session: SessionDep, now: Now, sources: Sources
 ) -> CohortResponse:
     """The organisation statistics for chosen people of the caller's organisation."""
     forbid_members(principal, "analytics:read")
-    return await service.cohort_analysis(session, principal, body.user_ids, body.days, now)
+    return await service.cohort_analysis(session, principal, body.user_ids, body.days, now, sources)
 
 
 router = APIRouter()

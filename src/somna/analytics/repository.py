@@ -12,9 +12,12 @@ from typing import Any
 
 from sqlalchemy import (
     Date,
+    Integer,
     Select,
     Uuid,
     bindparam,
+    case,
+    cast,
     delete,
     func,
     not_,
@@ -29,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from somna.analytics import calculations as calc
 from somna.analytics.calculations.local_time import period_zone
 from somna.analytics.calculations.regularity import midpoint_clock_seconds, minutes_after_noon
+from somna.analytics.calculations.sources import organization_orders
 from somna.models import (
     BurnoutScore,
     Insight,
@@ -88,6 +92,22 @@ class AnalyticsRepository:
             .order_by(SleepSession.start_at)
         )
         return (await self.session.execute(statement)).all()
+
+    async def record_dates(self, person_id: uuid.UUID) -> tuple[date | None, date | None]:
+        """The first and last local date of the person's sleep and recovery records."""
+        sleep = select(func.min(SleepSession.local_date), func.max(SleepSession.local_date)).where(
+            SleepSession.person_id == person_id
+        )
+        recovery = select(func.min(Recovery.local_date), func.max(Recovery.local_date)).where(
+            Recovery.person_id == person_id
+        )
+        firsts: list[date] = []
+        lasts: list[date] = []
+        for statement in (sleep, recovery):
+            low, high = (await self.session.execute(statement)).one()
+            firsts += [low] if low is not None else []
+            lasts += [high] if high is not None else []
+        return (min(firsts) if firsts else None, max(lasts) if lasts else None)
 
     async def recovery_rows(self, person_id: uuid.UUID, first: date, last: date) -> Sequence[Any]:
         statement = select(
@@ -188,8 +208,9 @@ class AnalyticsRepository:
         return await self.session.get(Organization, organization_id)
 
     async def people_of_organization(self, organization_id: uuid.UUID) -> Sequence[Any]:
+        """The organisation's people with their preferences (goal, priority, workdays)."""
         statement = (
-            select(Person.id, Person.email)
+            _people_with_preferences()
             .where(Person.organization_id == organization_id)
             .order_by(Person.email, Person.id)
         )
@@ -198,10 +219,22 @@ class AnalyticsRepository:
     async def people_by_ids(
         self, organization_id: uuid.UUID, person_ids: Sequence[uuid.UUID]
     ) -> Sequence[Any]:
-        statement = select(Person.id, Person.email).where(
+        statement = _people_with_preferences().where(
             Person.organization_id == organization_id, Person.id.in_(list(person_ids))
         )
         return (await self.session.execute(statement)).all()
+
+
+def _people_with_preferences() -> Select[*tuple[Any, ...]]:
+    p = UserPreferences
+    return select(
+        Person.id,
+        Person.email,
+        p.person_id.label("preferences_id"),
+        p.sleep_goal_hours,
+        p.source_priority,
+        p.extra,
+    ).outerjoin(p, p.person_id == Person.id)
 
 
 # Per-night derived columns and the "counted" flag -----------------------------------------
@@ -268,6 +301,7 @@ class CountedNights:
         records (with their old and new spans) or changing the source priority."""
         await self.lock(person_id)
         preferences = await self.session.get(UserPreferences, person_id)
+        priority = source_priority(preferences) or await self._organization_sleep_order(person_id)
         rows = await self._rows(person_id, spans)
         periods = [
             calc.SleepPeriod(
@@ -282,7 +316,7 @@ class CountedNights:
             )
             for row in rows
         ]
-        keep = counted_record_ids(periods, source_priority(preferences))
+        keep = counted_record_ids(periods, priority)
         changes: dict[bool, list[uuid.UUID]] = {True: [], False: []}
         for row in rows:
             counted = str(row.id) in keep
@@ -297,6 +331,17 @@ class CountedNights:
                     .execution_options(synchronize_session=False)
                 )
         return len(changes[True]) + len(changes[False])
+
+    async def _organization_sleep_order(self, person_id: uuid.UUID) -> tuple[str, ...]:
+        """The organisation's sleep order (``settings.source_priority``), for a person
+        without an order of their own."""
+        settings = await self.session.scalar(
+            select(Organization.settings)
+            .join(Person, Person.organization_id == Organization.id)
+            .where(Person.id == person_id)
+        )
+        setting = settings.get("source_priority") if isinstance(settings, dict) else None
+        return organization_orders(setting).get("sleep", ())
 
     async def lock(self, person_id: uuid.UUID) -> None:
         """Hold the person's row until commit (PostgreSQL; SQLite has one writer anyway).
@@ -344,13 +389,24 @@ class CountedNights:
 # index-only scan and a hash aggregate.
 
 
-def cohort_statement(*, by_organization: bool) -> Select[*tuple[Any, ...]]:
-    """The grouped query, filtered by organisation or by a list of ids."""
+def cohort_statement(
+    *,
+    by_organization: bool,
+    dialect: str = "postgresql",
+    by_weekday: bool = False,
+    by_provider_list: bool = False,
+) -> Select[*tuple[Any, ...]]:
+    """The grouped query, filtered by organisation or by a list of ids; ``by_weekday`` also
+    groups by the ISO weekday of the local date (circadian timing and the sleep need).
+    ``by_provider_list`` reads the named providers' main sleeps whether they count or not
+    (a query's ``?sources=``; the service keeps one provider per person)."""
     s = SleepSession
     midpoint = s.night_midpoint_minutes
+    weekday = [_weekday(s.local_date, dialect).label("weekday")] if by_weekday else []
     statement = select(
         s.person_id,
         s.provider,
+        *weekday,
         func.count().label("nights"),
         func.count(s.night_sleep_seconds).label("tst_n"),
         func.sum(s.night_sleep_seconds).label("tst_sum"),
@@ -360,22 +416,82 @@ def cohort_statement(*, by_organization: bool) -> Select[*tuple[Any, ...]]:
         func.sum(midpoint * midpoint).label("mid_sq"),
     ).where(
         # The partial index's predicate, term for term.
-        s.counted,
+        _counted_or_named(by_provider_list),
         not_(s.is_nap),
         s.local_date >= bindparam("first", type_=Date()),
         s.local_date <= bindparam("last", type_=Date()),
         # Sessions without sleep are left out, as ``summarise_person`` does.
         or_(s.night_sleep_seconds.is_(None), s.night_sleep_seconds != 0),
     )
+    statement = _for_people(statement, s.person_id, by_organization)
+    return statement.group_by(s.person_id, s.provider, *weekday)
+
+
+def _counted_or_named(by_provider_list: bool) -> Any:
+    if by_provider_list:
+        return SleepSession.provider.in_(bindparam("providers", expanding=True))
+    return SleepSession.counted
+
+
+def _weekday(column: Any, dialect: str) -> Any:
+    """The ISO weekday (Monday 1) of a date column; SQLite's ``%w`` gives Sunday as 0."""
+    if dialect == "postgresql":
+        return cast(func.extract("isodow", column), Integer)
+    day = cast(func.strftime("%w", column), Integer)
+    return case((day == 0, 7), else_=day)
+
+
+def _for_people(
+    statement: Select[*tuple[Any, ...]], person_id: Any, by_organization: bool
+) -> Select[*tuple[Any, ...]]:
     if by_organization:
-        statement = statement.join(Person, Person.id == s.person_id).where(
+        return statement.join(Person, Person.id == person_id).where(
             Person.organization_id == bindparam("organization_id", type_=Uuid())
         )
-    else:
-        statement = statement.where(
-            s.person_id.in_(bindparam("person_ids", expanding=True, type_=Uuid()))
-        )
-    return statement.group_by(s.person_id, s.provider)
+    return statement.where(person_id.in_(bindparam("person_ids", expanding=True, type_=Uuid())))
+
+
+def daily_sleep_statement(
+    *, by_organization: bool, by_provider_list: bool = False
+) -> Select[*tuple[Any, ...]]:
+    """Total sleep of the counted main sleeps per (person, local date) in ``first..last``
+    (the sleep debt's 14 dates), over the same partial index."""
+    s = SleepSession
+    statement = select(
+        s.person_id, s.provider, s.local_date, func.sum(s.night_sleep_seconds).label("sleep")
+    ).where(
+        _counted_or_named(by_provider_list),
+        not_(s.is_nap),
+        s.local_date >= bindparam("first", type_=Date()),
+        s.local_date <= bindparam("last", type_=Date()),
+        s.night_sleep_seconds.is_not(None),
+    )
+    statement = _for_people(statement, s.person_id, by_organization)
+    return statement.group_by(s.person_id, s.provider, s.local_date)
+
+
+def recovery_statement(*, by_organization: bool) -> Select[*tuple[Any, ...]]:
+    """Per (person, provider, window) count, sum and sum of squares of ln rMSSD and of
+    resting HR, the recent window being the dates from ``recent_first`` on."""
+    r = Recovery
+    ln_hrv = case((r.hrv_rmssd_ms > 0, func.ln(r.hrv_rmssd_ms)), else_=None)
+    recent = case((r.local_date >= bindparam("recent_first", type_=Date()), 1), else_=0)
+    statement = select(
+        r.person_id,
+        r.provider,
+        recent.label("recent"),
+        func.count(ln_hrv).label("hrv_n"),
+        func.sum(ln_hrv).label("hrv_sum"),
+        func.sum(ln_hrv * ln_hrv).label("hrv_sq"),
+        func.count(r.resting_hr_bpm).label("rhr_n"),
+        func.sum(r.resting_hr_bpm).label("rhr_sum"),
+        func.sum(r.resting_hr_bpm * r.resting_hr_bpm).label("rhr_sq"),
+    ).where(
+        r.local_date >= bindparam("first", type_=Date()),
+        r.local_date <= bindparam("last", type_=Date()),
+    )
+    statement = _for_people(statement, r.person_id, by_organization)
+    return statement.group_by(r.person_id, r.provider, recent)
 
 
 class CohortQueries:
@@ -391,19 +507,75 @@ class CohortQueries:
         *,
         organization_id: uuid.UUID | None = None,
         person_ids: Sequence[uuid.UUID] = (),
+        by_weekday: bool = False,
+        providers: Sequence[str] | None = None,
     ) -> Sequence[Any]:
+        """The grouped sums (``cohort_statement``); the first of the cohort statements, so
+        it also turns JIT off for the transaction on PostgreSQL."""
         dialect = self.session.get_bind().dialect.name
-        by_organization = organization_id is not None
-        if not by_organization and not person_ids:
+        params = self._params(first, last, organization_id, person_ids, providers)
+        if params is None:
             return []
-        params: dict[str, Any] = {"first": first, "last": last}
-        if by_organization:
-            params["organization_id"] = organization_id
-        else:
-            params["person_ids"] = list(person_ids)
         if dialect == "postgresql":
             # For this transaction only: the plan's cost estimate over a million rows turns
             # JIT compilation on, which costs more than the whole index-only scan.
             await self.session.execute(text("SET LOCAL jit = off"))
-        statement = cohort_statement(by_organization=by_organization)
+        statement = cohort_statement(
+            by_organization=organization_id is not None,
+            dialect=dialect,
+            by_weekday=by_weekday,
+            by_provider_list=providers is not None,
+        )
         return (await self.session.execute(statement, params)).all()
+
+    async def daily_sleep(
+        self,
+        first: date,
+        last: date,
+        *,
+        organization_id: uuid.UUID | None = None,
+        person_ids: Sequence[uuid.UUID] = (),
+        providers: Sequence[str] | None = None,
+    ) -> Sequence[Any]:
+        params = self._params(first, last, organization_id, person_ids, providers)
+        if params is None:
+            return []
+        statement = daily_sleep_statement(
+            by_organization=organization_id is not None, by_provider_list=providers is not None
+        )
+        return (await self.session.execute(statement, params)).all()
+
+    async def recovery_sums(
+        self,
+        first: date,
+        recent_first: date,
+        last: date,
+        *,
+        organization_id: uuid.UUID | None = None,
+        person_ids: Sequence[uuid.UUID] = (),
+    ) -> Sequence[Any]:
+        params = self._params(first, last, organization_id, person_ids)
+        if params is None:
+            return []
+        statement = recovery_statement(by_organization=organization_id is not None)
+        return (
+            await self.session.execute(statement, params | {"recent_first": recent_first})
+        ).all()
+
+    @staticmethod
+    def _params(
+        first: date,
+        last: date,
+        organization_id: uuid.UUID | None,
+        person_ids: Sequence[uuid.UUID],
+        providers: Sequence[str] | None = None,
+    ) -> dict[str, Any] | None:
+        """The bound parameters, or ``None`` when there is nobody to ask about."""
+        params: dict[str, Any] = {"first": first, "last": last}
+        if providers is not None:
+            params["providers"] = list(providers)
+        if organization_id is not None:
+            return params | {"organization_id": organization_id}
+        if not person_ids:
+            return None
+        return params | {"person_ids": list(person_ids)}

@@ -13,11 +13,22 @@ from somna.analytics.calculations import Factor, Regularity, SleepScore
 from somna.analytics.calculations import Insight as CalculatedInsight
 from somna.analytics.calculations.reports import MonthTrend, PeriodSummary, StageSummary
 from somna.analytics.calculations.stats import Distribution
+from somna.analytics.cohort_measures import ClockDistribution
 from somna.kit.numbers import Measures, OneDecimal, Percent, Score, Seconds
 
 SourcesUsed = Annotated[
     list[str],
     Field(description="Providers whose records were counted (one night counts once, by priority)."),
+]
+
+
+SourcesByMetric = Annotated[
+    dict[str, str | None],
+    Field(
+        description="The providers used per metric (`sleep`, and `hrv`, `resting_hr` where "
+        "the answer reads them), in priority order and comma-separated when several were "
+        "used; null when none."
+    ),
 ]
 
 
@@ -41,6 +52,7 @@ class AverageStatsResponse(BaseModel):
     never_slept_sessions: list[dict[str, Any]]
     slept_sessions: list[dict[str, Any]]
     sources_used: SourcesUsed
+    sources: SourcesByMetric
 
 
 class SleepScoreResponse(BaseModel):
@@ -60,6 +72,7 @@ class SleepScoreResponse(BaseModel):
     )
     regularity: Regularity
     sources_used: SourcesUsed
+    sources: SourcesByMetric
 
 
 class WeeklyReportResponse(BaseModel):
@@ -82,6 +95,7 @@ class WeeklyReportResponse(BaseModel):
     regularity: Regularity
     insights: list[CalculatedInsight]
     sources_used: SourcesUsed
+    sources: SourcesByMetric
 
 
 class MonthlyTrendsResponse(BaseModel):
@@ -93,6 +107,7 @@ class MonthlyTrendsResponse(BaseModel):
     trend_sufficient: bool = Field(description="At least 7 slept nights over the months.")
     trend_reason: str | None = Field(description="Why the slopes are withheld, if they are.")
     sources_used: SourcesUsed
+    sources: SourcesByMetric
 
 
 class BurnoutPoint(BaseModel):
@@ -113,6 +128,7 @@ class BurnoutResponse(BaseModel):
     disclaimer: str
     computed_at: datetime
     history: list[BurnoutPoint] = Field(description="The risk on each earlier date, oldest first.")
+    sources: SourcesByMetric
 
 
 class InsightItem(BaseModel):
@@ -134,6 +150,7 @@ class InsightsResponse(BaseModel):
     expires_at: datetime
     cached: bool = Field(description="True when served from the insights cache.")
     sources_used: SourcesUsed
+    sources: SourcesByMetric
     insights: list[InsightItem]
 
 
@@ -156,6 +173,17 @@ class CohortRow(BaseModel):
     )
     sufficient: bool = Field(description="Enough nights for a score, as the personal score.")
     reason: str | None = Field(description="Why score and regularity are null, if they are.")
+    social_jetlag_minutes: float | None = Field(
+        None, description="|MSF - MSW| in minutes; null below 2 nights of each kind of day."
+    )
+    relative_social_jetlag_minutes: float | None = Field(
+        None, description="MSF - MSW in minutes, positive when free-day sleep is later."
+    )
+    msf_sc: str | None = Field(None, description="Chronotype, MSFsc, as a local clock time HH:MM.")
+    sleep_debt_hours: float | None = Field(
+        None, description="The running 14-day sleep debt on the window's last date."
+    )
+    readiness: float | None = Field(None, description="0-100 on the window's last date.")
     sources_used: list[str]
 
 
@@ -169,7 +197,12 @@ class CohortResponse(BaseModel):
     efficiency_pct: Distribution
     score: Distribution
     regularity: Distribution
+    social_jetlag_minutes: Distribution | None = None
+    msf_sc: ClockDistribution | None = None
+    sleep_debt_hours: Distribution | None = None
+    readiness: Distribution | None = None
     sources_used: SourcesUsed
+    sources: SourcesByMetric = Field(default_factory=dict)
     not_found: list[uuid.UUID] = Field(
         description="Requested ids that are not people of this organisation."
     )

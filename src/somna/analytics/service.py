@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
@@ -21,7 +21,11 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from somna.analytics import calculations as calc
+from somna.analytics import cohort_measures
+from somna.analytics.calculations.circadian import format_hhmm
+from somna.analytics.calculations.cohort_measures import PersonMeasures
 from somna.analytics.calculations.local_time import week_bounds
+from somna.analytics.calculations.sources import SourcePriority
 from somna.analytics.exceptions import CohortNotFound
 from somna.analytics.repository import AnalyticsRepository, CohortQueries
 from somna.analytics.schemas import (
@@ -57,17 +61,31 @@ class PersonContext:
     person: Person
     zone: ZoneInfo | None
     zone_name: str
-    priority: tuple[str, ...]
+    priority: tuple[str, ...]  # the sleep order (``sources.order("sleep")``)
     goal_hours: float
     today: date
     now: datetime
     workdays: frozenset[int] = calc.DEFAULT_WORKDAYS
     has_goal: bool = False  # the person saved preferences, so the goal is theirs
+    sources: SourcePriority = field(default_factory=SourcePriority)
 
 
-async def person_context(session: AsyncSession, person: Person, now: datetime) -> PersonContext:
-    """The person's zone (preference, else their own), source priority, goal and today."""
-    preferences = await AnalyticsRepository(session).preferences(person.id)
+async def person_context(
+    session: AsyncSession,
+    person: Person,
+    now: datetime,
+    sources: tuple[str, ...] | None = None,
+) -> PersonContext:
+    """The person's zone (preference, else their own), source priority (the query's
+    ``sources``, else theirs, else their organisation's), goal and today."""
+    repository = AnalyticsRepository(session)
+    preferences = await repository.preferences(person.id)
+    organization = await repository.organization(person.organization_id)
+    priority = calc.source_priority(
+        query=sources,
+        person=preferences.source_priority if preferences else None,
+        organization=_settings(organization).get("source_priority"),
+    )
     zone = calc.parse_zone(preferences.timezone if preferences else None) or calc.parse_zone(
         person.timezone
     )
@@ -75,13 +93,19 @@ async def person_context(session: AsyncSession, person: Person, now: datetime) -
         person=person,
         zone=zone,
         zone_name=str(zone) if zone is not None else "UTC",
-        priority=tuple(preferences.source_priority or ()) if preferences else (),
+        priority=priority.order("sleep"),
         goal_hours=preferences.sleep_goal_hours if preferences else 8.0,
         today=calc.local_today(now, zone),
         now=now,
         workdays=workdays_of(preferences),
         has_goal=preferences is not None,
+        sources=priority,
     )
+
+
+def _settings(organization: Organization | None) -> dict[str, Any]:
+    settings = organization.settings if organization is not None else None
+    return settings if isinstance(settings, dict) else {}
 
 
 def workdays_of(preferences: UserPreferences | None) -> frozenset[int]:
@@ -112,8 +136,26 @@ async def resolved_sleep(
     rows = await AnalyticsRepository(session).sleep_rows(
         ctx.person.id, first - MARGIN, last + MARGIN
     )
-    periods = [calc.SleepPeriod.from_row(row) for row in rows]
+    periods = [calc.SleepPeriod.from_row(row) for row in rows if ctx.sources.allows(row.provider)]
     return calc.resolve_sleep(periods, zone=ctx.zone, priority=ctx.priority)
+
+
+def sleep_sources(ctx: PersonContext, nights: Iterable[calc.Night]) -> dict[str, str | None]:
+    """``{"sleep": ...}``: the providers of the counted sleeps an answer used."""
+    return {"sleep": calc.named_sources((n.record.provider for n in nights), ctx.priority)}
+
+
+def recovery_sources(
+    ctx: PersonContext, days: Iterable[calc.DailyRecovery]
+) -> dict[str, str | None]:
+    """``{"hrv": ..., "resting_hr": ...}``: the providers of the values an answer used."""
+    chosen = list(days)
+    return {
+        "hrv": calc.named_sources((d.hrv_provider for d in chosen), ctx.sources.order("hrv")),
+        "resting_hr": calc.named_sources(
+            (d.resting_hr_provider for d in chosen), ctx.sources.order("resting_hr")
+        ),
+    }
 
 
 def _period(first: date, last: date, ctx: PersonContext) -> Period:
@@ -136,8 +178,11 @@ async def average_stats(
     calc.check_period(first, last, max_days=MAX_PERIOD_DAYS)
     resolved = await resolved_sleep(session, ctx, first, last)
     stats = calc.average_stats(resolved, first, last, include_naps=include_naps)
+    used = resolved.between(first, last, include_naps=include_naps)
     return AverageStatsResponse(
-        user_id=ctx.person.id, **calc.asleep_result(stats, timezone=ctx.zone_name)
+        user_id=ctx.person.id,
+        sources=sleep_sources(ctx, used),
+        **calc.asleep_result(stats, timezone=ctx.zone_name),
     )
 
 
@@ -147,7 +192,7 @@ async def sleep_score(session: AsyncSession, ctx: PersonContext, days: int) -> S
     resolved = await resolved_sleep(session, ctx, first, ctx.today)
     nights = resolved.between(first, ctx.today)
     naps = [n for n in resolved.naps if first <= n.local_date <= ctx.today]
-    regularity = calc.regularity(nights, naps)
+    regularity = calc.regularity(nights, naps, workdays=ctx.workdays)
     summary = calc.summarise_person(str(ctx.person.id), nights, regularity)
     score = calc.score_from_summary(summary)
     enough = calc.sufficiency.for_score(summary.nights, days)
@@ -166,6 +211,7 @@ async def sleep_score(session: AsyncSession, ctx: PersonContext, days: int) -> S
         mean_efficiency_pct=summary.mean_efficiency_pct,
         regularity=regularity,
         sources_used=sorted({n.record.provider for n in (*nights, *naps)}),
+        sources=sleep_sources(ctx, (*nights, *naps)),
     )
 
 
@@ -183,10 +229,12 @@ async def burnout_inputs(
         recoveries=[
             calc.RecoveryReading(r.local_date, r.provider, r.hrv_rmssd_ms, r.resting_hr_bpm)
             for r in recoveries
+            if ctx.sources.allows(r.provider)
         ],
         moods=[calc.MoodEntry(m.local_date, m.score) for m in moods],
         goal_hours=sleep_need(ctx, resolved).seconds / 3600,
-        priority=ctx.priority,
+        priority=ctx.sources.order("hrv"),
+        rhr_priority=ctx.sources.order("resting_hr"),
     )
 
 
@@ -212,10 +260,14 @@ async def weekly_report(
         as_of=as_of,
         workdays=ctx.workdays,
     )
+    week_nights = [n for n in (*inputs.nights, *inputs.naps) if monday <= n.local_date <= sunday]
+    recovery = calc.pick_recovery(inputs.recoveries, ctx.sources)
     return WeeklyReportResponse(
         user_id=ctx.person.id,
         timezone=ctx.zone_name,
         generator=generator.name,
+        sources=sleep_sources(ctx, week_nights)
+        | recovery_sources(ctx, (d for k, d in recovery.items() if k <= as_of)),
         **{name: getattr(report, name) for name in report.__dataclass_fields__},
     )
 
@@ -230,6 +282,7 @@ async def monthly_trends(
     return MonthlyTrendsResponse(
         user_id=ctx.person.id,
         timezone=ctx.zone_name,
+        sources=sleep_sources(ctx, resolved.between(first, ctx.today)),
         **{name: getattr(trends, name) for name in trends.__dataclass_fields__},
     )
 
@@ -267,6 +320,8 @@ async def burnout(session: AsyncSession, ctx: PersonContext, history_days: int) 
         disclaimer=current.disclaimer,
         computed_at=ctx.now,
         history=[BurnoutPoint(as_of=r.as_of, risk=r.risk, level=r.level) for r in results],
+        sources=sleep_sources(ctx, inputs.nights)
+        | recovery_sources(ctx, calc.pick_recovery(inputs.recoveries, ctx.sources).values()),
     )
 
 
@@ -277,7 +332,7 @@ async def insights(
     data, the date and the generator are unchanged and the batch has not expired."""
     repository = AnalyticsRepository(session)
     version = await repository.data_version(
-        ctx.person.id, ctx.today, days, ctx.zone_name, generator.name
+        ctx.person.id, ctx.today, days, ctx.zone_name, generator.name, _priority_key(ctx)
     )
     cached = await repository.cached_insights(ctx.person.id, generator.name, version, ctx.now)
     if cached:
@@ -291,7 +346,7 @@ async def insights(
         first,
         ctx.today,
         goal_hours=ctx.goal_hours,
-        regularity=calc.regularity(nights, naps),
+        regularity=calc.regularity(nights, naps, workdays=ctx.workdays),
         burnout=calc.burnout_risk(ctx.today, inputs),
     )
     found = generator.generate(context)
@@ -300,6 +355,8 @@ async def insights(
         "end_date": ctx.today.isoformat(),
         "days": days,
         "sources_used": sorted({n.record.provider for n in (*nights, *naps)}),
+        "sources": sleep_sources(ctx, (*nights, *naps))
+        | recovery_sources(ctx, calc.pick_recovery(inputs.recoveries, ctx.sources).values()),
     }
     rows = [
         Insight(
@@ -323,6 +380,12 @@ async def insights(
     return _insights_response(ctx, rows, cached=False, generator=generator.name, version=version)
 
 
+def _priority_key(ctx: PersonContext) -> str:
+    """The source priority as part of the cache key: a query's ``sources`` changes the answer."""
+    only = sorted(ctx.sources.only) if ctx.sources.only is not None else None
+    return repr((sorted(ctx.sources.orders.items()), only))
+
+
 def _insights_response(
     ctx: PersonContext,
     rows: list[Insight],
@@ -344,6 +407,7 @@ def _insights_response(
         expires_at=first.expires_at if first is not None else ctx.now,
         cached=cached,
         sources_used=list(meta.get("sources_used", [])),
+        sources=dict(meta.get("sources", {})),
         insights=[
             InsightItem(
                 kind=row.kind,
@@ -366,8 +430,10 @@ async def organization_statistics(
     organization_id: uuid.UUID,
     days: int,
     now: datetime,
+    sources: tuple[str, ...] | None = None,
 ) -> CohortResponse:
-    """Distributions over everyone in the organisation: three queries whatever its size."""
+    """Distributions over everyone in the organisation: a constant number of statements
+    whatever its size."""
     repository = AnalyticsRepository(session)
     organization = None
     if principal.can_access_organization(organization_id):
@@ -376,9 +442,13 @@ async def organization_statistics(
         raise NotFound("No such organisation.", extra={"organization_id": str(organization_id)})
     first, last, zone_name = _organization_window(organization, days, now)
     people = await repository.people_of_organization(organization_id)
-    sums = await CohortQueries(session).night_sums(first, last, organization_id=organization_id)
+    sums = await CohortQueries(session).night_sums(
+        first, last, organization_id=organization_id, by_weekday=True, providers=sources
+    )
+    scope = cohort_measures.Scope(organization_id=organization_id, providers=sources)
+    extra = await cohort_measures.read_rows(session, last, scope)
     return _cohort_response(
-        organization_id, first, last, zone_name, days, people, sums, not_found=[]
+        organization, first, last, zone_name, days, people, sums, extra, sources, not_found=[]
     )
 
 
@@ -388,6 +458,7 @@ async def cohort_analysis(
     user_ids: list[uuid.UUID],
     days: int,
     now: datetime,
+    sources: tuple[str, ...] | None = None,
 ) -> CohortResponse:
     """The same statistics for chosen people of the caller's organisation; ids that are not
     (or not in this organisation) are listed under ``not_found`` and contribute nothing."""
@@ -407,10 +478,16 @@ async def cohort_analysis(
     order = {person_id: i for i, person_id in enumerate(wanted)}
     people = sorted(people, key=lambda row: order[row.id])
     first, last, zone_name = _organization_window(organization, days, now)
-    sums = await CohortQueries(session).night_sums(first, last, person_ids=list(known))
-    return _cohort_response(
-        organization.id, first, last, zone_name, days, people, sums, not_found=missing
+    sums = await CohortQueries(session).night_sums(
+        first, last, person_ids=list(known), by_weekday=True, providers=sources
     )
+    extra = await cohort_measures.read_rows(
+        session, last, cohort_measures.Scope(person_ids=list(known), providers=sources)
+    )
+    return _cohort_response(
+        organization, first, last, zone_name, days, people, sums, extra, sources,
+        not_found=missing,
+    )  # fmt: skip
 
 
 def _organization_window(
@@ -424,20 +501,75 @@ def _organization_window(
 
 
 def _cohort_response(
-    organization_id: uuid.UUID,
+    organization: Organization,
     first: date,
     last: date,
     zone_name: str,
     days: int,
     people: Sequence[Row[Any]],
     sums: Sequence[Row[Any]],
+    extra: tuple[Sequence[Row[Any]], Sequence[Row[Any]]],
+    sources: tuple[str, ...] | None,
     *,
     not_found: list[uuid.UUID],
 ) -> CohortResponse:
-    with _collector_paused():
-        return _build_cohort_response(
-            organization_id, first, last, zone_name, days, people, sums, not_found=not_found
+    setting = _settings(organization).get("source_priority")
+
+    def priority_of(person: Row[Any]) -> calc.SourcePriority:
+        return calc.source_priority(
+            query=sources, person=person.source_priority, organization=setting
         )
+
+    with _collector_paused():
+        allowed, daily = list(sums), list(extra[0])
+        if sources is not None:
+            # Every named provider's main sleeps were read: one provider per person counts.
+            chosen = cohort_measures.first_named_provider(sums, sources)
+            allowed = cohort_measures.keep_first_provider(allowed, chosen)
+            daily = cohort_measures.keep_first_provider(daily, chosen)
+        response = _build_cohort_response(
+            organization.id, first, last, zone_name, days, people, allowed, not_found=not_found
+        )
+        measures = cohort_measures.measures_by_person(
+            last=last,
+            people=people,
+            weekday_sums=allowed,
+            daily_rows=daily,
+            recovery_rows=extra[1],
+            priority_of=priority_of,
+        )
+        return _with_measures(response, measures, extra[1], sources)
+
+
+def _with_measures(
+    response: CohortResponse,
+    measures: dict[str, PersonMeasures],
+    recovery_rows: Sequence[Row[Any]],
+    sources: tuple[str, ...] | None,
+) -> CohortResponse:
+    """The response with each row's circadian, debt and readiness figures and their
+    distributions over the people with data."""
+    for row in response.rows:
+        m = measures[str(row.user_id)]
+        row.social_jetlag_minutes = m.social_jetlag_minutes
+        row.relative_social_jetlag_minutes = m.relative_social_jetlag_minutes
+        row.msf_sc = format_hhmm(m.msf_sc_clock_seconds)
+        row.sleep_debt_hours = m.sleep_debt_hours
+        row.readiness = m.readiness
+    spread = cohort_measures.distributions(measures.values())
+    response.social_jetlag_minutes = spread.social_jetlag_minutes
+    response.msf_sc = spread.msf_sc
+    response.sleep_debt_hours = spread.sleep_debt_hours
+    response.readiness = spread.readiness
+    used = [r.provider for r in recovery_rows if sources is None or r.provider in sources]
+    order = tuple(sources or ())
+    recovery = calc.named_sources(used, order)
+    response.sources = {
+        "sleep": calc.named_sources(response.sources_used, order),
+        "hrv": recovery if any(r.hrv_n for r in recovery_rows) else None,
+        "resting_hr": recovery if any(r.rhr_n for r in recovery_rows) else None,
+    }
+    return response
 
 
 @contextmanager
@@ -521,7 +653,7 @@ class _Sums:
     mid_sq: float = 0.0
     providers: set[str] = field(default_factory=set)
 
-    def add(self, row: Row[Any]) -> None:
+    def add(self, row: Row[Any]) -> None:  # a (person, provider[, weekday]) group
         self.nights += row.nights
         self.tst_n += row.tst_n
         self.tst_sum += row.tst_sum or 0.0

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from somna.exports.columns import COLLECTIONS, FORMATS, expanded, expanded_header
+from somna.exports.daily import daily_rows
 from somna.exports.files import stamp_of
 from somna.exports.repository import ExportScope, RecordReader
 from somna.exports.writers import ExportedFile, ExportWriter
@@ -106,6 +107,9 @@ async def run_export(
             await asyncio.to_thread(writer.open)
             async for person in reader.people():
                 await _export_person(reader, writer, person, result, progress)
+                if "csv" in chosen or "parquet" in chosen:
+                    rows = await daily_rows(session, person, scope.start, scope.end, exported_at)
+                    await asyncio.to_thread(writer.write_daily, rows)
             result.files = await asyncio.to_thread(writer.close)
         except BaseException:
             await asyncio.to_thread(writer.abort)

@@ -31,6 +31,12 @@ from somna.exports.columns import (
     json_default,
     record_columns,
 )
+from somna.exports.daily import (
+    DAILY_COLUMNS,
+    DAILY_SCHEMA,
+    daily_csv_name,
+    daily_parquet_name,
+)
 from somna.exports.files import (
     AtomicTarget,
     combined_csv_name,
@@ -129,6 +135,8 @@ class ExportWriter:
         self._csv_rows = 0
         self._parquet: dict[str, tuple[AtomicTarget, pq.ParquetWriter, pa.Schema]] = {}
         self._parquet_rows: dict[str, int] = {}
+        self._daily_csv: tuple[AtomicTarget, IO[str], Any] | None = None
+        self._daily_csv_rows = 0
 
     def _target(self, name: str) -> AtomicTarget:
         target = AtomicTarget(self.root, name)
@@ -142,6 +150,11 @@ class ExportWriter:
             writer = csv.writer(handle)
             writer.writerow(self.csv_header)
             self._csv = (target, handle, writer)
+            daily = self._target(daily_csv_name(self.stamp))
+            daily_handle = daily.temp.open("w", encoding="utf-8", newline="")
+            daily_writer = csv.writer(daily_handle)
+            daily_writer.writerow(DAILY_COLUMNS)
+            self._daily_csv = (daily, daily_handle, daily_writer)
         if "parquet" in self.formats:
             schemas = [("people", PEOPLE_SCHEMA)] + [(c.name, arrow_schema(c)) for c in COLLECTIONS]
             for name, schema in schemas:
@@ -149,6 +162,10 @@ class ExportWriter:
                 writer = pq.ParquetWriter(str(target.temp), schema)
                 self._parquet[name] = (target, writer, schema)
                 self._parquet_rows[name] = 0
+            target = self._target(daily_parquet_name(self.stamp))
+            self._parquet["daily"] = (target, pq.ParquetWriter(str(target.temp), DAILY_SCHEMA),
+                                      DAILY_SCHEMA)  # fmt: skip
+            self._parquet_rows["daily"] = 0
 
     # --- per person ---------------------------------------------------------------------
 
@@ -210,6 +227,16 @@ class ExportWriter:
         if self._person is not None:
             self._person.end()
 
+    def write_daily(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """The person's daily summary rows (exports/daily.py) into the daily CSV and Parquet."""
+        if self._daily_csv is not None:
+            writer = self._daily_csv[2]
+            for row in rows:
+                writer.writerow([csv_cell(row.get(name)) for name in DAILY_COLUMNS])
+            self._daily_csv_rows += len(rows)
+        if "daily" in self._parquet and rows:
+            self._parquet_batch("daily", [dict(row) for row in rows])
+
     def finish_person(self, counts: Mapping[str, int]) -> None:
         if self._person is None:
             return
@@ -245,6 +272,11 @@ class ExportWriter:
             handle.close()
             self._csv = None
             self._commit(target, "csv", self._csv_rows)
+        if self._daily_csv is not None:
+            target, handle, _ = self._daily_csv
+            handle.close()
+            self._daily_csv = None
+            self._commit(target, "csv", self._daily_csv_rows)
         for name, (target, writer, _) in list(self._parquet.items()):
             writer.close()
             del self._parquet[name]
@@ -259,6 +291,9 @@ class ExportWriter:
         if self._csv is not None:
             self._csv[1].close()
             self._csv = None
+        if self._daily_csv is not None:
+            self._daily_csv[1].close()
+            self._daily_csv = None
         for _, writer, _ in self._parquet.values():
             # A half-written Parquet file is thrown away anyway; closing only frees the handle.
             with contextlib.suppress(Exception):

@@ -26,6 +26,14 @@ def _providers(value: list[str]) -> list[str]:
     return value
 
 
+def _weekdays(value: list[int]) -> list[int]:
+    if any(not 1 <= day <= 7 for day in value):
+        raise ValueError("weekdays are 1 (Monday) to 7 (Sunday)")
+    if len(set(value)) != len(value):
+        raise ValueError("each weekday may appear once")
+    return sorted(value)
+
+
 TimeZoneName = Annotated[str, AfterValidator(_timezone)]
 Metadata = Annotated[dict[str, Any], Field(max_length=50)]
 
@@ -69,6 +77,12 @@ class Preferences(BaseModel):
         None,
         description="Which provider's record wins when two record the same night, first wins; "
         "null: the one with a hypnogram.",
+    )
+
+    workdays: Annotated[list[int], AfterValidator(_weekdays)] = Field(
+        default_factory=lambda: [1, 2, 3, 4, 5],
+        description="ISO weekdays (Monday 1 ... Sunday 7) the person works; a night that ends "
+        "on one is workday sleep (circadian timing, social jetlag, the sleep need).",
     )
 
 

@@ -113,12 +113,16 @@ async def put_preferences(
     repository = PreferencesRepository(session)
     stored = await repository.for_person(person.id)
     previous_priority = list(stored.source_priority or []) if stored is not None else []
+    values = payload.model_dump(exclude={"workdays"})
     if stored is None:
-        stored = await repository.add(UserPreferences(person_id=person.id, **payload.model_dump()))
+        stored = await repository.add(
+            UserPreferences(person_id=person.id, extra={"workdays": payload.workdays}, **values)
+        )
     else:
         stored.sleep_goal_hours = payload.sleep_goal_hours
         stored.timezone = payload.timezone
         stored.source_priority = payload.source_priority
+        stored.extra = {**(stored.extra or {}), "workdays": payload.workdays}
         await session.flush()
     if list(stored.source_priority or []) != previous_priority:
         # Which record counts for a night shared by two providers follows the priority.
@@ -133,4 +137,12 @@ def _preferences_read(stored: UserPreferences) -> PreferencesRead:
         sleep_goal_hours=stored.sleep_goal_hours,
         timezone=stored.timezone,
         source_priority=stored.source_priority,
+        workdays=_workdays(stored.extra),
     )
+
+
+def _workdays(extra: object) -> list[int]:
+    value = extra.get("workdays") if isinstance(extra, dict) else None
+    if isinstance(value, list) and all(isinstance(d, int) and 1 <= d <= 7 for d in value):
+        return sorted(set(value))
+    return [1, 2, 3, 4, 5]

@@ -79,6 +79,13 @@ from somna.analytics.calculations.score import (
     sleep_score,
     withhold_score,
 )
+from somna.analytics.calculations.sources import (
+    DailyRecovery,
+    SourcePriority,
+    named_sources,
+    pick_recovery,
+    source_priority,
+)
 
 __all__ = [
     "DEFAULT_WORKDAYS",
@@ -90,6 +97,7 @@ __all__ = [
     "BurnoutResult",
     "Circadian",
     "CohortStatistics",
+    "DailyRecovery",
     "Factor",
     "HypnogramStats",
     "Insight",
@@ -110,6 +118,7 @@ __all__ = [
     "SleepNeed",
     "SleepPeriod",
     "SleepScore",
+    "SourcePriority",
     "WeeklyReport",
     "asleep_result",
     "average_stats",
@@ -125,15 +134,18 @@ __all__ = [
     "local_today",
     "midpoint_sd_from_sums",
     "monthly_trends",
+    "named_sources",
     "night_metrics",
     "parse_iso_week",
     "parse_zone",
+    "pick_recovery",
     "regularity",
     "resolve_sleep",
     "score_from_summary",
     "sleep_debt",
     "sleep_need",
     "sleep_score",
+    "source_priority",
     "sufficiency",
     "summarise_person",
     "wake_date",

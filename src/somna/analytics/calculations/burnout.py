@@ -82,7 +82,8 @@ class BurnoutInputs:
     recoveries: Sequence[RecoveryReading] = ()
     moods: Sequence[MoodEntry] = ()
     goal_hours: float = 8.0
-    priority: Sequence[str] = ()  # provider order for days with readings from several
+    priority: Sequence[str] = ()  # HRV's provider order for days with readings from several
+    rhr_priority: Sequence[str] | None = None  # resting HR's (default: the same)
 
 
 def burnout_risk(as_of: date, data: BurnoutInputs) -> BurnoutResult:
@@ -92,7 +93,7 @@ def burnout_risk(as_of: date, data: BurnoutInputs) -> BurnoutResult:
 
 def burnout_history(dates: Sequence[date], data: BurnoutInputs) -> list[BurnoutResult]:
     """The risk on each of ``dates`` (oldest first); the daily series are built once."""
-    recovery = daily_recovery(data.recoveries, data.priority)
+    recovery = daily_recovery(data.recoveries, data.priority, data.rhr_priority)
     sleep = daily_sleep_seconds(data.nights, data.naps)
     mood = daily_mood(data.moods)
     results = []

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import date
 
 from somna.analytics.calculations.inputs import MoodEntry, RecoveryReading
 from somna.analytics.calculations.metrics import night_metrics
 from somna.analytics.calculations.nights import Night
+from somna.analytics.calculations.sources import SourcePriority, pick_recovery
 
 
 def daily_sleep_seconds(nights: Sequence[Night], naps: Sequence[Night] = ()) -> dict[date, int]:
@@ -30,26 +30,20 @@ def daily_sleep_seconds(nights: Sequence[Night], naps: Sequence[Night] = ()) -> 
 
 
 def daily_recovery(
-    readings: Sequence[RecoveryReading], priority: Sequence[str] = ()
+    readings: Sequence[RecoveryReading],
+    priority: Sequence[str] = (),
+    rhr_priority: Sequence[str] | None = None,
 ) -> dict[date, RecoveryReading]:
-    """One reading per date; each value from the first provider in ``priority`` (then
-    alphabetical) that has it, so HRV and resting HR may come from different devices."""
-    order = {p: i for i, p in enumerate(priority)}
-    ranked = sorted(readings, key=lambda r: (order.get(r.provider, len(order)), r.provider))
-    out: dict[date, RecoveryReading] = {}
-    for r in ranked:
-        seen = out.get(r.local_date)
-        if seen is None:
-            out[r.local_date] = r
-            continue
-        out[r.local_date] = replace(
-            seen,
-            hrv_rmssd_ms=seen.hrv_rmssd_ms if seen.hrv_rmssd_ms is not None else r.hrv_rmssd_ms,
-            resting_hr_bpm=(
-                seen.resting_hr_bpm if seen.resting_hr_bpm is not None else r.resting_hr_bpm
-            ),
+    """One reading per date; HRV from the first provider in ``priority`` (then alphabetical)
+    that has it, resting HR likewise by ``rhr_priority`` (default: the same order), so the two
+    may come from different devices (``sources.pick_recovery``)."""
+    order = SourcePriority({"hrv": tuple(priority), "resting_hr": tuple(rhr_priority or priority)})
+    return {
+        day: RecoveryReading(
+            day, v.hrv_provider or v.resting_hr_provider or "", v.hrv_rmssd_ms, v.resting_hr_bpm
         )
-    return out
+        for day, v in pick_recovery(readings, order).items()
+    }
 
 
 def daily_mood(entries: Sequence[MoodEntry]) -> dict[date, float]:

@@ -18,11 +18,12 @@ either baseline is warming up or has no recent readings.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from somna.analytics.calculations.stats import sample_sd
 
@@ -134,8 +135,8 @@ def baseline_from(
     )
 
 
-def _replace(b: Baseline, **changes: object) -> Baseline:
-    return Baseline(**{**{k: getattr(b, k) for k in b.__dataclass_fields__}, **changes})  # type: ignore[arg-type]
+def _replace(b: Baseline, **changes: Any) -> Baseline:
+    return dataclasses.replace(b, **changes)
 
 
 def ln_values(daily: Mapping[date, float]) -> dict[date, float]:

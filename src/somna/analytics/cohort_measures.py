@@ -1,0 +1,187 @@
+"""Organisation and cohort statistics, part two: social jetlag, chronotype, sleep debt and
+readiness per person and their distributions, from two more grouped statements (daily sleep
+of the last 14 dates, recovery sums of the last 67) and the weekday groups of the first.
+
+Constant in the number of people: every statement groups over all of them at once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from somna.analytics import calculations as calc
+from somna.analytics.calculations.circadian import format_hhmm
+from somna.analytics.calculations.cohort_measures import (
+    PersonMeasures,
+    RecoverySums,
+    WeekdaySums,
+    minutes_after_noon_of,
+    person_measures,
+)
+from somna.analytics.calculations.readiness import NORMAL_DAYS, RECENT_DAYS
+from somna.analytics.calculations.stats import DAY_SECONDS, Distribution, distribution
+from somna.analytics.repository import CohortQueries
+
+RECOVERY_DAYS = RECENT_DAYS + NORMAL_DAYS
+
+
+@dataclass(frozen=True, slots=True)
+class ClockDistribution:
+    """A distribution of clock times (``HH:MM``), taken over minutes after noon so that
+    01:00 and 23:00 are two hours apart."""
+
+    n: int
+    mean: str | None
+    median: str | None
+    p10: str | None
+    p90: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureDistributions:
+    social_jetlag_minutes: Distribution
+    msf_sc: ClockDistribution
+    sleep_debt_hours: Distribution
+    readiness: Distribution
+
+
+@dataclass(slots=True)
+class _Person:
+    by_weekday: dict[int, WeekdaySums] = field(default_factory=dict)
+    daily_sleep: dict[date, float] = field(default_factory=lambda: defaultdict(float))
+    hrv: dict[str, tuple[RecoverySums, RecoverySums]] = field(default_factory=dict)
+    resting_hr: dict[str, tuple[RecoverySums, RecoverySums]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Whom the statements ask about: an organisation or chosen people."""
+
+    organization_id: uuid.UUID | None = None
+    person_ids: Sequence[uuid.UUID] = ()
+    providers: Sequence[str] | None = None  # a query's ``sources``
+
+
+async def read_rows(
+    session: AsyncSession, last: date, scope: Scope
+) -> tuple[Sequence[Row[Any]], Sequence[Row[Any]]]:
+    """The daily-sleep and recovery statements."""
+    queries = CohortQueries(session)
+    who: dict[str, Any] = {
+        "organization_id": scope.organization_id,
+        "person_ids": scope.person_ids,
+    }
+    daily = await queries.daily_sleep(
+        last - timedelta(days=calc.debt.DEBT_DAYS - 1), last, providers=scope.providers, **who
+    )
+    recovery = await queries.recovery_sums(
+        last - timedelta(days=RECOVERY_DAYS - 1), last - timedelta(days=RECENT_DAYS - 1), last,
+        **who,
+    )  # fmt: skip
+    return daily, recovery
+
+
+def measures_by_person(
+    *,
+    last: date,
+    people: Sequence[Row[Any]],
+    weekday_sums: Iterable[Row[Any]],
+    daily_rows: Iterable[Row[Any]],
+    recovery_rows: Iterable[Row[Any]],
+    priority_of: Any,
+) -> dict[str, PersonMeasures]:
+    """Every person's measures; ``priority_of(person_row)`` gives their ``SourcePriority``."""
+    grouped: dict[str, _Person] = defaultdict(_Person)
+    priorities = {str(p.id): priority_of(p) for p in people}
+    for row in weekday_sums:
+        key = str(row.person_id)
+        if not priorities[key].allows(row.provider):
+            continue
+        sums = grouped[key].by_weekday.setdefault(int(row.weekday), WeekdaySums())
+        sums.nights += row.nights
+        sums.midpoint_sum += row.mid_sum or 0.0
+        sums.sleep_n += row.tst_n
+        sums.sleep_sum += row.tst_sum or 0.0
+    for row in daily_rows:
+        key = str(row.person_id)
+        if priorities[key].allows(row.provider):
+            grouped[key].daily_sleep[row.local_date] += row.sleep
+    for row in recovery_rows:
+        key = str(row.person_id)
+        if not priorities[key].allows(row.provider):
+            continue
+        readings = grouped[key]
+        for metric, n, total, squares in (
+            (readings.hrv, row.hrv_n, row.hrv_sum, row.hrv_sq),
+            (readings.resting_hr, row.rhr_n, row.rhr_sum, row.rhr_sq),
+        ):
+            recent, normal = metric.setdefault(row.provider, (RecoverySums(), RecoverySums()))
+            (recent if row.recent else normal).add(n, total, squares)
+    out: dict[str, PersonMeasures] = {}
+    for person in people:
+        key = str(person.id)
+        data = grouped.get(key, _Person())
+        priority = priorities[key]
+        out[key] = person_measures(
+            as_of=last,
+            by_weekday=data.by_weekday,
+            daily_sleep=data.daily_sleep,
+            hrv=data.hrv,
+            resting_hr=data.resting_hr,
+            workdays=workdays_of_row(person),
+            goal_hours=person.sleep_goal_hours if person.preferences_id is not None else None,
+            hrv_order=priority.order("hrv"),
+            resting_hr_order=priority.order("resting_hr"),
+        )
+    return out
+
+
+def workdays_of_row(person: Row[Any]) -> frozenset[int]:
+    extra = person.extra if isinstance(person.extra, dict) else {}
+    value = extra.get("workdays")
+    if isinstance(value, list) and all(isinstance(d, int) and 1 <= d <= 7 for d in value):
+        return frozenset(value)
+    return calc.DEFAULT_WORKDAYS
+
+
+def distributions(measures: Iterable[PersonMeasures]) -> MeasureDistributions:
+    values = list(measures)
+    return MeasureDistributions(
+        social_jetlag_minutes=distribution(m.social_jetlag_minutes for m in values),
+        msf_sc=clock_distribution(m.msf_sc_clock_seconds for m in values),
+        sleep_debt_hours=distribution(m.sleep_debt_hours for m in values),
+        readiness=distribution(m.readiness for m in values),
+    )
+
+
+def clock_distribution(clocks: Iterable[float | None]) -> ClockDistribution:
+    d = distribution(None if c is None else minutes_after_noon_of(c) for c in clocks)
+
+    def clock(minutes: float | None) -> str | None:
+        return None if minutes is None else format_hhmm(DAY_SECONDS / 2 + minutes * 60)
+
+    return ClockDistribution(d.n, clock(d.mean), clock(d.median), clock(d.p10), clock(d.p90))
+
+
+def first_named_provider(rows: Iterable[Row[Any]], order: Sequence[str]) -> dict[str, str]:
+    """Per person, the first provider of ``order`` that has rows: with a query's ``sources``
+    the statements read every named provider's main sleeps, and one night must count once."""
+    ranks = {provider: i for i, provider in enumerate(order)}
+    best: dict[str, str] = {}
+    for row in rows:
+        key, provider = str(row.person_id), row.provider
+        if key not in best or ranks.get(provider, len(ranks)) < ranks.get(best[key], len(ranks)):
+            best[key] = provider
+    return best
+
+
+def keep_first_provider(rows: Sequence[Row[Any]], chosen: dict[str, str]) -> list[Row[Any]]:
+    return [row for row in rows if chosen.get(str(row.person_id)) == row.provider]
