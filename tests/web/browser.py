@@ -85,9 +85,15 @@ def run_apart(coroutine: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coroutine).result()
 
 
-def serve_dashboard(folder: Path, *, nights: int = 90) -> Iterator[Dashboard]:
+def seeded_database(folder: Path, *, nights: int = 90) -> tuple[str, Seeded]:
+    """A migrated SQLite database in ``folder`` with the seeded organisation."""
     database_url = f"sqlite+aiosqlite:///{folder / 'somna.db'}"
     migrations.upgrade(database_url)
+    return database_url, run_apart(_seed(database_url, nights))
+
+
+def serve_dashboard(folder: Path, *, nights: int = 90) -> Iterator[Dashboard]:
+    database_url, seeded = seeded_database(folder, nights=nights)
     whoop = WhoopSandbox(WhoopConfig(seed=11, days=14, per_minute=100_000), people=1)
     whoop.freeze_clock(utc_now())
     port = free_port()
@@ -96,7 +102,6 @@ def serve_dashboard(folder: Path, *, nights: int = 90) -> Iterator[Dashboard]:
             database_url, folder, public_url=f"http://127.0.0.1:{port}", worker_in_app=True,
             whoop_requests_per_minute=0, job_poll_seconds=0.2, **whoop.settings_overrides(),
         )  # fmt: skip
-        seeded = run_apart(_seed(database_url, nights))
         with serve_in_thread(create_app(settings), port=port) as url:
             yield Dashboard(url, settings, seeded, whoop)
 

@@ -73,6 +73,7 @@ def _access_table(result: DemoResult, url: str | None) -> Table:
     if url is not None:
         table.add_row("API", url)
         table.add_row("API docs", f"{url}/docs")
+        table.add_row("dashboard", f"{url}/ (sign in with the owner login below)")
     table.add_row("organisation", f"Somna Demo ({identity.organization_id})")
     table.add_row("owner login", f"{identity.owner_email} / {identity.owner_password}")
     table.add_row("API key", identity.api_key)
