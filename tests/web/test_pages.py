@@ -4,6 +4,7 @@ does; sign-in, sessions and CSRF behave; no browser needed."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -17,6 +18,7 @@ from somna.auth.repository import RefreshTokenRepository
 from somna.kit.crypto import sha256_hex
 from somna.kit.time import utc_now
 from somna.models import ApiKey, MoodRating, Organization, UserPreferences, WebSession
+from tests.analytics.support import night, store
 from tests.support.server import app_client
 from tests.web.support import PASSWORD, Seeded, csrf_of, sign_in
 
@@ -333,3 +335,35 @@ async def test_person_page_shows_the_api_hypnogram_statistics(
         assert f'data-stage="{stage}" data-minutes="{round(seconds / 60, 2)}"' in page.text
     assert "Europe/Berlin" in page.text
     assert detail["statistics"] is not None
+
+
+async def test_organisation_source_priority_decides_for_people_without_their_own(
+    client: httpx.AsyncClient, seeded: Seeded, db_session: AsyncSession
+) -> None:
+    """``other`` has Asleep nights; the same nights from WHOOP make every night a tie that
+    the organisation's default priority settles (through the API's own figures)."""
+    today = utc_now().date()
+    await store(
+        db_session, seeded.other, [night("whoop", today - timedelta(days=k)) for k in range(5)]
+    )
+    await sign_in(client, seeded.owner_email)
+    login = await client.post(
+        "/api/v1/auth/token", json={"username": seeded.owner_email, "password": PASSWORD}
+    )
+    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    token = csrf_of((await client.get("/settings")).text)
+    for priority, winner in (("asleep,whoop", "asleep"), ("whoop,asleep", "whoop")):
+        saved = await client.post(
+            "/settings",
+            data={"timezone": "Europe/Berlin", "source_priority": priority, "csrf_token": token},
+        )
+        assert saved.status_code == 303
+        score = await client.get(
+            f"/api/v1/users/{seeded.other.id}/sleep-score?days=7", headers=headers
+        )
+        assert score.json()["sources_used"] == [winner]
+        stats = await client.get(
+            f"/api/v1/organizations/{seeded.organization.id}/statistics?days=7", headers=headers
+        )
+        row = next(r for r in stats.json()["rows"] if r["user_id"] == str(seeded.other.id))
+        assert row["sources_used"] == [winner]

@@ -233,9 +233,14 @@ def counted_record_ids(periods: Iterable[calc.SleepPeriod], priority: Sequence[s
     return {night.record.record_id for night in (*resolved.nights, *resolved.naps)}
 
 
-def source_priority(preferences: UserPreferences | None) -> tuple[str, ...]:
-    """The person's ordered provider list, as the analytics service reads it."""
+def source_priority(
+    preferences: UserPreferences | None, organization_default: Any = None
+) -> tuple[str, ...]:
+    """The person's ordered provider list, else the organisation's default (its settings'
+    ``source_priority``), as the analytics service reads it."""
     value = preferences.source_priority if preferences is not None else None
+    if not value:
+        value = organization_default
     return tuple(str(item) for item in value) if isinstance(value, list) else ()
 
 
@@ -268,6 +273,11 @@ class CountedNights:
         records (with their old and new spans) or changing the source priority."""
         await self.lock(person_id)
         preferences = await self.session.get(UserPreferences, person_id)
+        default = await self.session.scalar(
+            select(Organization.settings)
+            .join(Person, Person.organization_id == Organization.id)
+            .where(Person.id == person_id)
+        )
         rows = await self._rows(person_id, spans)
         periods = [
             calc.SleepPeriod(
@@ -282,7 +292,8 @@ class CountedNights:
             )
             for row in rows
         ]
-        keep = counted_record_ids(periods, source_priority(preferences))
+        priority = source_priority(preferences, (default or {}).get("source_priority"))
+        keep = counted_record_ids(periods, priority)
         changes: dict[bool, list[uuid.UUID]] = {True: [], False: []}
         for row in rows:
             counted = str(row.id) in keep

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from somna.analytics import calculations as calc
 from somna.analytics.calculations.local_time import week_bounds
 from somna.analytics.exceptions import CohortNotFound
-from somna.analytics.repository import AnalyticsRepository, CohortQueries
+from somna.analytics.repository import AnalyticsRepository, CohortQueries, source_priority
 from somna.analytics.schemas import (
     AverageStatsResponse,
     BurnoutPoint,
@@ -64,15 +64,18 @@ class PersonContext:
 
 async def person_context(session: AsyncSession, person: Person, now: datetime) -> PersonContext:
     """The person's zone (preference, else their own), source priority, goal and today."""
-    preferences = await AnalyticsRepository(session).preferences(person.id)
+    repository = AnalyticsRepository(session)
+    preferences = await repository.preferences(person.id)
     zone = calc.parse_zone(preferences.timezone if preferences else None) or calc.parse_zone(
         person.timezone
     )
+    organization = await repository.organization(person.organization_id)
+    default = (organization.settings if organization else {}).get("source_priority")
     return PersonContext(
         person=person,
         zone=zone,
         zone_name=str(zone) if zone is not None else "UTC",
-        priority=tuple(preferences.source_priority or ()) if preferences else (),
+        priority=source_priority(preferences, default),
         goal_hours=preferences.sleep_goal_hours if preferences else 8.0,
         today=calc.local_today(now, zone),
         now=now,
