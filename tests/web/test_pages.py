@@ -367,3 +367,43 @@ async def test_organisation_source_priority_decides_for_people_without_their_own
         )
         row = next(r for r in stats.json()["rows"] if r["user_id"] == str(seeded.other.id))
         assert row["sources_used"] == [winner]
+
+
+async def test_sync_now_queues_runs_that_the_page_polls(
+    client: httpx.AsyncClient, seeded: Seeded
+) -> None:
+    await sign_in(client, seeded.owner_email)
+    page = await client.get("/sync-runs")
+    assert "No sync runs yet" in page.text
+    queued = await client.post("/sync-runs", data={"csrf_token": csrf_of(page.text)})
+    assert queued.headers["location"] == "/sync-runs?queued=3"
+    listing = await client.get(queued.headers["location"])
+    assert "3 sync runs queued" in listing.text
+    assert listing.text.count('data-status="queued"') == 3
+    assert 'hx-trigger="every 1s"' in listing.text
+    fragment = await client.get("/sync-runs/table")
+    assert fragment.text.lstrip().startswith('<div id="sync-runs"')
+
+
+async def test_exports_start_progress_and_download(
+    app: FastAPI, client: httpx.AsyncClient, seeded: Seeded
+) -> None:
+    await sign_in(client, seeded.member_email)
+    page = await client.get("/exports")
+    assert "No exports yet" in page.text
+    started = await client.post(
+        "/exports", data={"format": ["json", "csv"], "csrf_token": csrf_of(page.text)}
+    )
+    assert started.headers["location"] == "/exports?started=true"
+    running = await client.get("/exports")
+    assert 'data-status="queued"' in running.text
+    assert 'hx-get="/exports/table"' in running.text
+    await app.state.job_runtime.run_until_idle()
+    done = await client.get("/exports/table")
+    assert 'data-status="succeeded"' in done.text
+    assert "hx-get" not in done.text  # polling stops once nothing runs
+    export_id = done.text.split('data-export-id="', 1)[1].split('"', 1)[0]
+    archive = await client.get(f"/exports/{export_id}/download")
+    assert archive.status_code == 200
+    assert archive.headers["content-type"] == "application/zip"
+    assert archive.content[:2] == b"PK"
