@@ -35,8 +35,8 @@ from somna import __version__
 
 ASSET_TYPES = ("Script", "Stylesheet")
 STATIC = Path(__file__).parents[1] / "src" / "somna" / "web" / "static"
-ASSETS = ("app.js", "app.css", "vendor/htmx.min.js", "vendor/uPlot.iife.min.js",
-          "vendor/uPlot.min.css")  # fmt: skip
+# What the person page loads (it has no self-refreshing part, so no htmx).
+ASSETS = ("app.js", "app.css", "vendor/uPlot.iife.min.js", "vendor/uPlot.min.css")
 
 
 def _signed_in_state(browser: Browser, url: str, email: str) -> Any:
