@@ -17,7 +17,15 @@ from somna import __version__
 from somna.auth.repository import RefreshTokenRepository
 from somna.kit.crypto import sha256_hex
 from somna.kit.time import utc_now
-from somna.models import ApiKey, MoodRating, Organization, UserPreferences, WebSession
+from somna.models import (
+    ApiKey,
+    Connection,
+    MoodRating,
+    Organization,
+    SleepSession,
+    UserPreferences,
+    WebSession,
+)
 from tests.analytics.support import night, store
 from tests.support.server import app_client
 from tests.web.support import PASSWORD, Seeded, csrf_of, sign_in
@@ -407,3 +415,44 @@ async def test_exports_start_progress_and_download(
     assert archive.status_code == 200
     assert archive.headers["content-type"] == "application/zip"
     assert archive.content[:2] == b"PK"
+
+
+async def test_reauthorization_required_offers_reconnect(
+    client: httpx.AsyncClient, seeded: Seeded, db_session: AsyncSession
+) -> None:
+    connection = await db_session.scalar(
+        select(Connection).where(Connection.person_id == seeded.person.id)
+    )
+    assert connection is not None
+    connection.status = "reauthorization_required"
+    await db_session.commit()
+    await sign_in(client, seeded.owner_email)
+    page = await client.get(f"/people/{seeded.person.id}/connections")
+    assert 'data-status="reauthorization_required"' in page.text
+    assert "WHOOP needs to be authorised again." in page.text
+    assert ">Reconnect WHOOP</button>" in page.text
+
+
+@pytest.mark.parametrize(("choice", "records_left"), [("keep", 1), ("delete", 0)])
+async def test_disconnect_keeps_or_deletes_the_data_after_confirmation(
+    client: httpx.AsyncClient,
+    seeded: Seeded,
+    db_session: AsyncSession,
+    choice: str,
+    records_left: int,
+) -> None:
+    person = seeded.member_person
+    await sign_in(client, seeded.admin_email)
+    confirm = await client.get(f"/people/{person.id}/connections/whoop/disconnect")
+    assert "Delete every record this connection brought in" in confirm.text
+    done = await client.post(
+        f"/people/{person.id}/connections/whoop/disconnect",
+        data={"data": choice, "csrf_token": csrf_of(confirm.text)},
+    )
+    assert done.status_code == 303
+    page = await client.get(done.headers["location"])
+    assert "WHOOP disconnected." in page.text
+    records = await db_session.scalar(
+        select(func.count()).select_from(SleepSession).where(SleepSession.person_id == person.id)
+    )
+    assert records == records_left
