@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from somna import __version__
+from somna.app import create_app
 from somna.auth.repository import RefreshTokenRepository
 from somna.kit.crypto import sha256_hex
 from somna.kit.time import utc_now
@@ -27,6 +29,7 @@ from somna.models import (
     WebSession,
 )
 from tests.analytics.support import night, store
+from tests.conftest import make_settings
 from tests.support.server import app_client
 from tests.web.support import PASSWORD, Seeded, csrf_of, sign_in
 
@@ -456,3 +459,14 @@ async def test_disconnect_keeps_or_deletes_the_data_after_confirmation(
         select(func.count()).select_from(SleepSession).where(SleepSession.person_id == person.id)
     )
     assert records == records_left
+
+
+async def test_a_forged_session_cookie_is_limited_like_an_anonymous_caller(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = make_settings(database_url, tmp_path, rate_limit_anonymous_per_minute=3)
+    async with app_client(create_app(settings)) as http:
+        http.cookies.set("somna_session", "forged")
+        answers = [(await http.get("/overview")).status_code for _ in range(5)]
+    assert answers[:3] == [303, 303, 303]
+    assert answers[3:] == [429, 429]
