@@ -34,9 +34,12 @@ async def app_client(app: ASGIApp) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @contextmanager
-def serve_in_thread(app: ASGIApp, *, startup_timeout: float = 20.0) -> Iterator[str]:
-    """Serve ``app`` on 127.0.0.1 until the block ends; yields its base URL."""
-    port = free_port()
+def serve_in_thread(
+    app: ASGIApp, *, startup_timeout: float = 20.0, port: int | None = None
+) -> Iterator[str]:
+    """Serve ``app`` on 127.0.0.1 (on ``port``, else a free one) until the block ends; yields
+    its base URL."""
+    port = port or free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

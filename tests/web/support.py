@@ -22,11 +22,12 @@ ZONE = "Europe/Berlin"
 
 
 def staged_night(seed: int) -> str:
-    """A plausible hypnogram: wake, four cycles of light, deep and REM, a little wake."""
+    """A plausible hypnogram of about eight hours: wake, five cycles of light, deep and REM
+    with brief awakenings, a little wake at the end."""
     cycles = "".join(
-        "L" * (30 + (seed + k) % 7) + "D" * (25 - 5 * k) + "L" * 12 + "R" * (14 + 6 * k)
-        + ("W" * 3 if k == 1 else "")
-        for k in range(4)
+        "L" * (70 + (seed + k) % 9) + "D" * (60 - 12 * k) + "L" * 30 + "R" * (25 + 10 * k)
+        + ("W" * (2 + seed % 3) if k in (1, 3) else "")
+        for k in range(5)
     )  # fmt: skip
     return "W" * (12 + seed % 5) + cycles + "W" * 8
 

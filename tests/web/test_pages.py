@@ -4,6 +4,8 @@ does; sign-in, sessions and CSRF behave; no browser needed."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -13,10 +15,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from somna import __version__
+from somna.app import create_app
 from somna.auth.repository import RefreshTokenRepository
 from somna.kit.crypto import sha256_hex
 from somna.kit.time import utc_now
-from somna.models import ApiKey, MoodRating, Organization, UserPreferences, WebSession
+from somna.models import (
+    ApiKey,
+    Connection,
+    MoodRating,
+    Organization,
+    SleepSession,
+    UserPreferences,
+    WebSession,
+)
+from tests.analytics.support import night, store
+from tests.conftest import make_settings
 from tests.support.server import app_client
 from tests.web.support import PASSWORD, Seeded, csrf_of, sign_in
 
@@ -333,3 +346,127 @@ async def test_person_page_shows_the_api_hypnogram_statistics(
         assert f'data-stage="{stage}" data-minutes="{round(seconds / 60, 2)}"' in page.text
     assert "Europe/Berlin" in page.text
     assert detail["statistics"] is not None
+
+
+async def test_organisation_source_priority_decides_for_people_without_their_own(
+    client: httpx.AsyncClient, seeded: Seeded, db_session: AsyncSession
+) -> None:
+    """``other`` has Asleep nights; the same nights from WHOOP make every night a tie that
+    the organisation's default priority settles (through the API's own figures)."""
+    today = utc_now().date()
+    await store(
+        db_session, seeded.other, [night("whoop", today - timedelta(days=k)) for k in range(5)]
+    )
+    await sign_in(client, seeded.owner_email)
+    login = await client.post(
+        "/api/v1/auth/token", json={"username": seeded.owner_email, "password": PASSWORD}
+    )
+    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    token = csrf_of((await client.get("/settings")).text)
+    for priority, winner in (("asleep,whoop", "asleep"), ("whoop,asleep", "whoop")):
+        saved = await client.post(
+            "/settings",
+            data={"timezone": "Europe/Berlin", "source_priority": priority, "csrf_token": token},
+        )
+        assert saved.status_code == 303
+        score = await client.get(
+            f"/api/v1/users/{seeded.other.id}/sleep-score?days=7", headers=headers
+        )
+        assert score.json()["sources_used"] == [winner]
+        stats = await client.get(
+            f"/api/v1/organizations/{seeded.organization.id}/statistics?days=7", headers=headers
+        )
+        row = next(r for r in stats.json()["rows"] if r["user_id"] == str(seeded.other.id))
+        assert row["sources_used"] == [winner]
+
+
+async def test_sync_now_queues_runs_that_the_page_polls(
+    client: httpx.AsyncClient, seeded: Seeded
+) -> None:
+    await sign_in(client, seeded.owner_email)
+    page = await client.get("/sync-runs")
+    assert "No sync runs yet" in page.text
+    queued = await client.post("/sync-runs", data={"csrf_token": csrf_of(page.text)})
+    assert queued.headers["location"] == "/sync-runs?queued=3"
+    listing = await client.get(queued.headers["location"])
+    assert "3 sync runs queued" in listing.text
+    assert listing.text.count('data-status="queued"') == 3
+    assert 'hx-trigger="every 1s"' in listing.text
+    fragment = await client.get("/sync-runs/table")
+    assert fragment.text.lstrip().startswith('<div id="sync-runs"')
+
+
+async def test_exports_start_progress_and_download(
+    app: FastAPI, client: httpx.AsyncClient, seeded: Seeded
+) -> None:
+    await sign_in(client, seeded.member_email)
+    page = await client.get("/exports")
+    assert "No exports yet" in page.text
+    started = await client.post(
+        "/exports", data={"format": ["json", "csv"], "csrf_token": csrf_of(page.text)}
+    )
+    assert started.headers["location"] == "/exports?started=true"
+    running = await client.get("/exports")
+    assert 'data-status="queued"' in running.text
+    assert 'hx-get="/exports/table"' in running.text
+    await app.state.job_runtime.run_until_idle()
+    done = await client.get("/exports/table")
+    assert 'data-status="succeeded"' in done.text
+    assert "hx-get" not in done.text  # polling stops once nothing runs
+    export_id = done.text.split('data-export-id="', 1)[1].split('"', 1)[0]
+    archive = await client.get(f"/exports/{export_id}/download")
+    assert archive.status_code == 200
+    assert archive.headers["content-type"] == "application/zip"
+    assert archive.content[:2] == b"PK"
+
+
+async def test_reauthorization_required_offers_reconnect(
+    client: httpx.AsyncClient, seeded: Seeded, db_session: AsyncSession
+) -> None:
+    connection = await db_session.scalar(
+        select(Connection).where(Connection.person_id == seeded.person.id)
+    )
+    assert connection is not None
+    connection.status = "reauthorization_required"
+    await db_session.commit()
+    await sign_in(client, seeded.owner_email)
+    page = await client.get(f"/people/{seeded.person.id}/connections")
+    assert 'data-status="reauthorization_required"' in page.text
+    assert "WHOOP needs to be authorised again." in page.text
+    assert ">Reconnect WHOOP</button>" in page.text
+
+
+@pytest.mark.parametrize(("choice", "records_left"), [("keep", 1), ("delete", 0)])
+async def test_disconnect_keeps_or_deletes_the_data_after_confirmation(
+    client: httpx.AsyncClient,
+    seeded: Seeded,
+    db_session: AsyncSession,
+    choice: str,
+    records_left: int,
+) -> None:
+    person = seeded.member_person
+    await sign_in(client, seeded.admin_email)
+    confirm = await client.get(f"/people/{person.id}/connections/whoop/disconnect")
+    assert "Delete every record this connection brought in" in confirm.text
+    done = await client.post(
+        f"/people/{person.id}/connections/whoop/disconnect",
+        data={"data": choice, "csrf_token": csrf_of(confirm.text)},
+    )
+    assert done.status_code == 303
+    page = await client.get(done.headers["location"])
+    assert "WHOOP disconnected." in page.text
+    records = await db_session.scalar(
+        select(func.count()).select_from(SleepSession).where(SleepSession.person_id == person.id)
+    )
+    assert records == records_left
+
+
+async def test_a_forged_session_cookie_is_limited_like_an_anonymous_caller(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = make_settings(database_url, tmp_path, rate_limit_anonymous_per_minute=3)
+    async with app_client(create_app(settings)) as http:
+        http.cookies.set("somna_session", "forged")
+        answers = [(await http.get("/overview")).status_code for _ in range(5)]
+    assert answers[:3] == [303, 303, 303]
+    assert answers[3:] == [429, 429]

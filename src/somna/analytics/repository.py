@@ -266,9 +266,14 @@ def counted_record_ids(periods: Iterable[calc.SleepPeriod], priority: Sequence[s
     return {night.record.record_id for night in (*resolved.nights, *resolved.naps)}
 
 
-def source_priority(preferences: UserPreferences | None) -> tuple[str, ...]:
-    """The person's ordered provider list, as the analytics service reads it."""
+def source_priority(
+    preferences: UserPreferences | None, organization_default: Any = None
+) -> tuple[str, ...]:
+    """The person's ordered provider list, else the organisation's default (its settings'
+    ``source_priority``), as the analytics service reads it."""
     value = preferences.source_priority if preferences is not None else None
+    if not value:
+        value = organization_default
     return tuple(str(item) for item in value) if isinstance(value, list) else ()
 
 

@@ -52,6 +52,7 @@ def access_lines(
         lines += [
             Line("API", f"{url}/api/v1", own_line=True),
             Line("API docs", f"{url}/docs", own_line=True),
+            Line("dashboard (sign in with the owner login below)", f"{url}/", own_line=True),
         ]
     lines += [
         Line("owner login", owner_email),

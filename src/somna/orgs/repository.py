@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import select
 
 from somna.kit.repository import Repository
-from somna.models import Organization
+from somna.models import Organization, Person
 
 
 class OrganizationRepository(Repository[Organization]):
@@ -14,4 +16,8 @@ class OrganizationRepository(Repository[Organization]):
 
     async def list_all(self) -> list[Organization]:
         statement = select(Organization).order_by(Organization.created_at, Organization.id)
+        return list((await self.session.scalars(statement)).all())
+
+    async def people_ids(self, organization_id: uuid.UUID) -> list[uuid.UUID]:
+        statement = select(Person.id).where(Person.organization_id == organization_id)
         return list((await self.session.scalars(statement)).all())

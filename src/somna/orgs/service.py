@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from somna.analytics.repository import CountedNights
 from somna.auth.passwords import hash_password
 from somna.auth.repository import AccountRepository
 from somna.errors import NotFound
@@ -79,6 +80,13 @@ async def update_settings(
     organization = await OrganizationRepository(session).get(organization_id)
     if organization is None:
         raise NotFound("No such organisation.")
+    previous = organization.settings.get("source_priority")
     organization.settings = {**organization.settings, **changes}
     await session.flush()
+    if organization.settings.get("source_priority") != previous:
+        # Which record counts for a night shared by two providers follows the priority, the
+        # organisation's for everyone without one of their own.
+        counted = CountedNights(session)
+        for person_id in await OrganizationRepository(session).people_ids(organization_id):
+            await counted.refresh(person_id)
     return organization

@@ -140,11 +140,13 @@ async def check_request(request: Request, limits: Sequence[Limit], *, cost: int 
 
 
 def _has_credentials(scope: Scope) -> bool:
-    """A bearer token, or the dashboard's session cookie (charged per account by the page)."""
+    """A bearer token, or on a dashboard page the session cookie (the page charges the
+    account's limits, or the address's when the cookie is not a live session)."""
+    is_page = not str(scope.get("path", "")).startswith("/api/")
     for name, value in scope.get("headers", []):
         if name == b"authorization":
             return bool(value[:7].lower() == b"bearer ")
-        if name == b"cookie" and b"somna_session=" in value:
+        if name == b"cookie" and is_page and b"somna_session=" in value:
             return True
     return False
 

@@ -93,11 +93,12 @@ def histogram(
     if not known:
         return {"kind": "histogram", "x": [], "counts": [], "width": 0}
     low, high = min(known), max(known)
-    width = (high - low) / bins if high > low else 1.0
+    if high == low:  # everyone alike: one bar
+        return {"kind": "histogram", "x": [round(low, 3)], "counts": [len(known)], "width": 1.0}
+    width = (high - low) / bins
     counts = [0] * bins
     for value in known:
-        index = min(int((value - low) / width), bins - 1) if high > low else 0
-        counts[index] += 1
+        counts[min(int((value - low) / width), bins - 1)] += 1
     centres = [round(low + width * (index + 0.5), 3) for index in range(bins)]
     return {"kind": "histogram", "x": centres, "counts": counts, "width": round(width, 3)}
 

@@ -18,7 +18,7 @@ from somna.config import Settings
 from somna.db import SessionDep
 from somna.errors import Forbidden
 from somna.ratelimit.base import Limit
-from somna.ratelimit.http import MINUTE, check
+from somna.ratelimit.http import MINUTE, address_limit, check
 from somna.web.csrf import SESSION_COOKIE, csrf_token
 from somna.web.routing import SIGNED_IN_SCOPE_KEY, SignInRequired
 from somna.web.sessions import SignedIn, signed_in
@@ -34,9 +34,11 @@ async def current_session(request: Request, session: SessionDep) -> SignedIn:
     """The live session of the cookie, charged to the account's and organisation's limits."""
     token = request.cookies.get(SESSION_COOKIE)
     signed = await signed_in(session, token) if token else None
-    if signed is None:
-        raise SignInRequired
     settings = settings_of(request)
+    if signed is None:
+        if token:  # a stale or forged cookie: limited like any caller without credentials
+            await check(request.scope, [address_limit(request.scope, settings)])
+        raise SignInRequired
     principal = signed.principal
     await check(
         request.scope,

@@ -15,7 +15,6 @@ from somna.ratelimit.http import RateLimitExceeded, check, refuse_when_spent
 from somna.web.csrf import SESSION_COOKIE, SIGNIN_COOKIE, csrf_token
 from somna.web.dependencies import current_session, settings_of
 from somna.web.routes import page_router
-from somna.web.routing import SignInRequired
 from somna.web.sessions import SignedIn, sign_in, sign_out, signed_in
 from somna.web.templating import render
 
@@ -118,6 +117,3 @@ async def sign_out_form(
     response = RedirectResponse("/sign-in?signed_out=1", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
     return response
-
-
-__all__ = ["SignInRequired", "router"]

@@ -12,7 +12,7 @@ from somna.auth.scopes import PERMISSIONS, RESOURCE_SCOPES
 from somna.errors import SomnaError
 from somna.keys import service as keys
 from somna.keys.schemas import KeyOut
-from somna.keys.service import KeyCache, is_active
+from somna.keys.service import KeyCache
 from somna.web.dependencies import Page, PageContext
 from somna.web.routes import page_router
 
@@ -116,6 +116,3 @@ async def revoke(key_id: uuid.UUID, page: Page) -> RedirectResponse:
     page.require("keys:write")
     row = await keys.revoke_key(page.session, _cache(page.request), page.principal, key_id)
     return RedirectResponse(f"/keys?revoked={row.prefix}", status_code=303)
-
-
-__all__ = ["is_active", "router"]

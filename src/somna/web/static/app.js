@@ -30,6 +30,8 @@
   }
 
   function utcDate(ts) { return uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"); }
+  var hourMinute = window.uPlot ? uPlot.fmtDate("{HH}:{mm}") : null;
+  var dayMonth = window.uPlot ? uPlot.fmtDate("{D} {MMM}") : null;
 
   function drawHypnogram() {
     var d = readJson("hypnogram");
@@ -45,11 +47,13 @@
     }
     xs.push(d.start + n * d.epoch_seconds);
     ys.push(ys[n - 1]);
+    var tz = function (ts) { return uPlot.tzDate(new Date(ts * 1e3), d.zone); };
     make(el, {
       height: 220,
-      tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), d.zone); },
+      tzDate: tz,
       scales: { x: { time: true }, y: { range: [-0.5, 4.5] } },
-      axes: [axis({}), axis({ size: 70, splits: function () { return [0, 1, 2, 3, 4]; },
+      axes: [axis({ space: 64, values: function (u, splits) {
+        return splits.map(function (ts) { return hourMinute(tz(ts)); }); } }), axis({ size: 70, splits: function () { return [0, 1, 2, 3, 4]; },
         values: function (u, vals) { return vals.map(function (v) { return STAGE_LABELS[v] || ""; }); } })],
       series: [{}, { label: "Stage", stroke: INK, width: 2, paths: uPlot.paths.stepped({ align: 1 }) }]
     }, [xs, ys]);
@@ -71,7 +75,7 @@
     if (!d) return;
     var specs = {
       duration: { data: d.duration, ref: d.goal_hours, refLabel: "Goal", fmt: function (v) { return v + " h"; } },
-      efficiency: { data: d.efficiency, ref: 85, refLabel: "85 %", fmt: function (v) { return v + " %"; } },
+      efficiency: { data: d.efficiency, ref: 85, refLabel: "85 %", range: [50, 100], fmt: function (v) { return v + " %"; } },
       midpoint: { data: d.midpoint, ref: d.mean_midpoint, refLabel: "Mean", fmt: clock }
     };
     document.querySelectorAll("[data-series]").forEach(function (el) {
@@ -84,8 +88,10 @@
         data.push(constant(d.x, spec.ref));
       }
       make(el, {
-        height: 200, tzDate: utcDate, scales: { x: { time: true } },
-        axes: [axis({}), axis({ size: 60, values: function (u, vals) { return vals.map(spec.fmt); } })],
+        height: 200, tzDate: utcDate,
+        scales: spec.range ? { x: { time: true }, y: { range: spec.range } } : { x: { time: true } },
+        axes: [axis({ space: 56, values: function (u, splits) {
+          return splits.map(function (ts) { return dayMonth(utcDate(ts)); }); } }), axis({ size: 60, values: function (u, vals) { return vals.map(spec.fmt); } })],
         series: series
       }, data);
       el.setAttribute("data-drawn", "1");
