@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from somna.config import Settings
 from somna_client import AsyncSomna, Somna
+from tests.conftest import make_settings
 from tests.support.auth import Org, TestKey, create_api_key, create_organization
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Jobs (exports, syncs) run inside the served app, so ``wait()`` sees them finish."""
+    return make_settings(database_url, tmp_path, job_queue="embedded", worker_in_app=True)
 
 
 @pytest.fixture
