@@ -22,7 +22,7 @@ def _somna(database_url: str, data_dir: Path, *args: str) -> subprocess.Complete
         "SOMNA_SECRET_KEY": TEST_SECRET,
     }
     return subprocess.run(
-        [sys.executable, "-m", "somna", *args],
+        [sys.executable, "-m", "somna", "admin", *args],
         env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
 

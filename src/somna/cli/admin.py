@@ -63,3 +63,15 @@ def create_org(
     console.print(f"  owner_account_id: {result['owner_account_id']}")
     if result["is_operator"] == "true":
         console.print("  This is the operator organisation: its owners can create others.")
+
+
+def _register_database_commands() -> None:
+    """The batch sync, the export to files and key bootstrap, straight on the database."""
+    from somna.cli import export, keys, sync
+
+    app.command("sync")(sync.sync)
+    app.command("export")(export.export)
+    app.add_typer(keys.app, name="keys")
+
+
+_register_database_commands()

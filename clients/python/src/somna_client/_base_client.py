@@ -172,6 +172,10 @@ class BaseClient:
         generation = self._tokens.generation + 1 if self._tokens else 0
         self._tokens = TokenPair.of(answer, generation)
 
+    def _resume(self, refresh_token: str) -> None:
+        """Start from a stored refresh token: the first request exchanges it."""
+        self._tokens = TokenPair(access_token="", refresh_token=refresh_token, expires_at=0.0)
+
     @property
     def refresh_token(self) -> str | None:
         """The current refresh token of a logged-in client (None for API keys)."""

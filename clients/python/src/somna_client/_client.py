@@ -107,6 +107,14 @@ class Somna(SyncAPIClient):
             raise
         return client
 
+    @classmethod
+    def from_refresh_token(cls, base_url: str, refresh_token: str, **options: Any) -> Somna:
+        """A logged-in client resumed from a refresh token kept from an earlier session
+        (read ``client.refresh_token`` afterwards: it rotates with every refresh)."""
+        client = cls(base_url, api_key="", **options)
+        client._resume(refresh_token)
+        return client
+
     def __enter__(self) -> Somna:
         return self
 
@@ -165,6 +173,13 @@ class AsyncSomna(AsyncAPIClient):
         except BaseException:
             await client.close()
             raise
+        return client
+
+    @classmethod
+    def from_refresh_token(cls, base_url: str, refresh_token: str, **options: Any) -> AsyncSomna:
+        """A logged-in client resumed from a refresh token kept from an earlier session."""
+        client = cls(base_url, api_key="", **options)
+        client._resume(refresh_token)
         return client
 
     async def __aenter__(self) -> AsyncSomna:
