@@ -29,9 +29,7 @@ def _list(user_id: str) -> PageSpec[ConnectionRead]:
 def _connect_whoop(user_id: str, *, return_to: str | None = None) -> Spec[AuthorizationStart]:
     """Start WHOOP's OAuth flow: send the person to ``authorization_url``."""
     path = person_path(user_id, "/connections/whoop")
-    return Spec(
-        "POST", path, model(AuthorizationStart), json=body(return_to=return_to), creates=True
-    )
+    return Spec("POST", path, model(AuthorizationStart), json=body(return_to=return_to))
 
 
 @operation("POST", "/users/{user_id}/connections/asleep")
@@ -44,7 +42,7 @@ def _connect_asleep(
     """Connect Asleep: link an existing Asleep user, or create one."""
     path = person_path(user_id, "/connections/asleep")
     payload = body(asleep_user_id=asleep_user_id, metadata=metadata)
-    return Spec("POST", path, model(ConnectionRead), json=payload, creates=True)
+    return Spec("POST", path, model(ConnectionRead), json=payload)
 
 
 @operation("DELETE", "/users/{user_id}/connections/{provider}")

@@ -111,7 +111,7 @@ def _create_account(
 ) -> Spec[AccountOut]:
     """Add an account (a ``member`` account is linked to one person)."""
     payload = body(email=email, password=password, role=role, person_id=person_id)
-    return Spec("POST", api_path("/accounts"), model(AccountOut), json=payload, creates=True)
+    return Spec("POST", api_path("/accounts"), model(AccountOut), json=payload)
 
 
 @operation("GET", "/accounts/{account_id}")
