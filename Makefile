@@ -6,12 +6,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck format clean
+.PHONY: demo test lint typecheck format clean sdk-models
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml clients/python/pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Somna needs Python 3.11 or newer"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e clients/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
@@ -19,8 +20,8 @@ demo: $(STAMP)
 	$(BIN)/somna demo
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check src tests
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests clients/python
+	$(BIN)/ruff check src tests clients/python
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -29,8 +30,13 @@ test: lint typecheck
 	$(BIN)/pytest
 
 format: $(STAMP)
-	$(BIN)/ruff format src tests
-	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests clients/python
+	$(BIN)/ruff check --fix src tests clients/python
+
+# Regenerate the SDK's response models from the server's OpenAPI document.
+sdk-models: $(STAMP)
+	$(BIN)/python clients/python/scripts/generate_models.py
+	$(BIN)/ruff format --quiet clients/python/src/somna_client/models.py
 
 clean:
 	rm -rf $(VENV) .somna .pytest_cache .mypy_cache .ruff_cache

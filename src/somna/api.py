@@ -11,6 +11,7 @@ from somna.auth.endpoints import router as auth_router
 from somna.connections.endpoints import router as connections_router
 from somna.events.endpoints import usage_router as events_usage_router
 from somna.exports.endpoints import router as exports_router
+from somna.idempotency.service import idempotency_guard
 from somna.keys.endpoints import router as keys_router
 from somna.mood.endpoints import router as mood_router
 from somna.orgs.endpoints import router as orgs_router
@@ -22,16 +23,19 @@ from somna.webhooks.endpoints import router as webhooks_router
 
 api_router = APIRouter(prefix="/api/v1", dependencies=[Depends(check_request_shape)])
 api_router.add_api_route("", api_index, methods=["GET"], response_model=ApiIndex, tags=["meta"])
+# Routers whose POSTs create something accept an Idempotency-Key (every route in them needs
+# credentials, which the guard uses to keep keys per organisation).
+IDEMPOTENT = [Depends(idempotency_guard)]
 api_router.include_router(auth_router)
-api_router.include_router(keys_router)
-api_router.include_router(orgs_router)
-api_router.include_router(users_router)
+api_router.include_router(keys_router, dependencies=IDEMPOTENT)
+api_router.include_router(orgs_router, dependencies=IDEMPOTENT)
+api_router.include_router(users_router, dependencies=IDEMPOTENT)
 api_router.include_router(records_router)
 api_router.include_router(connections_router)
-api_router.include_router(sync_router)
+api_router.include_router(sync_router, dependencies=IDEMPOTENT)
 api_router.include_router(webhooks_router)
-api_router.include_router(mood_router)
+api_router.include_router(mood_router, dependencies=IDEMPOTENT)
 api_router.include_router(analytics_router)
 api_router.include_router(daily_analytics_router)
 api_router.include_router(events_usage_router)
-api_router.include_router(exports_router)
+api_router.include_router(exports_router, dependencies=IDEMPOTENT)

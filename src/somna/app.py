@@ -17,6 +17,7 @@ from somna.db import create_engine, create_sessionmaker
 from somna.errors import install_error_handlers
 from somna.events.endpoints import router as events_router
 from somna.health import router as health_router
+from somna.idempotency.middleware import IdempotencyMiddleware
 from somna.jobs.runtime import JobRuntime
 from somna.logging import RequestIdMiddleware, configure_logging
 from somna.openapi import install_openapi, operation_id
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(RateLimitMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health_router)

@@ -32,7 +32,7 @@ from tests.support.server import free_port
 
 PEOPLE, DAYS = 4, 14
 KEY = re.compile(r"somna_[a-z]+_[A-Za-z0-9]+")
-PASSWORD = re.compile(r"owner password: (\S+)")
+PASSWORD = re.compile(r"owner login: \S+ / (\S+)")
 SECRET = re.compile(r"^[A-Za-z0-9_\-]{32,}$", re.MULTILINE)
 
 

@@ -49,7 +49,7 @@ def _env(settings: Settings) -> dict[str, str]:
 
 def _somna(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "somna", "sync", *args],
+        [sys.executable, "-m", "somna", "admin", "sync", *args],
         env=_env(settings),
         capture_output=True,
         text=True,

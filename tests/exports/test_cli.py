@@ -25,7 +25,7 @@ def _somna(database_url: str, data_dir: Path, *args: str) -> subprocess.Complete
         "COLUMNS": "120",
     }
     return subprocess.run(
-        [sys.executable, "-m", "somna", "export", *args],
+        [sys.executable, "-m", "somna", "admin", "export", *args],
         env=env,
         capture_output=True,
         text=True,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import httpx
@@ -8,7 +9,12 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.support.auth import create_organization
-from tests.support.cli import run_somna as _somna
+from tests.support.cli import run_somna
+
+
+def _somna(database_url: str, data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The database-side key commands live under ``somna admin``."""
+    return run_somna(database_url, data_dir, "admin", *args)
 
 
 async def test_keys_create_prints_a_working_key(

@@ -1,4 +1,4 @@
-"""The SDK side: ``somna.telemetry`` against a live server, a dead one and a silent one."""
+"""The SDK side: ``somna_client.telemetry`` against a live server, a dead one and a silent one."""
 
 from __future__ import annotations
 
@@ -17,15 +17,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from somna import telemetry
 from somna.models import UsageEvent
+from somna_client import telemetry
 from tests.events.conftest import make_publisher, stored_count
 from tests.support.server import free_port
 
 SCRIPT = textwrap.dedent(
     """
     import sys
-    from somna import telemetry
+    from somna_client import telemetry
 
     telemetry.init(
         api_key="somna_live_0000000000000000000000000000000000",

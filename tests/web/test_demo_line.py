@@ -1,25 +1,26 @@
-"""`somna demo` ends in the dashboard: its access table names the URL beside the owner's login."""
+"""`somna demo` ends in the dashboard: its access lines name the URL beside the owner's login."""
 
 from __future__ import annotations
 
 import io
-import uuid
-from typing import Any
 
 from rich.console import Console
 
-from somna.cli.demo import _access_table
-from somna.demo.identity import DemoIdentity
-from somna.demo.runner import DemoResult
+from somna.demo.report import access_lines, print_lines
 
 
-def test_access_table_prints_the_dashboard_with_the_owner_login() -> None:
-    identity = DemoIdentity(uuid.uuid4(), True, "owner@demo.example.com", "s3cret-pass", "key")
-    nothing: Any = None
-    result = DemoResult(identity=identity, sync=nothing, export=nothing, people=[])
+def test_access_lines_print_the_dashboard_with_the_owner_login() -> None:
+    lines = access_lines(
+        url="http://127.0.0.1:8000",
+        owner_email="owner@demo.example.com",
+        owner_password="s3cret-pass",
+        api_key="somna_live_key",
+        signing_secret="secret",
+        person=None,
+    )
     out = io.StringIO()
-    Console(file=out, width=200).print(_access_table(result, "http://127.0.0.1:8000"))
+    print_lines(Console(file=out, width=80), "Somna demo", lines)
     text = out.getvalue()
-    assert "dashboard" in text
-    assert "http://127.0.0.1:8000/ (sign in with the owner login below)" in text
-    assert "owner@demo.example.com / s3cret-pass" in text
+    assert "dashboard (sign in with the owner login below)" in text
+    assert "http://127.0.0.1:8000/\n" in text
+    assert "owner login: owner@demo.example.com / s3cret-pass" in text

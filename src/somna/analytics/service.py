@@ -27,7 +27,7 @@ from somna.analytics.calculations.cohort_measures import PersonMeasures
 from somna.analytics.calculations.local_time import week_bounds
 from somna.analytics.calculations.sources import SourcePriority
 from somna.analytics.exceptions import CohortNotFound
-from somna.analytics.repository import AnalyticsRepository, CohortQueries, source_priority
+from somna.analytics.repository import AnalyticsRepository, CohortQueries
 from somna.analytics.schemas import (
     AverageStatsResponse,
     BurnoutPoint,
@@ -89,8 +89,6 @@ async def person_context(
     zone = calc.parse_zone(preferences.timezone if preferences else None) or calc.parse_zone(
         person.timezone
     )
-    organization = await repository.organization(person.organization_id)
-    default = (organization.settings if organization else {}).get("source_priority")
     return PersonContext(
         person=person,
         zone=zone,

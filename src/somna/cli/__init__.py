@@ -5,9 +5,8 @@ from __future__ import annotations
 import typer
 
 from somna import __version__
-from somna.cli import admin, demo, keys, sandbox, server, worker
-from somna.cli import export as export_command
-from somna.cli import sync as sync_command
+from somna.cli import admin, demo, remote, sandbox, server, worker
+from somna.cli.remote.session import set_overrides
 
 app = typer.Typer(
     name="somna",
@@ -31,18 +30,26 @@ def _root(
     version: bool = typer.Option(
         False, "--version", callback=_show_version, is_eager=True, help="Print the version."
     ),
+    profile: str | None = typer.Option(
+        None, "--profile", envvar="SOMNA_PROFILE", help="The profile of config.toml to use."
+    ),
+    url: str | None = typer.Option(
+        None, "--url", envvar="SOMNA_URL", help="The server's root URL (over the profile's)."
+    ),
+    api_key: str | None = typer.Option(
+        None, "--api-key", envvar="SOMNA_API_KEY", help="An API key (over the profile's)."
+    ),
 ) -> None:
     """Somna: self-hosted sleep and recovery data platform."""
+    set_overrides(profile, url, api_key)
 
 
 server.register(app)
 app.add_typer(admin.app, name="admin")
-app.add_typer(keys.app, name="keys")
 app.add_typer(sandbox.app, name="sandbox")
 app.command("demo")(demo.demo)
 app.command("worker")(worker.worker)
-app.command("export")(export_command.export)
-app.command("sync")(sync_command.sync)
+remote.register(app)
 
 
 def main() -> None:

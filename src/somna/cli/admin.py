@@ -197,3 +197,15 @@ def reset_password_command(
         abort(f"--password must be at least {MIN_PASSWORD_LENGTH} characters", USAGE_ERROR)
     account_id = run_command(_reset_password(email, password))
     console.print(f"Password reset for {email} ({account_id}); its sessions were ended.")
+
+
+def _register_database_commands() -> None:
+    """The batch sync, the export to files and key bootstrap, straight on the database."""
+    from somna.cli import export, keys, sync
+
+    app.command("sync")(sync.sync)
+    app.command("export")(export.export)
+    app.add_typer(keys.app, name="keys")
+
+
+_register_database_commands()

@@ -1,4 +1,4 @@
-"""``somna export``: write an organisation's records to files, straight from the database."""
+"""``somna admin export``: write an organisation's records to files, straight from the database."""
 
 from __future__ import annotations
 

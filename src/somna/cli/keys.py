@@ -1,4 +1,4 @@
-"""``somna keys``: make API keys from the server itself (for bootstrapping and automation)."""
+"""``somna admin keys``: make API keys in the server's database (for bootstrapping)."""
 
 from __future__ import annotations
 

@@ -55,8 +55,8 @@ def access_lines(
             Line("dashboard (sign in with the owner login below)", f"{url}/", own_line=True),
         ]
     lines += [
-        Line("owner login", owner_email),
-        Line("owner password", owner_password),
+        # One line, as it always read: scripts that scrape the demo's output rely on it.
+        Line("owner login", f"{owner_email} / {owner_password}"),
         Line("API key (send as `Authorization: Bearer <key>`)", api_key, own_line=True),
         Line("its signing secret (for signed requests, docs/api.md)", signing_secret, True),
     ]

@@ -8,6 +8,7 @@ from somna.models.burnout_score import BurnoutScore
 from somna.models.connection import CONNECTION_STATUSES, Connection
 from somna.models.cycle import Cycle
 from somna.models.export import EXPORT_STATUSES, Export
+from somna.models.idempotency_key import IdempotencyKey
 from somna.models.insight import Insight
 from somna.models.job import JOB_STATUSES, Job
 from somna.models.job_outbox import JobOutbox
@@ -41,6 +42,7 @@ __all__ = [
     "Connection",
     "Cycle",
     "Export",
+    "IdempotencyKey",
     "Insight",
     "Job",
     "JobOutbox",

@@ -1,7 +1,7 @@
 """Operations: the job outbox, the token-refresh lease, and indexes for pruning and hot paths.
 
 Revision ID: 0003_ops_outbox
-Revises: 0001_initial
+Revises: 0002_sync_claims
 Create Date: 2026-12-03 03:00:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0003_ops_outbox"
-down_revision: str | None = "0001_initial"
+down_revision: str | None = "0002_sync_claims"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

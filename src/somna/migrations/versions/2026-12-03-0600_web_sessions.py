@@ -1,7 +1,7 @@
 """Dashboard sign-in sessions.
 
 Revision ID: 0006_web_sessions
-Revises: 0002_sync_claims
+Revises: 0003_ops_outbox
 Create Date: 2026-12-03 06:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006_web_sessions"
-down_revision: str | None = "0002_sync_claims"
+down_revision: str | None = "0003_ops_outbox"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
