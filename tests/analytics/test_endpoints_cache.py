@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
-import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,8 +54,8 @@ async def test_burnout_is_computed_stored_and_explained(
     # nights of 5.5 h and six of 7.8 h.
     free_days = [TODAY - timedelta(days=k) for k in range(28)]
     free_hours = [5.5 if k < 7 else 7.8 for k, d in enumerate(free_days) if d.weekday() >= 5]
-    assert factors["sleep_debt"]["baseline"] == pytest.approx(sum(free_hours) / len(free_hours))
-    assert factors["sleep_debt"]["baseline"] == pytest.approx(7.225)
+    # Served to one decimal, like every figure Somna computes.
+    assert factors["sleep_debt"]["baseline"] == round(sum(free_hours) / len(free_hours), 1)
     assert sum(f["contribution"] for f in body["factors"]) == body["risk"]
     assert body["model_version"] == "flags-1"
     assert "not a medical or psychological diagnosis" in body["disclaimer"]

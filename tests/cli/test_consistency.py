@@ -4,6 +4,7 @@ flags show no type, and keys and accounts can be managed from the server itself.
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import httpx
@@ -30,19 +31,24 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 KEYS = "/api/v1/developer/keys"
 
 
+def _keys(database_url: str, data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The database-side key commands, under ``somna admin keys``."""
+    return run_somna(database_url, data_dir, "admin", "keys", *args)
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_an_unknown_organisation_is_a_usage_error_everywhere(
     database_url: str, tmp_path: Path
 ) -> None:
     key_id = "00000000-0000-0000-0000-000000000001"
     commands = [
-        ["keys", "create", "--org", "nope", "--name", "x", "--scopes", "sleep"],
-        ["keys", "list", "--org", "nope"],
-        ["keys", "rotate", key_id, "--org", "nope"],
-        ["keys", "revoke", key_id, "--org", "nope"],
+        ["admin", "keys", "create", "--org", "nope", "--name", "x", "--scopes", "sleep"],
+        ["admin", "keys", "list", "--org", "nope"],
+        ["admin", "keys", "rotate", key_id, "--org", "nope"],
+        ["admin", "keys", "revoke", key_id, "--org", "nope"],
         ["admin", "accounts", "list", "--org", "nope"],
-        ["export", "--org", "nope", "--out", str(tmp_path / "out")],
-        ["sync", "--org", "nope"],
+        ["admin", "export", "--org", "nope", "--out", str(tmp_path / "out")],
+        ["admin", "sync", "--org", "nope"],
     ]
     for command in commands:
         result = run_somna(database_url, tmp_path, *command)
@@ -53,7 +59,8 @@ def test_an_unknown_organisation_is_a_usage_error_everywhere(
 def test_flags_show_no_type_in_help() -> None:
     runner = CliRunner()
     for command in (
-        [], ["serve"], ["demo"], ["sync"], ["export"], ["keys", "create"], ["keys", "list"],
+        [], ["serve"], ["demo"], ["admin", "sync"], ["admin", "export"],
+        ["admin", "keys", "create"], ["admin", "keys", "list"], ["keys", "create"],
         ["admin", "accounts", "reset-password"], ["sandbox", "whoop"],
     ):  # fmt: skip
         result = runner.invoke(cli, [*command, "--help"], env={"COLUMNS": "80"})
@@ -70,17 +77,17 @@ async def test_keys_list_rotate_and_revoke(
     tmp_path: Path,
 ) -> None:
     org = await create_organization(db_session, client)
-    created = run_somna(database_url, tmp_path, "keys", "create", "--org", org.slug,
+    created = _keys(database_url, tmp_path, "create", "--org", org.slug,
                         "--name", "ci", "--scopes", "keys", "--json")  # fmt: skip
     old = json.loads(created.stdout)
-    listed = run_somna(database_url, tmp_path, "keys", "list", "--org", org.slug, "--json")
+    listed = _keys(database_url, tmp_path, "list", "--org", org.slug, "--json")
     assert listed.returncode == 0, listed.stderr
     [entry] = json.loads(listed.stdout)
     assert entry["id"] == old["id"]
     assert "key" not in entry  # never a secret
     assert "signing_secret" not in entry
 
-    rotated = run_somna(database_url, tmp_path, "keys", "rotate", old["id"], "--org", org.slug,
+    rotated = _keys(database_url, tmp_path, "rotate", old["id"], "--org", org.slug,
                         "--grace-seconds", "0", "--json")  # fmt: skip
     assert rotated.returncode == 0, rotated.stderr
     new = json.loads(rotated.stdout)
@@ -91,11 +98,15 @@ async def test_keys_list_rotate_and_revoke(
     assert (await client.get(KEYS, headers=old_headers)).status_code == 401
     assert (await client.get(KEYS, headers=new_headers)).status_code == 200
 
-    revoked = run_somna(database_url, tmp_path, "keys", "revoke", new["id"], "--org", org.slug)
+    revoked = run_somna(
+        database_url, tmp_path, "admin", "keys", "revoke", new["id"], "--org", org.slug
+    )
     assert revoked.returncode == 0, revoked.stderr
     assert "Revoked API key" in revoked.stdout
     assert (await client.get(KEYS, headers=new_headers)).status_code == 401
-    again = run_somna(database_url, tmp_path, "keys", "rotate", new["id"], "--org", org.slug)
+    again = run_somna(
+        database_url, tmp_path, "admin", "keys", "rotate", new["id"], "--org", org.slug
+    )
     assert again.returncode == 1
     assert "revoked, expired or already rotated" in again.stderr
 

@@ -196,7 +196,7 @@ async def test_demo_sets_up_syncs_exports_and_summarises_and_a_rerun_doubles_not
     demo_env = (cwd / ".somna" / "demo.env").read_text()
     whoop_base = re.search(r"SOMNA_WHOOP_API_BASE=(\S+)", demo_env)
     assert whoop_base is not None
-    sync = _somna_in(cwd, database_url, "sync")
+    sync = _somna_in(cwd, database_url, "admin", "sync")
     assert sync.returncode == 1, sync.stderr
     assert whoop_base.group(1) in sync.stderr.replace("\n", "")
     assert "No answer from" in sync.stderr

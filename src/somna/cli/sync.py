@@ -1,4 +1,4 @@
-"""``somna sync``: sync people's connections now, in this process, with a bar per person.
+"""``somna admin sync``: sync people's connections now, in this process, with a bar per person.
 
 The runs are the same rows and the same engine as the workers' (``GET /sync-runs`` shows them
 with trigger ``cli``), paced by the provider budget; this command only drives them in-process
@@ -554,7 +554,7 @@ def sync(
 ) -> None:
     """Sync connections now with a progress bar per person; exit 1 if any run failed.
 
-    A connection a worker (or another ``somna sync``) is syncing is skipped, or waited for up
+    A connection a worker (or another ``somna admin sync``) is syncing is skipped, or waited for up
     to ``--wait-busy`` seconds; skipped ones are listed with the reason ``busy`` and do not
     change the exit code.
     """
