@@ -20,6 +20,7 @@ from somna.config import Settings
 from somna.connections.clients import TOKEN_PURPOSE, token_box
 from somna.db import create_engine, create_sessionmaker
 from somna.kit.crypto import SecretBox
+from somna.kit.repository import EncryptedColumn
 from somna.models import ApiKey, Connection, SyncRun
 from somna.rotation import reencrypt_all
 from somna.sandbox import WhoopSandbox
@@ -207,3 +208,36 @@ async def test_a_signing_secret_no_key_reads_is_a_clear_401(
         response = await client.delete(path, headers=key.signed("DELETE", path))
     assert response.status_code == 401
     assert response.json()["error"] == "signing_secret_unreadable"
+
+
+async def test_a_value_a_server_rewrote_meanwhile_is_left_to_it(
+    settings: Settings, db_session: AsyncSession
+) -> None:
+    old_box, new_box = SecretBox(TEST_SECRET, TOKEN_PURPOSE), SecretBox(NEW_KEY, TOKEN_PURPOSE)
+    person = await make_person(db_session, await make_organization(db_session))
+    connection = await make_connection(db_session, person)
+    connection.access_token_encrypted = old_box.encrypt("before-refresh")
+    await db_session.commit()
+    connection_id = connection.id
+    engine = create_engine(settings.database_url)
+    try:
+        sessions = create_sessionmaker(engine)
+        async with sessions() as session:
+            [(row_id, read)] = await EncryptedColumn(
+                session, Connection, "access_token_encrypted"
+            ).batch(None, 10)
+        # A server refreshes the tokens between the read and the rewrite.
+        connection.access_token_encrypted = new_box.encrypt("after-refresh")
+        await db_session.commit()
+        async with sessions() as session, session.begin():
+            column = EncryptedColumn(session, Connection, "access_token_encrypted")
+            replaced = await column.replace(row_id, read, new_box.encrypt("before-refresh"))
+    finally:
+        await engine.dispose()
+    assert row_id == connection_id
+    assert replaced is False
+    db_session.expire_all()
+    stored = await db_session.get(Connection, connection_id)
+    assert stored is not None
+    assert stored.access_token_encrypted is not None
+    assert new_box.decrypt(stored.access_token_encrypted) == "after-refresh"
