@@ -3,6 +3,8 @@ moves every stored secret to the new key, and a value no key reads fails fast.""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -15,15 +17,19 @@ from somna.app import create_app
 from somna.auth.exceptions import InvalidToken
 from somna.auth.tokens import AccessClaims, decode_access_token, issue_access_token
 from somna.config import Settings
-from somna.connections.clients import token_box
+from somna.connections.clients import TOKEN_PURPOSE, token_box
 from somna.db import create_engine, create_sessionmaker
+from somna.kit.crypto import SecretBox
+from somna.kit.repository import EncryptedColumn
 from somna.models import ApiKey, Connection, SyncRun
 from somna.rotation import reencrypt_all
 from somna.sandbox import WhoopSandbox
 from somna.sync.engine import SyncServices, execute_run
 from somna.sync.pacer import MemoryPacer, provider_budgets
+from tests.conftest import TEST_SECRET
 from tests.connections.support import asleep, queue_run, sync_settings, whoop, whoop_connection
 from tests.support.auth import TestKey, create_api_key, create_organization, create_person
+from tests.support.factories import make_connection, make_organization, make_person
 from tests.support.server import app_client
 
 __all__ = ["asleep", "sync_settings", "whoop"]
@@ -152,21 +158,40 @@ async def test_tokens_no_key_reads_are_reported_and_fail_the_sync_at_once(
     assert whoop.request_count() == requests_before  # no provider call was spent on it
 
 
-def test_reencrypt_command_reports_counts(database_url: str, tmp_path: Path) -> None:
+async def test_reencrypt_command_reports_counts(
+    database_url: str, tmp_path: Path, db_session: AsyncSession
+) -> None:
+    old_box = SecretBox(TEST_SECRET, TOKEN_PURPOSE)
+    organization = await make_organization(db_session)
+    person = await make_person(db_session, organization)
+    connection = await make_connection(db_session, person)
+    connection.access_token_encrypted = old_box.encrypt("access-1")
+    connection.refresh_token_encrypted = SecretBox(STRANGER_KEY, TOKEN_PURPOSE).encrypt("r-1")
+    await db_session.commit()
+    connection_id = connection.id
     env = {
         **os.environ,
         "SOMNA_DATABASE_URL": database_url,
         "SOMNA_DATA_DIR": str(tmp_path),
         "SOMNA_SECRET_KEY": NEW_KEY,
-        "SOMNA_SECRET_KEY_FALLBACKS": "",
+        "SOMNA_SECRET_KEY_FALLBACKS": TEST_SECRET,
     }
-    result = subprocess.run(
+    result = await asyncio.to_thread(
+        subprocess.run,
         [sys.executable, "-m", "somna", "admin", "reencrypt", "--json"],
         env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    assert '"unreadable": 0' in result.stdout
-    assert "connections.refresh_token_encrypted" in result.stdout
+    assert result.returncode == 1, result.stderr  # one value no key reads
+    report = json.loads(result.stdout)
+    columns = {column["column"]: column for column in report["columns"]}
+    assert report["unreadable"] == 1
+    assert columns["connections.access_token_encrypted"]["rewritten"] == 1
+    assert columns["connections.refresh_token_encrypted"]["unreadable_ids"] == [str(connection_id)]
+    db_session.expire_all()
+    stored = await db_session.get(Connection, connection_id)
+    assert stored is not None
+    assert stored.access_token_encrypted is not None
+    assert SecretBox(NEW_KEY, TOKEN_PURPOSE).decrypt(stored.access_token_encrypted) == "access-1"
 
 
 async def test_a_signing_secret_no_key_reads_is_a_clear_401(
@@ -183,3 +208,36 @@ async def test_a_signing_secret_no_key_reads_is_a_clear_401(
         response = await client.delete(path, headers=key.signed("DELETE", path))
     assert response.status_code == 401
     assert response.json()["error"] == "signing_secret_unreadable"
+
+
+async def test_a_value_a_server_rewrote_meanwhile_is_left_to_it(
+    settings: Settings, db_session: AsyncSession
+) -> None:
+    old_box, new_box = SecretBox(TEST_SECRET, TOKEN_PURPOSE), SecretBox(NEW_KEY, TOKEN_PURPOSE)
+    person = await make_person(db_session, await make_organization(db_session))
+    connection = await make_connection(db_session, person)
+    connection.access_token_encrypted = old_box.encrypt("before-refresh")
+    await db_session.commit()
+    connection_id = connection.id
+    engine = create_engine(settings.database_url)
+    try:
+        sessions = create_sessionmaker(engine)
+        async with sessions() as session:
+            [(row_id, read)] = await EncryptedColumn(
+                session, Connection, "access_token_encrypted"
+            ).batch(None, 10)
+        # A server refreshes the tokens between the read and the rewrite.
+        connection.access_token_encrypted = new_box.encrypt("after-refresh")
+        await db_session.commit()
+        async with sessions() as session, session.begin():
+            column = EncryptedColumn(session, Connection, "access_token_encrypted")
+            replaced = await column.replace(row_id, read, new_box.encrypt("before-refresh"))
+    finally:
+        await engine.dispose()
+    assert row_id == connection_id
+    assert replaced is False
+    db_session.expire_all()
+    stored = await db_session.get(Connection, connection_id)
+    assert stored is not None
+    assert stored.access_token_encrypted is not None
+    assert new_box.decrypt(stored.access_token_encrypted) == "after-refresh"

@@ -76,9 +76,12 @@ def create_org(
 async def _reencrypt() -> list[ColumnReport]:
     from somna.config import get_settings
     from somna.db import create_engine, create_sessionmaker
+    from somna.logging import configure_logging
     from somna.rotation import reencrypt_all
 
     settings = get_settings()
+    # Log lines go to stderr (and only warnings), so that --json leaves stdout to the report.
+    configure_logging("WARNING", settings.log_format)
     engine = create_engine(settings.database_url)
     try:
         return await reencrypt_all(settings, create_sessionmaker(engine))
