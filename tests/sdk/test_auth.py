@@ -47,6 +47,17 @@ async def test_login_refresh_rotates_and_spends_each_token(
     assert await _refresh_refused(http, spent[0])
 
 
+async def test_a_401_refreshes_once_and_retries(
+    live_url: str, http: httpx.AsyncClient, org: Org
+) -> None:
+    with Somna.login(live_url, org.owner.email, DEFAULT_PASSWORD) as client:
+        assert client._tokens is not None
+        client._tokens.access_token = "not-a-valid-token"  # rejected, though not yet stale
+        before = client.refresh_token
+        assert client.accounts.profile().email == org.owner.email
+        assert client.refresh_token not in (None, before)
+
+
 async def test_concurrent_requests_share_one_refresh(
     live_url: str, http: httpx.AsyncClient, org: Org
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -55,3 +56,15 @@ def test_the_models_match_the_openapi_document() -> None:
 def _code(text: str) -> str:
     """The syntax tree, so that ruff's formatting of the file does not count."""
     return ast.dump(ast.parse(text))
+
+
+def test_the_sdk_imports_nothing_from_the_server() -> None:
+    probe = (
+        "import sys, somna_client, somna_client.telemetry\n"
+        "server = sorted(m for m in sys.modules if m == 'somna' or m.startswith('somna.'))\n"
+        "assert not server, server\n"
+        "heavy = {'fastapi', 'sqlalchemy', 'pandas', 'polars'} & set(sys.modules)\n"
+        "assert not heavy, heavy\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

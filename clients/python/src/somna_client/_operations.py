@@ -65,6 +65,12 @@ def query(**values: Any) -> dict[str, Any]:
     return {name: _plain(value) for name, value in values.items() if value is not None}
 
 
+def window(start_date: Any, end_date: Any) -> dict[str, Any]:
+    """A date window as list queries take it. ``start``/``end`` are the names every server
+    version accepts on record lists (newer ones also take ``start_date``/``end_date``)."""
+    return query(start=start_date, end=end_date)
+
+
 def body(**values: Any) -> dict[str, Any]:
     """A JSON body without the fields left out (None)."""
     return {name: _plain(value) for name, value in values.items() if value is not None}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import islice
+
 import typer
 
 from somna.cli.remote.session import connect, show, show_fields
@@ -23,8 +25,9 @@ def list_users(
 ) -> None:
     """Every person of the organisation."""
     with connect() as client:
-        people = client.users.list().to_list()
-    show(people[:limit] if limit else people, PERSON_COLUMNS, as_json=as_json, title="People")
+        # Pages are fetched only as far as the limit needs.
+        people = list(islice(client.users.list(), limit))
+    show(people, PERSON_COLUMNS, as_json=as_json, title="People")
 
 
 @users.command("show")

@@ -13,6 +13,7 @@ from somna_client._operations import (
     operation,
     person_path,
     query,
+    window,
 )
 from somna_client.models import (
     AverageStatsResponse,
@@ -106,7 +107,7 @@ def _package_usage(
         "GET",
         path,
         model(UsageReport),
-        params=query(start=start_date, end=end_date, group_by=group_by),
+        params={**window(start_date, end_date), **query(group_by=group_by)},
     )
 
 

@@ -16,6 +16,7 @@ from somna_client._operations import (
     paged,
     person_path,
     query,
+    window,
 )
 from somna_client.models import MoodRatingRead
 
@@ -30,7 +31,7 @@ def _list(
     cursor: str | None = None,
 ) -> PageSpec[MoodRatingRead]:
     """A person's mood ratings in a window of local dates, newest first."""
-    params = query(start=start_date, end=end_date, limit=limit, cursor=cursor)
+    params = {**window(start_date, end_date), **query(limit=limit, cursor=cursor)}
     return PageSpec(
         Spec("GET", person_path(user_id, "/mood-ratings"), dict, params=params),
         model(MoodRatingRead),

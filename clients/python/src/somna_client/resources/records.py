@@ -21,6 +21,7 @@ from somna_client._operations import (
     paged,
     person_path,
     query,
+    window,
 )
 from somna_client.models import (
     BodyMeasurementRead,
@@ -38,8 +39,7 @@ Day = date | datetime | str
 def _window(
     start_date: Day | None, end_date: Day | None, limit: int | None, cursor: str | None
 ) -> dict[str, Any]:
-    # ``start``/``end`` are the names every server version accepts for record lists.
-    return query(start=start_date, end=end_date, limit=limit, cursor=cursor)
+    return {**window(start_date, end_date), **query(limit=limit, cursor=cursor)}
 
 
 @paged("GET", "/users/{user_id}/sleep")
