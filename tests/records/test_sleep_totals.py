@@ -80,8 +80,8 @@ async def test_pending_night_with_a_hypnogram_shows_the_same_totals_in_list_and_
     ]
     assert transitions["probabilities"][1] == [0, 19 / 20, 1 / 20, 0]
     assert transitions["probabilities"][3] == [0, 0, 0, 1]
-    # Four changes between different stages over 44 epochs (22 min) of sleep.
-    assert detail["statistics"]["stage_shifts_per_hour"] == 4 / (44 * 30 / 3600)
+    # Four changes between different stages over 44 epochs (22 min) of sleep, to one decimal.
+    assert detail["statistics"]["stage_shifts_per_hour"] == round(4 / (44 * 30 / 3600), 1)
 
 
 async def test_provider_totals_pass_through_when_sent(

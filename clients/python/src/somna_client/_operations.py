@@ -66,9 +66,8 @@ def query(**values: Any) -> dict[str, Any]:
 
 
 def window(start_date: Any, end_date: Any) -> dict[str, Any]:
-    """A date window as list queries take it. ``start``/``end`` are the names every server
-    version accepts on record lists (newer ones also take ``start_date``/``end_date``)."""
-    return query(start=start_date, end=end_date)
+    """A date window (local dates, inclusive) as every route that takes a period names it."""
+    return query(start_date=start_date, end_date=end_date)
 
 
 def body(**values: Any) -> dict[str, Any]:

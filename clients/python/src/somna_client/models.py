@@ -33,6 +33,16 @@ class AnalyticsHealth(SomnaModel):
     timestamp: str
 
 
+class ApiIndex(SomnaModel):
+    name: str
+    version: str
+    docs_url: str
+    redoc_url: str
+    openapi_url: str
+    health_url: str
+    sections: list[Section]
+
+
 class AuthorizationStart(SomnaModel):
     authorization_url: str
     state: str
@@ -49,6 +59,21 @@ class AverageStatsResponse(SomnaModel):
     never_slept_sessions: list[dict[str, Any]]
     slept_sessions: list[dict[str, Any]]
     sources_used: list[str]
+    sources: dict[str, str | None]
+
+
+class BaselineRead(SomnaModel):
+    value: float | None = None
+    rolling_mean: float | None = None
+    normal_mean: float | None = None
+    normal_low: float | None = None
+    normal_high: float | None = None
+    z: float | None = None
+    within_normal_range: bool | None = None
+    readings_recent: int
+    readings_baseline: int
+    warming_up: bool
+    reason: str | None = None
 
 
 class BatchResult(SomnaModel):
@@ -95,6 +120,33 @@ class BurnoutResponse(SomnaModel):
     disclaimer: str
     computed_at: datetime
     history: list[BurnoutPoint]
+    sources: dict[str, str | None]
+
+
+class CircadianResponse(SomnaModel):
+    user_id: str
+    period: Period
+    workdays: list[int]
+    midpoint_workdays: str | None = None
+    midpoint_free_days: str | None = None
+    msf_sc: str | None = None
+    social_jetlag_minutes: float | None = None
+    relative_social_jetlag_minutes: float | None = None
+    sd_week_seconds: int | None = None
+    workday_timing: DayKindTimingRead
+    free_day_timing: DayKindTimingRead
+    reason: str | None = None
+    sources: dict[str, str | None]
+
+
+class ClockDistribution(SomnaModel):
+    """A distribution of clock times (``HH:MM``), taken over minutes after noon so that."""
+
+    n: int
+    mean: str | None = None
+    median: str | None = None
+    p10: str | None = None
+    p90: str | None = None
 
 
 class CohortResponse(SomnaModel):
@@ -107,7 +159,12 @@ class CohortResponse(SomnaModel):
     efficiency_pct: Distribution
     score: Distribution
     regularity: Distribution
+    social_jetlag_minutes: Distribution | None = None
+    msf_sc: ClockDistribution | None = None
+    sleep_debt_hours: Distribution | None = None
+    readiness: Distribution | None = None
     sources_used: list[str]
+    sources: dict[str, str | None] | None = None
     not_found: list[str]
     rows: list[CohortRow]
 
@@ -116,12 +173,26 @@ class CohortRow(SomnaModel):
     user_id: str
     email: str
     nights: int
-    mean_duration_seconds: float | None = None
+    mean_duration_seconds: int | None = None
     mean_efficiency_pct: float | None = None
     score: float | None = None
     regularity: float | None = None
     regularity_method: str | None = None
+    sufficient: bool
+    reason: str | None = None
+    social_jetlag_minutes: float | None = None
+    relative_social_jetlag_minutes: float | None = None
+    msf_sc: str | None = None
+    sleep_debt_hours: float | None = None
+    readiness: float | None = None
     sources_used: list[str]
+
+
+class ComponentRead(SomnaModel):
+    name: str
+    score: float | None = None
+    weight: float
+    measure: float | None = None
 
 
 class ConnectionList(SomnaModel):
@@ -167,6 +238,42 @@ class CycleRead(SomnaModel):
     kilojoules: float | None = None
     average_heart_rate: float | None = None
     max_heart_rate: float | None = None
+
+
+class DayKindTimingRead(SomnaModel):
+    nights: int
+    onset: str | None = None
+    offset: str | None = None
+    midpoint: str | None = None
+    sleep_duration_seconds: int | None = None
+
+
+class DayRead(SomnaModel):
+    date: date
+    sleep_session_id: str | None = None
+    sleep_source: str | None = None
+    sleep_seconds: int | None = None
+    nap_sleep_seconds: int | None = None
+    sleep_debt_seconds: int | None = None
+    readiness: float | None = None
+    readiness_reason: str | None = None
+    hrv_rmssd_ms: float | None = None
+    hrv_z: float | None = None
+    hrv_within_normal_range: bool | None = None
+    resting_hr_bpm: float | None = None
+    resting_hr_z: float | None = None
+    resting_hr_within_normal_range: bool | None = None
+    mood: float | None = None
+    sources: dict[str, str | None]
+
+
+class DaysResponse(SomnaModel):
+    user_id: str
+    period: Period
+    need_seconds: int
+    need_source: str
+    data: list[DayRead]
+    sources: dict[str, str | None]
 
 
 class Disconnected(SomnaModel):
@@ -220,8 +327,8 @@ class ExportRead(SomnaModel):
     status: str
     formats: list[str]
     user_ids: list[str] | None = None
-    start: date | None = None
-    end: date | None = None
+    start_date: date | None = None
+    end_date: date | None = None
     counts: dict[str, int]
     files: list[ExportFileRead]
     download_url: str | None = None
@@ -254,6 +361,7 @@ class Health(SomnaModel):
     version: str
     mode: str
     database: str
+    worker: Worker | None = None
 
 
 class HypnogramRead(SomnaModel):
@@ -266,10 +374,11 @@ class HypnogramStats(SomnaModel):
     tib_seconds: int
     spt_seconds: int
     tst_seconds: int
-    waso_seconds: int
+    waso_seconds: int | None = None
     se_pct: float
     sme_pct: float | None = None
     sfi_per_hour: float | None = None
+    stage_shifts_per_hour: float | None = None
     sol_seconds: int | None = None
     sol_5min_seconds: int | None = None
     stage_seconds: dict[str, int]
@@ -278,8 +387,8 @@ class HypnogramStats(SomnaModel):
     rem_latency_from_onset_seconds: int | None = None
     wakeup_latency_seconds: int | None = None
     final_wake_offset_seconds: int | None = None
-    waso_count: int
-    longest_waso_seconds: int
+    waso_count: int | None = None
+    longest_waso_seconds: int | None = None
 
 
 class Insight(SomnaModel):
@@ -309,6 +418,7 @@ class InsightsResponse(SomnaModel):
     expires_at: datetime
     cached: bool
     sources_used: list[str]
+    sources: dict[str, str | None]
     insights: list[InsightItem]
 
 
@@ -378,6 +488,8 @@ class MonthTrend(SomnaModel):
     summary: PeriodSummary
     score: float | None = None
     midpoint_sd_minutes: float | None = None
+    sufficient: bool
+    reason: str | None = None
 
 
 class MonthlyTrendsResponse(SomnaModel):
@@ -386,7 +498,10 @@ class MonthlyTrendsResponse(SomnaModel):
     months: list[MonthTrend]
     sleep_slope_minutes_per_week: float | None = None
     efficiency_slope_pct_per_week: float | None = None
+    trend_sufficient: bool
+    trend_reason: str | None = None
     sources_used: list[str]
+    sources: dict[str, str | None]
 
 
 class MoodRatingRead(SomnaModel):
@@ -432,12 +547,12 @@ class Period(SomnaModel):
 
 class PeriodSummary(SomnaModel):
     nights: int
-    mean_sleep_seconds: float | None = None
+    mean_sleep_seconds: int | None = None
     mean_bedtime: str | None = None
     mean_wake_time: str | None = None
     mean_efficiency_pct: float | None = None
-    mean_latency_seconds: float | None = None
-    mean_waso_seconds: float | None = None
+    mean_latency_seconds: int | None = None
+    mean_waso_seconds: int | None = None
 
 
 class PersonDeleted(SomnaModel):
@@ -459,6 +574,7 @@ class PreferencesRead(SomnaModel):
     sleep_goal_hours: float | None = None
     timezone: str | None = None
     source_priority: list[str] | None = None
+    workdays: list[int] | None = None
     user_id: str
     updated_at: datetime | None = None
 
@@ -473,6 +589,23 @@ class ProfileOut(SomnaModel):
     created_at: datetime
     last_login_at: datetime | None = None
     is_operator: bool
+
+
+class ReadinessDay(SomnaModel):
+    date: date
+    readiness: float | None = None
+    reason: str | None = None
+    components: list[ComponentRead]
+    hrv: BaselineRead
+    resting_hr: BaselineRead
+
+
+class ReadinessResponse(SomnaModel):
+    user_id: str
+    period: Period
+    need_seconds: int
+    days: list[ReadinessDay]
+    sources: dict[str, str | None]
 
 
 class RecoveryRead(SomnaModel):
@@ -503,11 +636,13 @@ class Regularity(SomnaModel):
     sri_day_pairs: int
     midpoint_sd_minutes: float | None = None
     midpoint_circular_sd_minutes: float | None = None
-    mean_midpoint_clock_seconds: float | None = None
+    mean_midpoint_clock_seconds: int | None = None
     social_jetlag_minutes: float | None = None
     relative_social_jetlag_minutes: float | None = None
     composite_phase_deviation_hours: float | None = None
     nights: int
+    midpoint_consistency: float | None = None
+    reason: str | None = None
 
 
 class ScoreComponent(SomnaModel):
@@ -518,6 +653,12 @@ class ScoreComponent(SomnaModel):
     unit: str
 
 
+class Section(SomnaModel):
+    name: str
+    docs_url: str
+    routes: list[str]
+
+
 class SleepScore(SomnaModel):
     overall: float | None = None
     efficiency: ScoreComponent
@@ -525,22 +666,23 @@ class SleepScore(SomnaModel):
     duration: ScoreComponent
     consistency_method: str | None = None
     nights: int
+    sufficient: bool | None = None
+    reason: str | None = None
 
 
 class SleepScoreResponse(SomnaModel):
     user_id: str
     period: Period
-    overall_score: float | None = None
-    efficiency_score: float | None = None
-    consistency_score: float | None = None
-    duration_score: float | None = None
     period_days: int
     session_count: int
-    mean_duration_seconds: float | None = None
+    sufficient: bool
+    reason: str | None = None
+    mean_duration_seconds: int | None = None
     mean_efficiency_pct: float | None = None
     score: SleepScore
     regularity: Regularity
     sources_used: list[str]
+    sources: dict[str, str | None]
 
 
 class SleepSessionDetail(SomnaModel):
@@ -573,8 +715,10 @@ class SleepSessionDetail(SomnaModel):
     consistency_pct: float | None = None
     respiratory_rate: float | None = None
     has_hypnogram: bool
+    derived_from_hypnogram: list[str] | None = None
     hypnogram: HypnogramRead | None = None
     statistics: HypnogramStats | None = None
+    transitions: Transitions | None = None
     raw: dict[str, Any]
 
 
@@ -608,12 +752,13 @@ class SleepSessionRead(SomnaModel):
     consistency_pct: float | None = None
     respiratory_rate: float | None = None
     has_hypnogram: bool
+    derived_from_hypnogram: list[str] | None = None
 
 
 class StageSummary(SomnaModel):
-    light_seconds: float | None = None
-    deep_seconds: float | None = None
-    rem_seconds: float | None = None
+    light_seconds: int | None = None
+    deep_seconds: int | None = None
+    rem_seconds: int | None = None
     light_pct: float | None = None
     deep_pct: float | None = None
     rem_pct: float | None = None
@@ -638,6 +783,7 @@ class SyncRunRead(SomnaModel):
     requests: int
     retries: int
     attempts: int
+    next_attempt_at: datetime | None = None
     errors: list[Any]
     created_at: datetime
     started_at: datetime | None = None
@@ -650,6 +796,12 @@ class TokenResponse(SomnaModel):
     refresh_token: str
     token_type: str | None = None
     expires_in: int
+
+
+class Transitions(SomnaModel):
+    stages: list[str]
+    counts: list[list[int]]
+    probabilities: list[list[Any] | None]
 
 
 class UsageGroup(SomnaModel):
@@ -684,6 +836,7 @@ class WeeklyReportResponse(SomnaModel):
     session_count: int
     nap_count: int
     sufficient: bool
+    reason: str | None = None
     summary: PeriodSummary
     stages: StageSummary
     sleep_debt_hours: float | None = None
@@ -691,6 +844,12 @@ class WeeklyReportResponse(SomnaModel):
     regularity: Regularity
     insights: list[Insight]
     sources_used: list[str]
+    sources: dict[str, str | None]
+
+
+class Worker(SomnaModel):
+    status: str
+    restarts: int
 
 
 class WorkoutRead(SomnaModel):

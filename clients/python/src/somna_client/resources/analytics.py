@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, datetime
 
 from somna_client._operations import (
     C,
@@ -18,8 +19,11 @@ from somna_client._operations import (
 from somna_client.models import (
     AverageStatsResponse,
     BurnoutResponse,
+    CircadianResponse,
+    DaysResponse,
     InsightsResponse,
     MonthlyTrendsResponse,
+    ReadinessResponse,
     SleepScoreResponse,
     UsageReport,
     WeeklyReportResponse,
@@ -93,21 +97,70 @@ def _insights(user_id: str, *, days: int | None = None) -> Spec[InsightsResponse
     )
 
 
+def _sources(sources: Sequence[str] | None) -> str | None:
+    """A provider order that also filters (``["asleep", "whoop"]``), as ``?sources=`` takes it."""
+    return ",".join(sources) if sources is not None else None
+
+
+@operation("GET", "/users/{user_id}/circadian")
+def _circadian(
+    user_id: str,
+    *,
+    start_date: date | str | None = None,
+    end_date: date | str | None = None,
+    sources: Sequence[str] | None = None,
+) -> Spec[CircadianResponse]:
+    """Sleep timing on workdays and free days, social jetlag and chronotype (MSFsc)."""
+    params = {**window(start_date, end_date), **query(sources=_sources(sources))}
+    return Spec("GET", person_path(user_id, "/circadian"), model(CircadianResponse), params=params)
+
+
+@operation("GET", "/users/{user_id}/readiness")
+def _readiness(
+    user_id: str,
+    *,
+    date: date | str | None = None,
+    start_date: date | str | None = None,
+    end_date: date | str | None = None,
+    sources: Sequence[str] | None = None,
+) -> Spec[ReadinessResponse]:
+    """Readiness 0-100 with its HRV and resting-HR baselines: one ``date`` or a series."""
+    params = {
+        **window(start_date, end_date),
+        **query(date=date, sources=_sources(sources)),
+    }
+    return Spec("GET", person_path(user_id, "/readiness"), model(ReadinessResponse), params=params)
+
+
+@operation("GET", "/users/{user_id}/days")
+def _days(
+    user_id: str,
+    *,
+    start_date: date | str | None = None,
+    end_date: date | str | None = None,
+    sources: Sequence[str] | None = None,
+) -> Spec[DaysResponse]:
+    """One row per local date of the window: counted night, naps, debt, readiness, mood."""
+    params = {**window(start_date, end_date), **query(sources=_sources(sources))}
+    return Spec("GET", person_path(user_id, "/days"), model(DaysResponse), params=params)
+
+
 @operation("GET", "/analytics/packages/{package_name}/usage")
 def _package_usage(
     package_name: str,
     *,
-    start_date: date | str | None = None,
-    end_date: date | str | None = None,
+    start: date | datetime | str | None = None,
+    end: date | datetime | str | None = None,
     group_by: str | None = None,
 ) -> Spec[UsageReport]:
-    """Usage analytics of one package (events sent through ``client.events``)."""
+    """Usage analytics of one package (events sent through ``client.events``); ``start`` and
+    ``end`` are instants (or whole dates), as the usage-analytics routes take them."""
     path = api_path("/analytics/packages/{name}/usage", name=package_name)
     return Spec(
         "GET",
         path,
         model(UsageReport),
-        params={**window(start_date, end_date), **query(group_by=group_by)},
+        params=query(start=start, end=end, group_by=group_by),
     )
 
 
@@ -118,4 +171,7 @@ class Analytics(Resource[C]):
     monthly_trends = _monthly_trends
     burnout = _burnout
     insights = _insights
+    circadian = _circadian
+    readiness = _readiness
+    days = _days
     package_usage = _package_usage

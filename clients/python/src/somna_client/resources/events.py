@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from somna_client._operations import ROUTES, C, Resource, Spec, model, operation
-from somna_client.models import AnalyticsHealth, BatchResult, EventAccepted, Health
+from somna_client.models import AnalyticsHealth, ApiIndex, BatchResult, EventAccepted, Health
 
 EVENTS_PATH = "/api/analytics"
 ROUTES.extend(
@@ -21,6 +21,7 @@ ROUTES.extend(
         ("POST", f"{EVENTS_PATH}/batch", "Events.create_batch"),
         ("GET", f"{EVENTS_PATH}/health", "Events.health"),
         ("GET", "/health", "Server.health"),
+        ("GET", "/api/v1", "Server.index"),
     ]
 )
 
@@ -83,5 +84,12 @@ class Events(Resource[C]):
     health = _health
 
 
+@operation("GET")
+def _api_index() -> Spec[ApiIndex]:
+    """The API's sections, with the server's name and version."""
+    return Spec("GET", "/api/v1", model(ApiIndex))
+
+
 class Server(Resource[C]):
     health = _server_health
+    index = _api_index

@@ -41,7 +41,7 @@ def _create(
 ) -> Spec[ExportRead]:
     """Start an export of some people, or of the whole organisation when ``user_ids`` is
     omitted (sensitive: signed when called with an API key)."""
-    payload = body(format=formats, user_ids=user_ids, start=start_date, end=end_date)
+    payload = body(format=formats, user_ids=user_ids, start_date=start_date, end_date=end_date)
     return Spec(
         "POST",
         api_path("/exports"),
@@ -60,7 +60,7 @@ def _create_own(
     end_date: date | str | None = None,
 ) -> Spec[ExportRead]:
     """A member's export of their own data."""
-    payload = body(format=formats, start=start_date, end=end_date)
+    payload = body(format=formats, start_date=start_date, end_date=end_date)
     return Spec("POST", api_path("/me/exports"), model(ExportRead), json=payload, creates=True)
 
 
