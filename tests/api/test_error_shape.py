@@ -14,6 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.support.auth import create_organization, create_person
 
+# The contract is the HTTP layer's, the same on both databases: SQLite keeps the walk quick.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
 CODE = re.compile(r"^[a-z][a-z_]*$")
 KLYNE = "/api/analytics"  # keeps the bodies of the document it follows
 # Routes a caller of ours does not call with a bearer token: providers and browsers do.
@@ -214,3 +217,29 @@ async def test_reversed_dates_are_a_validation_error_everywhere(
         assert (entry["field"], entry["type"]) == ("end_date", "reversed_period"), (method, path)
         checked += 1
     assert checked >= 10
+
+
+async def test_domain_checks_use_the_validation_shape(
+    client: httpx.AsyncClient, owner: dict[str, Any]
+) -> None:
+    headers = owner["headers"]
+    bogus = await client.post(
+        "/api/v1/developer/keys", json={"name": "x", "scopes": ["bogus"]}, headers=headers
+    )
+    [entry] = assert_error_shape(bogus, 422)["errors"]
+    assert (entry["field"], entry["location"]) == ("scopes", "body")
+    assert "bogus" in entry["message"]
+    person = owner["ids"]["user_id"]
+    too_long = await client.get(
+        f"/api/v1/users/{person}/stats/average",
+        params={"start_date": "2025-01-01", "end_date": "2026-01-01"},
+        headers=headers,
+    )
+    body = assert_error_shape(too_long, 422)
+    assert body["max_days"] == 100
+    assert body["errors"][0]["field"] == "end_date"
+    assert "at most 100" in body["errors"][0]["message"]
+    week = await client.get(
+        f"/api/v1/users/{person}/reports/weekly", params={"week": "2026-W60"}, headers=headers
+    )
+    assert assert_error_shape(week, 422)["errors"][0]["field"] == "week"

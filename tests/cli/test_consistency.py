@@ -69,6 +69,7 @@ def test_flags_show_no_type_in_help() -> None:
         assert "--help" in result.output
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the API tests cover both
 async def test_keys_list_rotate_and_revoke(
     app: FastAPI,
     client: httpx.AsyncClient,
