@@ -172,11 +172,19 @@ class ConnectionRefreshLease:
         while True:
             now = utc_now()
             async with self.sessionmaker() as session, session.begin():
-                claimed = await ConnectionRepository(session).claim_refresh(
+                repository = ConnectionRepository(session)
+                claimed = await repository.claim_refresh(
                     self.connection_id, owner, until=now + self.lease, now=now
                 )
+                live = claimed or await repository.is_live(self.connection_id)
             if claimed:
                 return
+            if not live:
+                # Disconnected (or deleted) meanwhile: no lease will ever be free, and the
+                # tokens are gone; waiting out ``wait_seconds`` would only stall the caller.
+                raise ReauthorizationRequired(
+                    key.split(":", 1)[0], "the connection was disconnected"
+                )
             if loop.time() >= deadline:
                 raise ProviderUnavailable(
                     key.split(":", 1)[0], "another worker is still refreshing this connection"

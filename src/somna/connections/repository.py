@@ -127,6 +127,13 @@ class ConnectionRepository(Repository[Connection]):
         result = await self.session.execute(statement)
         return bool(getattr(result, "rowcount", 0))
 
+    async def is_live(self, connection_id: uuid.UUID) -> bool:
+        """Whether the connection still exists and was not disconnected."""
+        status = await self.session.scalar(
+            select(Connection.status).where(Connection.id == connection_id)
+        )
+        return status is not None and status != "revoked"
+
     async def release_refresh(self, connection_id: uuid.UUID, owner: str) -> None:
         statement = (
             update(Connection)
