@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from somna import __version__
 from somna.api import api_router
+from somna.apidocs import STATIC_PATH as DOCS_STATIC_PATH
 from somna.apidocs import install_docs
 from somna.auth.lifespan import close_access_state, open_access_state
 from somna.config import Settings, ensure_secret_key, get_settings
@@ -22,7 +23,7 @@ from somna.jobs.runtime import JobRuntime
 from somna.logging import RequestIdMiddleware, configure_logging
 from somna.openapi import install_openapi, operation_id
 from somna.ratelimit.http import RateLimitMiddleware
-from somna.web.router import install_web
+from somna.web.router import ASSETS_PATH, install_web
 
 log = structlog.get_logger(__name__)
 
@@ -62,7 +63,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(IdempotencyMiddleware)
-    app.add_middleware(RateLimitMiddleware)
+    app.add_middleware(
+        RateLimitMiddleware, exempt_prefixes=(f"{ASSETS_PATH}/", f"{DOCS_STATIC_PATH}/")
+    )
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health_router)
     # The Klyne routes keep their /api/analytics paths; first, as the busiest routes.

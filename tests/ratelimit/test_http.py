@@ -66,6 +66,20 @@ async def test_requests_without_credentials_are_limited_per_address(
     assert guessed.status_code == 429
 
 
+async def test_static_files_are_never_charged(client: httpx.AsyncClient) -> None:
+    """A page's scripts and styles do not spend the address's budget, so a signed-in user
+    clicking through the dashboard is not refused behind a shared address."""
+    assets = ["/assets/app.css", "/assets/app.js", "/static/apidocs/swagger-ui.css"]
+    for _ in range(3):
+        for path in assets:
+            response = await client.get(path)
+            assert response.status_code == 200, path
+            assert "X-RateLimit-Remaining" not in response.headers
+    codes = [(await client.get("/health")).status_code for _ in range(6)]
+    assert codes == [200] * 5 + [429]
+    assert all([(await client.get(path)).status_code == 200 for path in assets])
+
+
 async def test_the_organisation_bucket_covers_all_its_callers(
     client: httpx.AsyncClient, db_session: AsyncSession
 ) -> None:

@@ -109,6 +109,11 @@ def test_person_page_hypnogram_equals_the_api(
             assert shown == pytest.approx(expected.get(stage, 0.0), abs=0.005)
     for series in ("duration", "efficiency", "midpoint"):
         expect(page.locator(f'[data-series="{series}"][data-drawn="1"]')).to_have_count(1)
+    score = page.request.get(
+        f"{dashboard.url}/api/v1/users/{seeded.person.id}/sleep-score?days=30", headers=headers
+    ).json()
+    overall = page.locator("#overall-score").inner_text().split("/")[0].strip()
+    assert float(overall) == score["score"]["overall"]
     expect(page.locator("#disclaimer")).to_contain_text("not")
     assert seen.page_errors() == []
     assert seen.foreign() == []

@@ -156,11 +156,18 @@ class RateLimitMiddleware:
     with credentials are limited by the authentication dependency (per key or account, and
     per organisation). Every response gets the ``X-RateLimit-*`` headers of its check."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, exempt_prefixes: Sequence[str] = ()) -> None:
         self.app = app
+        # Static files (the dashboard's scripts and styles, the API docs' bundles) are
+        # immutable and cheap; charging them would let a few page loads of a signed-in user
+        # spend the budget their whole office shares behind one address.
+        self.exempt_prefixes = tuple(exempt_prefixes)
+
+    def _exempt(self, path: str) -> bool:
+        return any(path.startswith(prefix) for prefix in self.exempt_prefixes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or self._exempt(str(scope.get("path", ""))):
             await self.app(scope, receive, send)
             return
         settings, limiter = _limiter(scope)

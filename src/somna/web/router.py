@@ -35,10 +35,13 @@ PAGE_ROUTERS = (
 )
 
 
+ASSETS_PATH = "/assets"
+
+
 def install_web(app: FastAPI) -> None:
     for router in PAGE_ROUTERS:
         app.include_router(router)
-    app.mount("/assets", GZipMiddleware(StaticFiles(directory=STATIC_DIR), minimum_size=512))
+    app.mount(ASSETS_PATH, GZipMiddleware(StaticFiles(directory=STATIC_DIR), minimum_size=512))
     json_not_found = app.exception_handlers.get(StarletteHTTPException)
 
     async def not_found(request: Request, exc: Exception) -> Response:

@@ -82,6 +82,8 @@ async def overview(page: Page) -> HTMLResponse:
         "overview.html",
         title="Overview",
         stats=stats,
+        # The distributions as the API writes them (one decimal), so both show one figure.
+        written=stats.model_dump(mode="json"),
         people_count=len(people),
         sources=_sources(counts),
         last_run=runs[0] if runs else None,
