@@ -28,6 +28,13 @@ __all__ = ["database_url", "postgres_database", "redis_test_url", "sqlite_templa
 TEST_SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The browser tests run last. pytest-playwright's Playwright lives for the session, and
+    its sync API marks this thread's event loop as running while it lives: pytest-asyncio
+    could not start the loop of an async test after it."""
+    items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))
+
+
 def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "database_url": database_url,

@@ -1,4 +1,4 @@
-"""The dashboard served over loopback to Debian's Chromium, driven by Playwright's sync API.
+"""The dashboard served over loopback to Debian's Chromium, driven by pytest-playwright.
 
 One seeded server (SQLite, the embedded worker, the WHOOP sandbox) per module and one browser
 per session keep the run short. Chromium is never downloaded: the system one is used, found at

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.web.browser import Dashboard, launch_args, serve_dashboard
@@ -18,20 +18,10 @@ async def seeded(db_session: AsyncSession) -> Seeded:
     return await seed(db_session, datetime.now(UTC).date(), nights=21)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium, never a downloaded browser, for one module at a time.
-
-    Playwright's sync API marks this thread's event loop as running for as long as it lives,
-    and pytest-asyncio cannot start a test's loop beside it: it stops when the browser
-    module ends, so the async tests after it run as they would alone.
-    """
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(**launch_args())
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """pytest-playwright launches Debian's Chromium, never a downloaded browser."""
+    return {**browser_type_launch_args, **launch_args()}
 
 
 @pytest.fixture(scope="module")
