@@ -7,13 +7,15 @@ import os
 import subprocess
 import sys
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from somna.config import Settings
-from somna.models import Connection, Person, SyncRun
+from somna.kit.time import utc_now
+from somna.models import Connection, Person, SleepSession, SyncRun
 from somna.records.repository import COLLECTION_MODELS
 from somna.sandbox import AsleepSandbox, WhoopSandbox
 from tests.connections.support import (
@@ -21,6 +23,7 @@ from tests.connections.support import (
     asleep_connection,
     assert_whoop_complete,
     count_rows,
+    queue_run,
     sync_settings,
     whoop,
     whoop_connection,
@@ -186,3 +189,38 @@ async def test_bad_options_exit_2(sync_settings: Settings, db_session: AsyncSess
         result = _somna(sync_settings, *args)
         assert result.returncode == 2, (args, result.stderr)
         assert message in result.stderr, (args, result.stderr)
+
+
+async def test_a_connection_a_worker_holds_is_skipped_as_busy_with_exit_0(
+    sync_settings: Settings,
+    db_session: AsyncSession,
+    whoop: WhoopSandbox,
+    asleep: AsleepSandbox,
+) -> None:
+    """A live run of another executor holds WHOOP: the CLI never runs beside it, lists it as
+    skipped (busy) and syncs the rest; a skip is not a failure."""
+    arranged = await _arrange(db_session, sync_settings, whoop, asleep)
+    held_connection = arranged["connections"][0]
+    held = await queue_run(db_session, await db_session.get_one(Connection, held_connection))
+    held.status, held.owner, held.attempts = "running", "job:worker-1", 1
+    held.leased_until = utc_now() + timedelta(minutes=10)
+    held_id = held.id
+    await db_session.commit()
+
+    result = _somna(sync_settings, "--org", arranged["slug"], "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["skipped"] == [
+        {"email": arranged["wanda"][1], "provider": "whoop", "reason": "busy"}
+    ]
+    assert (summary["succeeded"], summary["failed"]) == (1, 0)
+    stored = await _stored(db_session, arranged["connections"])
+    assert await count_rows(db_session, "sleep", SleepSession.connection_id == held_connection) == 0
+    assert stored["sleep"] > 0  # Arthur's Asleep nights
+    db_session.expire_all()
+    still = await db_session.get_one(SyncRun, held_id)
+    assert (still.status, still.owner) == ("running", "job:worker-1")  # never adopted
+
+    table = _somna(sync_settings, "--org", arranged["slug"], "--provider", "whoop")
+    assert table.returncode == 0, table.stderr
+    assert "skipped (busy)" in table.stdout
