@@ -16,20 +16,22 @@ from tests.support.auth import create_organization, create_person
 ONE_DECIMAL = {"score", "overall", "consistency", "sri", "risk", "measure"}
 
 
-def offenders(value: Any, path: str = "") -> list[str]:
-    """Paths whose value breaks the rule its name implies."""
+def offenders(value: Any, path: str = "", *, in_seconds: bool = False) -> list[str]:
+    """Paths whose value breaks the rule its name implies; inside a ``*_seconds`` object (a
+    distribution of durations) every figure is whole seconds too."""
     found: list[str] = []
     if isinstance(value, dict):
         for key, item in value.items():
             if key == "raw":
                 continue  # the provider's own payload passes through untouched
             where = f"{path}.{key}"
-            if key.endswith("_seconds") and item is not None and not isinstance(item, int | dict):
+            seconds = in_seconds or key.endswith("_seconds")
+            if seconds and item is not None and not isinstance(item, int | dict):
                 found.append(where)
             one_decimal = key.endswith("_pct") or key in ONE_DECIMAL
             if one_decimal and isinstance(item, float) and round(item, 1) != item:
                 found.append(where)
-            found += offenders(item, where)
+            found += offenders(item, where, in_seconds=seconds and isinstance(item, dict))
     elif isinstance(value, list):
         for index, item in enumerate(value):
             found += offenders(item, f"{path}[{index}]")
@@ -60,6 +62,9 @@ async def test_scores_are_one_decimal_and_durations_whole_seconds(
         "weekly": (await client.get(f"{base}/reports/weekly", headers=headers)).json(),
         "monthly": (await client.get(f"{base}/trends/monthly", headers=headers)).json(),
         "burnout": (await client.get(f"{base}/burnout", headers=headers)).json(),
+        "organisation statistics": (
+            await client.get(f"/api/v1/organizations/{org.id}/statistics", headers=headers)
+        ).json(),
     }
     sleep = (await client.get(f"{base}/sleep", headers=headers)).json()["data"][0]
     detail = (await client.get(f"{base}/sleep/{sleep['id']}", headers=headers)).json()
@@ -75,4 +80,7 @@ def test_the_checker_catches_what_it_is_for() -> None:
     assert offenders({"a": {"deep_seconds": 1.5, "se_pct": 80.25, "raw": {"x_pct": 1.2345}}}) == [
         ".a.deep_seconds",
         ".a.se_pct",
+    ]
+    assert offenders({"duration_seconds": {"n": 3, "mean": 25_000.5, "p10": 24_000}}) == [
+        ".duration_seconds.mean"
     ]

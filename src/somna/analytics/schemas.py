@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from somna.analytics.calculations import Factor, Regularity, SleepScore
 from somna.analytics.calculations import Insight as CalculatedInsight
 from somna.analytics.calculations.reports import MonthTrend, PeriodSummary, StageSummary
-from somna.analytics.calculations.stats import Distribution
+from somna.analytics.calculations.stats import Distribution, SecondsDistribution
 from somna.analytics.cohort_measures import ClockDistribution
 from somna.kit.numbers import Measures, OneDecimal, Percent, Score, Seconds
 
@@ -193,7 +193,7 @@ class CohortResponse(BaseModel):
     people: int
     people_with_data: int
     total_nights: int
-    duration_seconds: Distribution
+    duration_seconds: SecondsDistribution
     efficiency_pct: Distribution
     score: Distribution
     regularity: Distribution

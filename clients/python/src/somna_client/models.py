@@ -155,7 +155,7 @@ class CohortResponse(SomnaModel):
     people: int
     people_with_data: int
     total_nights: int
-    duration_seconds: Distribution
+    duration_seconds: SecondsDistribution
     efficiency_pct: Distribution
     score: Distribution
     regularity: Distribution
@@ -651,6 +651,16 @@ class ScoreComponent(SomnaModel):
     weight: float
     measure: float | None = None
     unit: str
+
+
+class SecondsDistribution(SomnaModel):
+    """A distribution of durations, written as whole seconds like every ``*_seconds``."""
+
+    n: int
+    mean: int | None = None
+    median: int | None = None
+    p10: int | None = None
+    p90: int | None = None
 
 
 class Section(SomnaModel):

@@ -17,7 +17,13 @@ from somna.analytics.calculations.nights import Night
 from somna.analytics.calculations.regularity import Regularity, midpoint_clock_seconds
 from somna.analytics.calculations.regularity import midpoint_sd_minutes as _midpoint_sd
 from somna.analytics.calculations.score import score_from_summary
-from somna.analytics.calculations.stats import Distribution, distribution, mean
+from somna.analytics.calculations.stats import (
+    Distribution,
+    SecondsDistribution,
+    distribution,
+    mean,
+    seconds_distribution,
+)
 from somna.analytics.calculations.sufficiency import for_score
 
 
@@ -39,7 +45,7 @@ class CohortStatistics:
     people: int
     people_with_data: int
     total_nights: int
-    duration_seconds: Distribution
+    duration_seconds: SecondsDistribution
     efficiency_pct: Distribution
     score: Distribution
     regularity: Distribution
@@ -87,7 +93,7 @@ def cohort_statistics(
         people=len(rows),
         people_with_data=len(with_data),
         total_nights=sum(r.nights for r in rows),
-        duration_seconds=distribution(r.mean_duration_seconds for r in with_data),
+        duration_seconds=seconds_distribution(r.mean_duration_seconds for r in with_data),
         efficiency_pct=distribution(r.mean_efficiency_pct for r in with_data),
         score=distribution(r.score for r in with_data),
         regularity=distribution(r.regularity for r in with_data),

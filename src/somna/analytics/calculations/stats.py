@@ -10,7 +10,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from somna.kit.numbers import OneDecimal
+from somna.kit.numbers import OneDecimal, Seconds
 
 DAY_SECONDS = 86_400
 
@@ -46,6 +46,22 @@ class Distribution:
     median: OneDecimal | None
     p10: OneDecimal | None
     p90: OneDecimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class SecondsDistribution:
+    """A distribution of durations, written as whole seconds like every ``*_seconds``."""
+
+    n: int
+    mean: Seconds | None
+    median: Seconds | None
+    p10: Seconds | None
+    p90: Seconds | None
+
+
+def seconds_distribution(values: Iterable[float | None]) -> SecondsDistribution:
+    found = distribution(values)
+    return SecondsDistribution(found.n, found.mean, found.median, found.p10, found.p90)
 
 
 def distribution(values: Iterable[float | None]) -> Distribution:
