@@ -165,15 +165,6 @@ class AnalyticsRepository:
         )
         await self.session.execute(statement)
 
-    async def stored_burnout(self, person_id: uuid.UUID, as_of: date, model_version: str) -> Any:
-        return await self.session.scalar(
-            select(BurnoutScore).where(
-                BurnoutScore.person_id == person_id,
-                BurnoutScore.as_of_date == as_of,
-                BurnoutScore.model_version == model_version,
-            )
-        )
-
     # Insights ---------------------------------------------------------------------------
 
     async def cached_insights(

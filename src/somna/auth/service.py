@@ -19,7 +19,7 @@ from somna.config import Settings
 from somna.errors import Forbidden, NotFound, Unprocessable
 from somna.kit.crypto import sha256_hex
 from somna.kit.time import utc_now
-from somna.models import Account, Organization, Person, RefreshToken
+from somna.models import Account, Person, RefreshToken
 from somna.orgs.exceptions import EmailTaken
 from somna.orgs.repository import OrganizationRepository
 
@@ -233,13 +233,6 @@ async def get_account_in_org(
     if account is None:
         raise NotFound("No such account.")
     return account
-
-
-async def organization_of(session: AsyncSession, organization_id: uuid.UUID) -> Organization:
-    organization = await OrganizationRepository(session).get(organization_id)
-    if organization is None:
-        raise NotFound("No such organisation.")
-    return organization
 
 
 async def reset_password(session: AsyncSession, email: str, password: str) -> Account:

@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 
 import structlog
 from croniter import croniter
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -98,16 +97,6 @@ class EmbeddedQueue(JobQueue):
             args=dict(job.args),
             last_error=job.last_error,
         )
-
-    async def list_jobs(self, task: str | None = None) -> list[JobInfo]:
-        """Every job (oldest first), for operators and tests."""
-        async with self.sessionmaker() as session:
-            statement = select(Job.id).order_by(Job.created_at)
-            if task is not None:
-                statement = statement.where(Job.task_name == task)
-            ids = list((await session.execute(statement)).scalars())
-        found = [await self.get_job(str(job_id)) for job_id in ids]
-        return [info for info in found if info is not None]
 
     async def open(self) -> None:
         return None

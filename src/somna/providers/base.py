@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import httpx
 
     from somna.config import Settings
-    from somna.providers.oauth import OAuth2Client, TokenSet
+    from somna.providers.oauth import OAuth2Client
     from somna.providers.refresh import ManagedToken
 
 Collection = Literal["sleep", "recovery", "cycles", "workouts", "body_measurements"]
@@ -150,10 +150,6 @@ class Provider(abc.ABC):
     async def revoke(self) -> bool:
         """Withdraw our access at the provider; False when there is nothing to revoke."""
         return False
-
-    async def refresh_credentials(self, tokens: TokenSet) -> TokenSet:
-        """Trade a refresh token for a new token set (OAuth providers only)."""
-        raise UnsupportedOperation(f"{self.name} has no credential refresh")
 
     @classmethod
     def oauth_client(

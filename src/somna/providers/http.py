@@ -52,16 +52,6 @@ class RequestStats:
     network_errors: int = 0
     by_status: Counter[int] = field(default_factory=Counter)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "requests": self.requests,
-            "retries": self.retries,
-            "rate_limited": self.rate_limited,
-            "server_errors": self.server_errors,
-            "network_errors": self.network_errors,
-            "by_status": {str(code): n for code, n in sorted(self.by_status.items())},
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:

@@ -49,14 +49,6 @@ class TokenSet:
 
 
 @dataclass(frozen=True, slots=True)
-class AuthorizationRequest:
-    """Where to send the person, and the state that must come back with the code."""
-
-    authorization_url: str
-    state: str
-
-
-@dataclass(frozen=True, slots=True)
 class OAuthEndpoints:
     authorize_url: str
     token_url: str

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from somna.config import Settings
@@ -132,11 +131,6 @@ async def check(
 
 def address_limit(scope: Scope, settings: Settings) -> Limit:
     return Limit(f"ip:{client_address(scope)}", settings.rate_limit_anonymous_per_minute, MINUTE)
-
-
-async def check_request(request: Request, limits: Sequence[Limit], *, cost: int = 1) -> None:
-    """For dependencies: charge ``limits`` for this request (429 when refused)."""
-    await check(request.scope, limits, cost=cost)
 
 
 def _has_credentials(scope: Scope) -> bool:

@@ -22,7 +22,7 @@ from somna.providers.base import (
 )
 from somna.providers.exceptions import MappingError, ProviderNotFound, UnsupportedOperation
 from somna.providers.http import ProviderHttp, RequestHook
-from somna.providers.oauth import OAuth2Client, OAuthEndpoints, TokenSet
+from somna.providers.oauth import OAuth2Client, OAuthEndpoints
 from somna.providers.payload import parse_offset_minutes
 from somna.providers.refresh import StaticToken, TokenSource
 from somna.providers.whoop import mapper, webhooks
@@ -126,13 +126,6 @@ class WhoopProvider(ClientProvider[WhoopClient]):
     async def revoke(self) -> bool:
         await self.client.revoke_access()
         return True
-
-    async def refresh_credentials(self, tokens: TokenSet) -> TokenSet:
-        oauth = self.oauth_client(self.settings)
-        try:
-            return await oauth.refresh(tokens)
-        finally:
-            await oauth.http.aclose()
 
     async def fetch_page(
         self,
