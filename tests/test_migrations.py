@@ -55,7 +55,7 @@ def test_models_and_migrations_agree(empty_database_url: str) -> None:
     engine = create_engine(migrations.sync_url(empty_database_url))
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": False})
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
             differences = compare_metadata(context, Base.metadata)
     finally:
         engine.dispose()
