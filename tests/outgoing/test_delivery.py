@@ -16,6 +16,7 @@ from standardwebhooks import Webhook
 
 from somna.kit.time import utc_now
 from somna.models import OutgoingEvent, WebhookEndpoint
+from somna_client import webhooks
 from tests.outgoing.receiver import Receiver
 from tests.outgoing.support import ENDPOINTS, create_endpoint, deliveries, run_deliveries
 from tests.support.auth import Org, create_organization
@@ -42,6 +43,7 @@ async def test_a_ping_is_signed_as_standard_webhooks_verifies(
     [request] = receiver.to("/ok")
     verified = Webhook(endpoint["secret"]).verify(request.body, request.headers)
     assert verified["type"] == "ping"
+    assert webhooks.verify(request.body, request.headers, endpoint["secret"]) == verified
     assert verified["organization_id"] == str(org.id)
     assert set(verified) == {"id", "type", "created_at", "organization_id", "data"}
     assert request.headers["content-type"] == "application/json"

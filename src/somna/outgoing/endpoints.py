@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
@@ -95,14 +96,15 @@ async def get_endpoint(
 @router.patch(ONE, responses={**FOUND, **INVALID})
 async def update_endpoint(
     endpoint_id: uuid.UUID,
-    body: EndpointUpdate,
     request: Request,
     principal: WebhooksWrite,
     session: SessionDep,
+    body: Annotated[EndpointUpdate | None, Body()] = None,
 ) -> EndpointRead:
     """Change an endpoint's URL, events, description or whether it is enabled."""
+    # The body is optional so that an unknown id is a 404 whatever was sent.
     endpoint = await service.update_endpoint(
-        session, _settings(request), principal, endpoint_id, body
+        session, _settings(request), principal, endpoint_id, body or EndpointUpdate()
     )
     return service.endpoint_read(endpoint)
 
@@ -163,13 +165,17 @@ async def list_deliveries(
 @router.post(ONE + "/recover", status_code=status.HTTP_202_ACCEPTED, responses=FOUND)
 async def recover(
     endpoint_id: uuid.UUID,
-    since: Annotated[AwareDatetime, Query(description="Replay failures created since then.")],
     principal: WebhooksWrite,
     session: SessionDep,
     queue: JobQueueDep,
+    since: Annotated[
+        AwareDatetime | None,
+        Query(description="Replay failures created since then; omitted: every failure."),
+    ] = None,
 ) -> RecoverRead:
-    """Replay the endpoint's failed deliveries created since `since`."""
-    replayed = await service.recover(session, queue, principal, endpoint_id, since)
+    """Replay the endpoint's failed deliveries created since `since` (up to 1000 at a time)."""
+    start = since or datetime(1970, 1, 1, tzinfo=UTC)
+    replayed = await service.recover(session, queue, principal, endpoint_id, start)
     return RecoverRead(replayed=replayed)
 
 
