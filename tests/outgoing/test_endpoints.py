@@ -49,7 +49,7 @@ async def test_crud_and_the_secret_shown_once(
 
     unknown = await client.patch(one, json={"events": ["sleep.eaten"]}, headers=headers)
     assert unknown.status_code == 422
-    assert unknown.json()["error"] == "unknown_event_type"
+    assert unknown.json()["errors"][0]["type"] == "unknown_event_type"
 
     await create_endpoint(client, headers, "http://127.0.0.1:9/second")
     first = await client.get(ENDPOINTS, params={"limit": 1}, headers=headers)
@@ -127,7 +127,7 @@ async def test_the_ssrf_guard_without_allow_private(database_url: str, tmp_path:
         ):
             response = await client.post(ENDPOINTS, json={"url": url}, headers=org.owner.headers)
             assert response.status_code == 422, url
-            assert response.json()["error"] == "invalid_webhook_url", url
+            assert response.json()["errors"][0]["type"] == "invalid_webhook_url", url
         allowed = await client.post(
             ENDPOINTS, json={"url": "https://93.184.215.14/hook"}, headers=org.owner.headers
         )

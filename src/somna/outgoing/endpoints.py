@@ -36,8 +36,8 @@ WebhooksSensitive = Annotated[Principal, Depends(RequireSensitive("webhooks:writ
 FOUND: dict[int | str, dict[str, Any]] = {**AUTH_RESPONSES, **NOT_FOUND}
 INVALID: dict[int | str, dict[str, Any]] = {
     422: error_response(
-        "`invalid_webhook_url` (not https, or not a public address), `unknown_event_type`, "
-        "or `validation_error`."
+        "`validation_error`; an entry of type `invalid_webhook_url` (not https, or not a "
+        "public address) or `unknown_event_type`."
     )
 }
 SIGNED: dict[int | str, dict[str, Any]] = {
