@@ -15,6 +15,7 @@ from somna.idempotency.service import idempotency_guard
 from somna.keys.endpoints import router as keys_router
 from somna.mood.endpoints import router as mood_router
 from somna.orgs.endpoints import router as orgs_router
+from somna.outgoing.endpoints import router as outgoing_router
 from somna.records.endpoints import router as records_router
 from somna.request_checks import check_request_shape
 from somna.sync.endpoints import router as sync_router
@@ -39,3 +40,4 @@ api_router.include_router(analytics_router)
 api_router.include_router(daily_analytics_router)
 api_router.include_router(events_usage_router)
 api_router.include_router(exports_router, dependencies=IDEMPOTENT)
+api_router.include_router(outgoing_router, dependencies=IDEMPOTENT)

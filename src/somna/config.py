@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from somna.kit.crypto import SecretBox
@@ -180,11 +180,35 @@ class Settings(BaseSettings):
         7, ge=1, description="API exports older than this are deleted daily."
     )
 
+    # Outgoing webhooks (somna.outgoing).
+    webhooks_allow_private: bool = Field(
+        False,
+        description="Let webhook endpoints use http and private or loopback addresses.",
+    )
+    webhook_retry_schedule: str = Field(
+        "5,300,1800,7200,18000,36000,36000",
+        description="Seconds between delivery attempts, comma-separated; one retry per value.",
+    )
+    webhook_timeout_seconds: float = Field(
+        10.0, gt=0, le=60, description="How long a webhook endpoint has to answer an attempt."
+    )
+
     @model_validator(mode="after")
     def _default_database(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'somna.db'}"
         return self
+
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _check_retry_schedule(cls, value: str) -> str:
+        _parse_schedule(value)
+        return value
+
+    @property
+    def webhook_retry_delays(self) -> tuple[float, ...]:
+        """``SOMNA_WEBHOOK_RETRY_SCHEDULE`` as seconds: the wait before each retry, in order."""
+        return _parse_schedule(self.webhook_retry_schedule)
 
     @property
     def exports_path(self) -> Path:
@@ -235,6 +259,18 @@ class Settings(BaseSettings):
         return SecretBox(
             self.secret_key_value(), purpose, fallbacks=self.secret_key_fallback_values()
         )
+
+
+def _parse_schedule(value: str) -> tuple[float, ...]:
+    """Comma-separated non-negative seconds; an empty value means no retries."""
+    parts = [item.strip() for item in value.split(",") if item.strip()]
+    try:
+        delays = tuple(float(item) for item in parts)
+    except ValueError:
+        raise ValueError(f"not a list of seconds: {value!r}") from None
+    if any(delay < 0 for delay in delays):
+        raise ValueError(f"negative delay in {value!r}")
+    return delays
 
 
 def _is_weak(secret: str) -> str | None:

@@ -21,6 +21,7 @@ RESOURCE_SCOPES = (
     "exports",
     "events",
     "keys",
+    "webhooks",
 )
 
 

@@ -47,6 +47,7 @@ from somna.errors import NotFound
 from somna.jobs.port import JobQueue, RetryLater
 from somna.kit.time import utc_now
 from somna.models import Connection, Person, SyncRun
+from somna.outgoing import emit
 from somna.providers import oauth_state
 from somna.providers.asleep.provider import AsleepProvider
 from somna.providers.base import ConnectionContext, Provider, ProviderIdentity
@@ -225,6 +226,7 @@ async def _store_whoop(
     }
     connection = await _upsert(session, person, "whoop", identity.provider_user_id, values)
     await request_sync(session, queue, connection, trigger="connect")
+    await _announce(session, queue, connection, "connection.connected")
     log.info("connection.connected", provider="whoop", connection_id=str(connection.id))
     return connection
 
@@ -254,6 +256,21 @@ async def _upsert(
         setattr(connection, name, value)
     await session.flush()
     return connection
+
+
+async def _announce(
+    session: AsyncSession,
+    queue: JobQueue | None,
+    connection: Connection,
+    event_type: str,
+    status: str | None = None,
+) -> None:
+    """The outgoing-webhook event of a connection change, in the caller's transaction."""
+    await emit.connection_changed(
+        session, queue, connection.organization_id, event_type,
+        person_id=connection.person_id, connection_id=connection.id,
+        provider=connection.provider, status=status or connection.status,
+    )  # fmt: skip
 
 
 # --- Asleep: create or link a user ----------------------------------------------------------
@@ -292,6 +309,7 @@ async def connect_asleep(
         )
     connection = await _upsert(session, person, "asleep", user_id, {"scopes": []})
     await request_sync(session, queue, connection, trigger="connect")
+    await _announce(session, queue, connection, "connection.connected")
     log.info("connection.connected", provider="asleep", connection_id=str(connection.id))
     return connection, True
 
@@ -411,6 +429,8 @@ async def disconnect(
         connection.token_expires_at = connection.next_sync_at = None
         connection.last_error = None
         await session.flush()
+    status = "deleted" if delete_data else "revoked"
+    await _announce(session, services.queue, connection, "connection.revoked", status)
     log.info(
         "connection.disconnected",
         provider=provider_name,

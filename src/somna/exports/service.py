@@ -28,6 +28,7 @@ from somna.exports.schemas import ExportFileRead, ExportRead
 from somna.jobs.port import JobQueue
 from somna.kit.time import utc_now
 from somna.models import Export
+from somna.outgoing.service import record_event
 from somna.users.exceptions import PersonNotFound
 
 log = structlog.get_logger(__name__)
@@ -168,6 +169,7 @@ async def build_export(
     export_id: uuid.UUID,
     *,
     last_attempt: bool,
+    queue: JobQueue | None = None,
 ) -> None:
     """Build the files of a queued export; safe to run again (same names, atomic writes)."""
     async with sessionmaker() as session:
@@ -201,6 +203,14 @@ async def build_export(
         export.status, export.finished_at = "succeeded", utc_now()
         export.files = [dataclasses.asdict(item) for item in result.files]
         export.counts = result.counts()
+        data = {
+            "export_id": str(export.id),
+            "status": export.status,
+            "download_url": f"{API_PREFIX}/{export.id}/download",
+            "counts": export.counts,
+            "user_ids": export.user_ids,
+        }
+        await record_event(session, queue, export.organization_id, "export.completed", data)
         await session.commit()
     log.info("exports.built", export_id=str(export_id), files=len(result.files), bytes=result.bytes)
 

@@ -17,7 +17,11 @@ log = structlog.get_logger(__name__)
 async def build_export(ctx: JobContext, *, export_id: str) -> None:
     """Write an export's files; the export row says how it went."""
     await service.build_export(
-        ctx.sessionmaker, ctx.settings, uuid.UUID(export_id), last_attempt=ctx.is_last_attempt
+        ctx.sessionmaker,
+        ctx.settings,
+        uuid.UUID(export_id),
+        last_attempt=ctx.is_last_attempt,
+        queue=ctx.queue,
     )
 
 

@@ -32,6 +32,7 @@ TASK_MODULES: tuple[str, ...] = (
     "somna.exports.tasks",
     "somna.sync.tasks",
     "somna.webhooks.tasks",
+    "somna.outgoing.tasks",
     "somna.housekeeping",
 )
 

@@ -16,6 +16,7 @@ from somna.models.job_schedule import JobSchedule
 from somna.models.mood_rating import MoodRating
 from somna.models.oauth_state import OAuthState
 from somna.models.organization import Organization
+from somna.models.outgoing_event import OutgoingEvent
 from somna.models.person import Person
 from somna.models.recovery import Recovery
 from somna.models.refresh_token import RefreshToken
@@ -25,11 +26,14 @@ from somna.models.sync_run import SYNC_STATUSES, SyncRun
 from somna.models.usage_event import UsageEvent
 from somna.models.user_preferences import UserPreferences
 from somna.models.web_session import WebSession
+from somna.models.webhook_delivery import DELIVERY_STATUSES, WebhookDelivery
+from somna.models.webhook_endpoint import WebhookEndpoint
 from somna.models.webhook_event import WebhookEvent
 from somna.models.workout import Workout
 
 __all__ = [
     "CONNECTION_STATUSES",
+    "DELIVERY_STATUSES",
     "EXPORT_STATUSES",
     "JOB_STATUSES",
     "ROLES",
@@ -50,6 +54,7 @@ __all__ = [
     "MoodRating",
     "OAuthState",
     "Organization",
+    "OutgoingEvent",
     "Person",
     "Recovery",
     "RefreshToken",
@@ -59,6 +64,8 @@ __all__ = [
     "UsageEvent",
     "UserPreferences",
     "WebSession",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "WebhookEvent",
     "Workout",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -55,12 +55,17 @@ class UpsertResult:
     inserted: int
     updated: int
     unchanged: int  # older than what is stored (an out-of-order delivery), so left alone
+    # (id, provider_record_id) of the rows written, for the events outgoing webhooks send.
+    inserted_rows: tuple[tuple[uuid.UUID, str], ...] = field(default=(), compare=False)
+    updated_rows: tuple[tuple[uuid.UUID, str], ...] = field(default=(), compare=False)
 
     def __add__(self, other: UpsertResult) -> UpsertResult:
         return UpsertResult(
             self.inserted + other.inserted,
             self.updated + other.updated,
             self.unchanged + other.unchanged,
+            self.inserted_rows + other.inserted_rows,
+            self.updated_rows + other.updated_rows,
         )
 
 
@@ -171,11 +176,14 @@ class RecordRepository:
                 excluded.provider_updated_at.is_(None),
                 excluded.provider_updated_at >= table.c.provider_updated_at,
             ),
-        ).returning(table.c.provider_record_id)
-        applied = set((await self.session.execute(statement, rows)).scalars())
-        inserted = len(applied - existing)
-        updated = len(applied & existing)
-        return UpsertResult(inserted, updated, len(unique) - inserted - updated)
+        ).returning(table.c.id, table.c.provider_record_id)
+        written = [(row[0], row[1]) for row in await self.session.execute(statement, rows)]
+        inserted_rows = tuple(item for item in written if item[1] not in existing)
+        updated_rows = tuple(item for item in written if item[1] in existing)
+        inserted, updated = len(inserted_rows), len(updated_rows)
+        return UpsertResult(
+            inserted, updated, len(unique) - inserted - updated, inserted_rows, updated_rows
+        )
 
     async def delete(
         self, connection_id: uuid.UUID, collection: str, provider_record_ids: Sequence[str]

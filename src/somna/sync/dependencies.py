@@ -11,7 +11,9 @@ from somna.sync.engine import SyncServices
 
 def get_sync_services(request: Request) -> SyncServices:
     app = request.app
-    return SyncServices(app.state.settings, app.state.sessionmaker, app.state.pacer)
+    return SyncServices(
+        app.state.settings, app.state.sessionmaker, app.state.pacer, queue=app.state.jobs
+    )
 
 
 SyncServicesDep = Annotated[SyncServices, Depends(get_sync_services)]

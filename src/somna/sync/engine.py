@@ -42,10 +42,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from somna.config import Settings
 from somna.connections.clients import ConnectionRef, open_provider
-from somna.jobs.port import JobContext, RetryLater
+from somna.jobs.port import JobContext, JobQueue, RetryLater
 from somna.kit.time import utc_now
 from somna.models import Connection, Person, SyncRun
 from somna.models.sync_run import HOLDING_STATUSES
+from somna.outgoing import emit
 from somna.providers.base import Collection, Provider, TimeWindow
 from somna.providers.exceptions import (
     ProviderBadRequest,
@@ -118,6 +119,9 @@ class SyncServices:
     sessionmaker: async_sessionmaker[AsyncSession]
     pacer: Pacer
     transport: httpx.AsyncBaseTransport | None = None
+    # Relays the outgoing-webhook jobs a page stages as soon as it commits; without it (CLI,
+    # benchmarks) they wait in the outbox for the periodic relay.
+    queue: JobQueue | None = None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -125,7 +129,7 @@ class SyncServices:
 
     @classmethod
     def from_job(cls, ctx: JobContext) -> SyncServices:
-        return cls(ctx.settings, ctx.sessionmaker, ctx.pacer)
+        return cls(ctx.settings, ctx.sessionmaker, ctx.pacer, queue=ctx.queue)
 
 
 class RunStopped(Exception):
@@ -162,6 +166,7 @@ class _Run:
     person_id: uuid.UUID
     requested: Window | None  # explicit dates; None: incremental
     attempt: int
+    organization_id: uuid.UUID | None = None
     pages: int = 0
     records: int = 0
     reported: list[int] = field(default_factory=lambda: [0, 0])  # requests, retries
@@ -431,6 +436,15 @@ class RunExecutor:
             row.pages += 1
             row.requests += requests
             row.retries += retries
+            if run.organization_id is not None:
+                # In the page's transaction: a page that rolls back announces nothing.
+                await emit.records_changed(
+                    session, self.services.queue, run.organization_id,
+                    person_id=run.person_id, connection_id=connection_id,
+                    provider=run.connection.provider, collection=collection,
+                    created=result.inserted_rows, updated=result.updated_rows,
+                    deleted=gone if seen is not None else (),
+                )  # fmt: skip
         run.pages += 1
         run.records += len(records)
 
@@ -539,6 +553,7 @@ class RunExecutor:
             person_id=row.person_id,
             requested=requested,
             attempt=row.attempts,
+            organization_id=person.organization_id if person is not None else None,
         )
 
     def _refuse_if_held(self, row: SyncRun, now: datetime) -> None:
@@ -604,12 +619,20 @@ class RunExecutor:
                 row.leased_until = row.next_attempt_at = None
             connection = await session.get(Connection, run.connection.id)
             if connection is not None and status != "cancelled":
+                first = connection.last_sync_at is None
                 if status in ("succeeded", "partial"):
                     connection.last_sync_at = now
                 connection.last_error = error
                 interval = self.settings.sync_interval_minutes
                 if connection.status == "active" and interval > 0:
                     connection.next_sync_at = now + timedelta(minutes=interval)
+                if run.organization_id is not None:
+                    await emit.sync_finished(
+                        session, self.services.queue, run.organization_id, run_id=run.id,
+                        person_id=run.person_id, connection_id=connection.id,
+                        provider=run.connection.provider, status=status, error=error,
+                        counts=row.counts if row is not None else {}, first=first,
+                    )  # fmt: skip
         log.info(
             "sync.run_finished",
             run_id=str(run.id),

@@ -26,6 +26,7 @@ from somna_client.resources.organizations import Cohorts, Organizations
 from somna_client.resources.people import Accounts, Users
 from somna_client.resources.records import BodyMeasurements, Cycles, Recovery, Sleep, Workouts
 from somna_client.resources.sync import AsyncSyncRunsResource, Sync, SyncRunsResource
+from somna_client.resources.webhook_endpoints import WebhookEndpoints
 
 ROUTES.extend([("POST", TOKEN_PATH, "Somna.login"), ("POST", LOGOUT_PATH, "Somna.logout")])
 
@@ -91,6 +92,7 @@ class Somna(SyncAPIClient):
         self.sync = Sync(self)
         self.sync_runs = SyncRunsResource(self)
         self.keys = Keys(self)
+        self.webhook_endpoints = WebhookEndpoints(self)
         self.exports = ExportsResource(self)
         self.events = Events(self)
 
@@ -159,6 +161,7 @@ class AsyncSomna(AsyncAPIClient):
         self.sync = Sync(self)
         self.sync_runs = AsyncSyncRunsResource(self)
         self.keys = Keys(self)
+        self.webhook_endpoints = WebhookEndpoints(self)
         self.exports = AsyncExportsResource(self)
         self.events = Events(self)
 

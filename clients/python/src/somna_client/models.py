@@ -43,6 +43,13 @@ class ApiIndex(SomnaModel):
     sections: list[Section]
 
 
+class AttemptRead(SomnaModel):
+    at: datetime
+    response_code: int | None = None
+    latency_ms: int
+    error: str | None = None
+
+
 class AuthorizationStart(SomnaModel):
     authorization_url: str
     state: str
@@ -276,6 +283,19 @@ class DaysResponse(SomnaModel):
     sources: dict[str, str | None]
 
 
+class DeliveryRead(SomnaModel):
+    id: str
+    endpoint_id: str
+    event_id: str
+    event_type: str
+    webhook_id: str
+    status: str
+    attempts: list[AttemptRead]
+    next_attempt_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
 class Disconnected(SomnaModel):
     provider: str
     status: str
@@ -298,6 +318,33 @@ class DuplicateEvent(SomnaModel):
     session_id: str
     package_name: str
     client_event_id: str
+
+
+class EndpointCreated(SomnaModel):
+    id: str
+    url: str
+    events: list[str]
+    description: str
+    enabled: bool
+    disabled_reason: str | None = None
+    failing_since: datetime | None = None
+    secret_rotated_until: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+    secret: str
+
+
+class EndpointRead(SomnaModel):
+    id: str
+    url: str
+    events: list[str]
+    description: str
+    enabled: bool
+    disabled_reason: str | None = None
+    failing_since: datetime | None = None
+    secret_rotated_until: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
 
 
 class ErrorItem(SomnaModel):
@@ -606,6 +653,10 @@ class ReadinessResponse(SomnaModel):
     need_seconds: int
     days: list[ReadinessDay]
     sources: dict[str, str | None]
+
+
+class RecoverRead(SomnaModel):
+    replayed: int
 
 
 class RecoveryRead(SomnaModel):

@@ -26,7 +26,7 @@ Provider = Literal["whoop", "asleep"]
 
 def sync_services(page: PageContext) -> SyncServices:
     state = page.request.app.state
-    return SyncServices(state.settings, state.sessionmaker, state.pacer)
+    return SyncServices(state.settings, state.sessionmaker, state.pacer, queue=state.jobs)
 
 
 def job_queue(page: PageContext) -> JobQueue:
