@@ -7,6 +7,7 @@ statistics over many people stay a plain grouped aggregate (docs/analytics.md)."
 from __future__ import annotations
 
 import dataclasses
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -65,6 +66,9 @@ class UpsertResult:
 
 
 EMPTY_RESULT = UpsertResult(0, 0, 0)
+_TABLES: dict[str, Table] = {
+    model.__table__.name: model.__table__ for model in RECORD_MODELS.values()
+}
 Span = tuple[datetime, datetime]
 
 
@@ -74,13 +78,37 @@ _FIELD_NAMES: dict[type, tuple[str, ...]] = {
 }
 
 
-def _insert_for(session: AsyncSession, table: Table) -> Any:
-    dialect = session.get_bind().dialect.name
+def _upsert_statement(session: AsyncSession, table: Table) -> Any:
+    return _built_upsert(session.get_bind().dialect.name, table.name)
+
+
+@functools.cache
+def _built_upsert(dialect: str, table_name: str) -> Any:
+    """The upsert of one table, built once per dialect. One statement executed for many rows
+    (``insertmanyvalues``): compiled once and cached, unlike a multi-row VALUES whose SQL
+    changes with the page size."""
+    table: Table = _TABLES[table_name]
     if dialect == "postgresql":
-        return postgresql.insert(table)
-    if dialect == "sqlite":
-        return sqlite.insert(table)
-    raise NotImplementedError(f"no upsert for dialect {dialect}")
+        statement: Any = postgresql.insert(table)
+    elif dialect == "sqlite":
+        statement = sqlite.insert(table)
+    else:
+        raise NotImplementedError(f"no upsert for dialect {dialect}")
+    excluded = statement.excluded
+    updatable = [
+        column.name
+        for column in table.columns
+        if column.name not in {"id", "connection_id", "person_id", "created_at", "counted"}
+    ]
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.connection_id, table.c.provider_record_id],
+        set_={name: excluded[name] for name in updatable},
+        where=or_(
+            table.c.provider_updated_at.is_(None),
+            excluded.provider_updated_at.is_(None),
+            excluded.provider_updated_at >= table.c.provider_updated_at,
+        ),
+    ).returning(table.c.provider_record_id, table.c.id)
 
 
 class RecordRepository:
@@ -101,9 +129,10 @@ class RecordRepository:
         by_model: dict[Any, list[AnyRecord]] = {}
         for record in records:
             by_model.setdefault(RECORD_MODELS[type(record)], []).append(record)
+        counted = CountedNights(self.session)
         if SleepSession in by_model:
             # Before writing, so the refresh below never waits on a row this writer holds.
-            await CountedNights(self.session).lock(person_id)
+            await counted.lock(person_id)
         # Where sleep records were and now are: the counted flags to refresh.
         spans: list[Span] = []
         for model, group in by_model.items():
@@ -111,7 +140,7 @@ class RecordRepository:
                 chunk = group[start : start + _CHUNK]
                 result += await self._upsert_chunk(model, connection_id, person_id, chunk, spans)
         if spans:
-            await CountedNights(self.session).refresh(person_id, spans)
+            await counted.refresh(person_id, spans, locked=True)
         return result
 
     async def _upsert_chunk(
@@ -124,15 +153,13 @@ class RecordRepository:
     ) -> UpsertResult:
         # The last occurrence of an id in one page wins, like applying them in order would.
         unique = {record.provider_record_id: record for record in records}
-        ids = list(unique)
         sleep = model is SleepSession
-        stored = select(model.provider_record_id).where(
-            model.connection_id == connection_id, model.provider_record_id.in_(ids)
-        )
         if sleep:
-            stored = stored.add_columns(model.start_at, model.end_at)
-        found = (await self.session.execute(stored)).all()
-        existing = {row[0] for row in found}
+            # Where the stored versions lie, before they move: their nights are refreshed too.
+            stored = select(model.start_at, model.end_at).where(
+                model.connection_id == connection_id, model.provider_record_id.in_(list(unique))
+            )
+            spans += [(row.start_at, row.end_at) for row in await self.session.execute(stored)]
         now = utc_now()
         rows = [
             {
@@ -147,34 +174,19 @@ class RecordRepository:
             for record in unique.values()
         ]
         if sleep:
-            spans += [(row.start_at, row.end_at) for row in found]
             for row, record in zip(rows, unique.values(), strict=True):
                 assert isinstance(record, SleepSessionRecord)
                 # ``counted`` is decided after the write, among the person's other records.
                 row |= night_columns(SleepPeriod.from_row(record)) | {"counted": False}
                 spans.append((record.start_at, record.end_at))
-        table: Table = model.__table__
-        # One statement executed for many rows: compiled once and cached, unlike a multi-row
-        # VALUES whose SQL changes with the page size.
-        statement = _insert_for(self.session, table)
-        excluded = statement.excluded
-        updatable = [
-            column.name
-            for column in table.columns
-            if column.name not in {"id", "connection_id", "person_id", "created_at", "counted"}
-        ]
-        statement = statement.on_conflict_do_update(
-            index_elements=[table.c.connection_id, table.c.provider_record_id],
-            set_={name: excluded[name] for name in updatable},
-            where=or_(
-                table.c.provider_updated_at.is_(None),
-                excluded.provider_updated_at.is_(None),
-                excluded.provider_updated_at >= table.c.provider_updated_at,
-            ),
-        ).returning(table.c.provider_record_id)
-        applied = set((await self.session.execute(statement, rows)).scalars())
-        inserted = len(applied - existing)
-        updated = len(applied & existing)
+        new_ids = {row["provider_record_id"]: row["id"] for row in rows}
+        applied = (
+            await self.session.execute(_upsert_statement(self.session, model.__table__), rows)
+        ).all()
+        # An update keeps the stored id (``id`` is never set on conflict), so a row that comes
+        # back with the id just drawn for it was inserted: no read of the stored ids needed.
+        inserted = sum(1 for key, row_id in applied if new_ids[key] == row_id)
+        updated = len(applied) - inserted
         return UpsertResult(inserted, updated, len(unique) - inserted - updated)
 
     async def delete(

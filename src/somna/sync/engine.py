@@ -30,7 +30,7 @@ import inspect
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NoReturn, cast
@@ -42,6 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from somna.config import Settings
 from somna.connections.clients import ConnectionRef, open_provider
+from somna.db import write_transaction
 from somna.jobs.port import JobContext, RetryLater
 from somna.kit.time import utc_now
 from somna.models import Connection, Person, SyncRun
@@ -63,6 +64,7 @@ from somna.records.repository import RecordRepository
 from somna.sync.pacer import Pacer
 from somna.sync.planner import Window, incremental_window, pending_horizon
 from somna.sync.repository import (
+    NEVER_SYNCED,
     RECONCILABLE,
     CheckpointRepository,
     StoredRecords,
@@ -162,6 +164,9 @@ class _Run:
     person_id: uuid.UUID
     requested: Window | None  # explicit dates; None: incremental
     attempt: int
+    # The row's counts and pages as of the claim and this executor's own page commits since.
+    counts: dict[str, Any]
+    committed_pages: int
     pages: int = 0
     records: int = 0
     reported: list[int] = field(default_factory=lambda: [0, 0])  # requests, retries
@@ -235,7 +240,7 @@ class RunExecutor:
         while True:
             await asyncio.sleep(self.lease.total_seconds() / 3)
             try:
-                async with self.sessionmaker() as session, session.begin():
+                async with write_transaction(self.sessionmaker) as session:
                     mine = await SyncRunRepository(session).renew(
                         run.id, self.owner, utc_now() + self.lease
                     )
@@ -269,9 +274,10 @@ class RunExecutor:
         collections = provider.capabilities.collections
         failed: list[str] = []
         try:
+            plans = await self._plan(run, collections)
             for collection in collections:
                 try:
-                    await self._collection(run, provider, collection)
+                    await self._collection(run, provider, collection, plans[collection])
                 except _CollectionFailed:
                     failed.append(collection)
         except RunStopped as stop:
@@ -298,19 +304,32 @@ class RunExecutor:
 
     # --- one collection ----------------------------------------------------------------------
 
-    async def _plan(self, run: _Run, collection: str) -> tuple[Window, str | None] | None:
-        """The window and cursor to go on with, or None when this run already finished it."""
-        async with self.sessionmaker() as session, session.begin():
-            await self._guard(session, run)
-            checkpoint = await CheckpointRepository(session).load(run.connection.id, collection)
-            if checkpoint.run_id == run.id:
-                if checkpoint.window_start is None or checkpoint.window_end is None:
-                    return None
-                return Window(checkpoint.window_start, checkpoint.window_end), checkpoint.next_token
+    async def _plan(
+        self, run: _Run, collections: Sequence[str]
+    ) -> dict[str, tuple[Window, str | None] | None]:
+        """Per collection the window and cursor to go on with, or None when this run already
+        finished it: read once, before the first fetch.
+
+        Reads only. The first committed page of a window records it with its cursor (under the
+        page's guard), so a run that stops before that plans afresh, having stored nothing of
+        it; and while this run holds the connection no other run moves its checkpoints."""
+        plans: dict[str, tuple[Window, str | None] | None] = {}
+        async with self.sessionmaker() as session:
+            await self._check_connection(session, run)
+            checkpoints = await CheckpointRepository(session).read_all(run.connection.id)
             now = utc_now()
-            if run.requested is not None:
-                window = run.requested
-            else:
+            for collection in collections:
+                checkpoint = checkpoints.get(collection, NEVER_SYNCED)
+                if checkpoint.run_id == run.id:
+                    start, end = checkpoint.window_start, checkpoint.window_end
+                    resumed = None if start is None or end is None else Window(start, end)
+                    plans[collection] = (
+                        None if resumed is None else (resumed, checkpoint.next_token)
+                    )
+                    continue
+                if run.requested is not None:
+                    plans[collection] = (run.requested, None)
+                    continue
                 horizon = pending_horizon(checkpoint.synced_until)
                 oldest = (
                     await StoredRecords(session).oldest_pending(
@@ -326,13 +345,16 @@ class RunExecutor:
                     overlap=timedelta(hours=self.settings.sync_overlap_hours),
                     oldest_pending=oldest,
                 )
-            checkpoint.run_id = run.id
-            checkpoint.window_start, checkpoint.window_end = window.start, window.end
-            checkpoint.next_token = None
-            return window, None
+                plans[collection] = (window, None)
+        return plans
 
-    async def _collection(self, run: _Run, provider: Provider, collection: Collection) -> None:
-        planned = await self._plan(run, collection)
+    async def _collection(
+        self,
+        run: _Run,
+        provider: Provider,
+        collection: Collection,
+        planned: tuple[Window, str | None] | None,
+    ) -> None:
         if planned is None:
             return
         window, cursor = planned
@@ -382,11 +404,37 @@ class RunExecutor:
         skipped: int,
         seen: set[str] | None,
     ) -> None:
-        """The page's records, its checkpoint and the run's counters: one transaction."""
+        """The page's records, its checkpoint and the run's counters: one transaction, in as
+        few statements as the guarantees allow, each a round trip while this transaction
+        may hold the only writer (SQLite) or the connection row (PostgreSQL):
+
+        1. (PostgreSQL) the connection row ``FOR SHARE``, still active: a disconnect waits
+           for this page, or this page sees it. It comes first, as in a disconnect, so the
+           two never wait on each other crosswise;
+        2. the checkpoint, which does not depend on the records: on SQLite the first write,
+           which opens the transaction and makes it the one writer; then (SQLite) the
+           connection read, which no disconnect can overtake from there on;
+        3. the records, and the counted nights they touch;
+        4. the run row: counters, counts and lease in one compare-and-set, which fails (and
+           rolls the page back) if the run is no longer this executor's, or if a page was
+           committed since this executor last did (another executor under its name).
+        """
         connection_id = run.connection.id
-        async with self.sessionmaker() as session, session.begin():
-            # Held to the commit: a disconnect waits for this page, or this page sees it.
-            row = await self._guard(session, run)
+        postgres = self.services.engine.dialect.name == "postgresql"
+        finished = next_cursor is None
+        async with write_transaction(self.sessionmaker) as session:
+            if postgres:
+                await self._check_connection(session, run, lock=True)
+            await CheckpointRepository(session).save(
+                connection_id,
+                collection,
+                run_id=run.id,
+                window=None if finished else (window.start, window.end),
+                next_token=next_cursor,
+                synced_until=window.end if finished and run.requested is None else None,
+            )
+            if not postgres:
+                await self._check_connection(session, run)
             result = await RecordRepository(session).upsert(connection_id, run.person_id, records)
             deleted = 0
             if seen is not None:
@@ -402,21 +450,10 @@ class RunExecutor:
                     if collection == "sleep":
                         deleted += await stored.delete_recoveries_of_sleeps(connection_id, gone)
                     log.info("sync.deleted", collection=collection, count=deleted)
-            checkpoint = await CheckpointRepository(session).load(connection_id, collection)
-            checkpoint.run_id = run.id
-            if next_cursor is None:
-                checkpoint.window_start = checkpoint.window_end = checkpoint.next_token = None
-                if run.requested is None:
-                    previous = checkpoint.synced_until
-                    checkpoint.synced_until = (
-                        window.end if previous is None else max(previous, window.end)
-                    )
-            else:
-                checkpoint.next_token = next_cursor
             requests, retries = run.stats_delta(provider.stats)
-            before = dict(row.counts.get(collection) or {})
-            row.counts = {
-                **row.counts,
+            before = run.counts.get(collection) or {}
+            counts = {
+                **run.counts,
                 collection: {
                     "window": [window.start.isoformat(), window.end.isoformat()],
                     "pages": int(before.get("pages", 0)) + 1,
@@ -428,9 +465,18 @@ class RunExecutor:
                     "skipped": int(before.get("skipped", 0)) + skipped,
                 },
             }
-            row.pages += 1
-            row.requests += requests
-            row.retries += retries
+            mine = await SyncRunRepository(session).add_page(
+                run.id,
+                self.owner,
+                pages_before=run.committed_pages,
+                counts=counts,
+                requests=requests,
+                retries=retries,
+                leased_until=utc_now() + self.lease,
+            )
+            if not mine:
+                await self._lost(session, run)
+        run.counts, run.committed_pages = counts, run.committed_pages + 1
         run.pages += 1
         run.records += len(records)
 
@@ -445,32 +491,14 @@ class RunExecutor:
 
     # --- run bookkeeping ---------------------------------------------------------------------
 
-    async def _own_row(self, session: AsyncSession, run: _Run) -> SyncRun:
-        """The run row, provided this executor still holds it: renewing the lease is the
-        compare-and-set (and, on SQLite, the write that makes this the one writer)."""
-        runs = SyncRunRepository(session)
-        mine = await runs.renew(run.id, self.owner, utc_now() + self.lease)
-        row = await runs.locked(run.id)
+    async def _lost(self, session: AsyncSession, run: _Run) -> NoReturn:
+        """Why the run row refused this executor's page: raised, so the page rolls back."""
+        row = await SyncRunRepository(session).get(run.id)
         if row is None:
             raise RunStopped("the sync run was deleted")
         if row.status == "cancelled":
             raise RunStopped("the sync run was cancelled")
-        if not mine:
-            raise RunTakenOver(str(run.id))
-        return row
-
-    async def _guard(self, session: AsyncSession, run: _Run) -> SyncRun:
-        """Start of every write transaction of a run: the connection row held (``FOR SHARE``
-        on PostgreSQL) and still active, then the run row still this executor's.
-
-        The connection comes first, as in a disconnect, so the two never wait on each other
-        crosswise. On SQLite the first check runs before the transaction really begins (the
-        driver opens it at the first write), so it is repeated once the run row is written."""
-        await self._check_connection(session, run, lock=True)
-        row = await self._own_row(session, run)
-        if session.get_bind().dialect.name == "sqlite":
-            await self._check_connection(session, run)
-        return row
+        raise RunTakenOver(str(run.id))
 
     async def _check_connection(
         self, session: AsyncSession, run: _Run, *, lock: bool = False
@@ -483,7 +511,7 @@ class RunExecutor:
 
     async def _start(self) -> _Run | None:
         try:
-            async with self.sessionmaker() as session, session.begin():
+            async with write_transaction(self.sessionmaker) as session:
                 return await self._claim(session)
         except IntegrityError as exc:
             # Another run of this connection was claimed at the same instant.
@@ -539,6 +567,8 @@ class RunExecutor:
             person_id=row.person_id,
             requested=requested,
             attempt=row.attempts,
+            counts=dict(row.counts or {}),
+            committed_pages=row.pages,
         )
 
     def _refuse_if_held(self, row: SyncRun, now: datetime) -> None:
@@ -557,7 +587,7 @@ class RunExecutor:
     ) -> None:
         """Add an error (and the requests made since the last page) to the run."""
         try:
-            async with self.sessionmaker() as session, session.begin():
+            async with write_transaction(self.sessionmaker) as session:
                 row = await session.get(SyncRun, run.id)
                 if row is None:
                     return
@@ -577,7 +607,7 @@ class RunExecutor:
         when. The lease reaches past the wait, so nobody adopts a run that merely waits."""
         now = utc_now()
         resume = now + timedelta(seconds=seconds)
-        async with self.sessionmaker() as session, session.begin():
+        async with write_transaction(self.sessionmaker) as session:
             row = await session.get(SyncRun, run.id)
             if row is None or row.owner != self.owner or row.status != "running":
                 return
@@ -592,7 +622,7 @@ class RunExecutor:
 
     async def _finish(self, run: _Run, provider: Provider, status: str, error: str | None) -> str:
         now = utc_now()
-        async with self.sessionmaker() as session, session.begin():
+        async with write_transaction(self.sessionmaker) as session:
             row = await session.get(SyncRun, run.id)
             if row is not None and row.owner != self.owner and row.status in HOLDING_STATUSES:
                 raise RunTakenOver(str(run.id))
