@@ -71,13 +71,21 @@ async def write_transaction(
     the server) still meet the busy timeout. PostgreSQL locks rows, not the database: no
     queue there."""
     engine = sessionmaker.kw["bind"]
-    gate: contextlib.AbstractAsyncContextManager[Any] = contextlib.nullcontext()
-    if engine.dialect.name == "sqlite":
-        loop = asyncio.get_running_loop()
-        locks = _SQLITE_WRITERS.setdefault(loop, {})
-        gate = locks.setdefault(str(engine.url), asyncio.Lock())
-    async with gate, sessionmaker() as session, session.begin():
-        yield session
+    if engine.dialect.name != "sqlite":
+        async with sessionmaker() as session, session.begin():
+            yield session
+        return
+    locks = _SQLITE_WRITERS.setdefault(asyncio.get_running_loop(), {})
+    gate = locks.setdefault(str(engine.url), asyncio.Lock())
+    # As long as SQLite itself would wait before saying "database is locked": a writer that
+    # never commits fails the others, as it did without the queue, instead of hanging them.
+    async with asyncio.timeout(SQLITE_BUSY_TIMEOUT_MS / 1000):
+        await gate.acquire()
+    try:
+        async with sessionmaker() as session, session.begin():
+            yield session
+    finally:
+        gate.release()
 
 
 async def ping(engine: AsyncEngine) -> None:

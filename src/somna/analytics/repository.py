@@ -323,8 +323,12 @@ class CountedNights:
         when this transaction took :meth:`lock` already."""
         if not locked:
             await self.lock(person_id)
-        priority = await self._sleep_order(person_id)
         rows = await self._rows(person_id, spans)
+        # The order ranks providers against each other only: among one provider's records it
+        # changes nothing, so it is read only when the records come from several (a round
+        # trip saved on most pages a sync writes).
+        several = len({row.provider for row in rows}) > 1
+        priority = await self._sleep_order(person_id) if several else ()
         periods = [
             calc.SleepPeriod(
                 record_id=str(row.id),
