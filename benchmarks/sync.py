@@ -1,18 +1,21 @@
 """Sync throughput and provider-budget use, each next to its baseline in the same run.
 
-    .venv/bin/python -m benchmarks.sync                  # (a) and (b), about four minutes
-    .venv/bin/python -m benchmarks.sync --part a --people 20
-    .venv/bin/python -m benchmarks.sync --part b --people 40
+    .venv/bin/python -m benchmarks.sync                  # (a) and (b), about five minutes
+    .venv/bin/python -m benchmarks.sync --part a --people 20 --rounds 3
+    .venv/bin/python -m benchmarks.sync --part a --people 5 --postgres ''   # a quick look
+    .venv/bin/python -m benchmarks.sync --part b --people 40 --modes distributed
 
 (a) Records per second end to end (WHOOP sandbox with no latency and no limit -> provider
     client -> mapper -> upsert with its checkpoint, one transaction per page), next to the raw
-    rate of fetching and mapping the same pages without storing them; on SQLite and, when it
-    answers, PostgreSQL.
+    rate of fetching and mapping the same pages, by the same client on the same transport,
+    without storing them; on SQLite and, when it answers, PostgreSQL.
 (b) 40 people x 90 days against a sandbox with 100 ms latency and a 600 requests/minute limit,
-    Somna paced at the same 600/minute (embedded queue, 16 jobs at once): wall time against the
-    lower bound (requests / allowed rate), 429s, and requests against the minimum the pages
-    need; next to a sequential loop over people (fetch every page of one person, then the next,
-    retrying 429s as they come), as batch scripts do.
+    Somna paced at the same 600/minute: wall time against the lower bound (requests / allowed
+    rate), 429s, and requests against the minimum the pages need. Three ways: distributed (two
+    ``somna worker`` processes on PostgreSQL/Procrastinate, 8 jobs each, and a concurrent
+    ``somna admin sync`` of the same organisation, all on one Redis pacer), embedded (one
+    process, 16 jobs at once), and a sequential loop over people (fetch every page of one
+    person, then the next, retrying 429s as they come), as batch scripts do.
 """
 
 from __future__ import annotations
@@ -244,43 +247,62 @@ async def fetch_all(
 # --- (a) throughput ---------------------------------------------------------------------------
 
 
-async def part_a(people: int, postgres: str | None, concurrency: int) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
+async def part_a(
+    people: int, postgres: str | None, concurrency: int, rounds: int = 1
+) -> list[dict[str, Any]]:
+    """``rounds`` rounds of the raw fetch and each database in turn; the best of each counts
+    (as in the other benchmarks here), so load from elsewhere hurts each setup alike."""
     config = WhoopConfig(seed=5, days=90, per_minute=10**9, per_day=10**9)
+    kinds = ["sqlite"] + (["postgresql"] if postgres else [])
+    best_raw: tuple[int, float] | None = None
+    best: dict[str, tuple[int, float]] = {}
     with WhoopSandbox(config, people=people) as whoop, tempfile.TemporaryDirectory() as tmp:
         whoop.freeze_clock(utc_now())
         workdir = Path(tmp)
-        kinds = ["sqlite"] + (["postgresql"] if postgres else [])
         raw_settings = settings_for("sqlite+aiosqlite:///unused.db", workdir, whoop)
-        raw, raw_seconds = await fetch_all(raw_settings, whoop, concurrency=concurrency)
-        for kind in kinds:
-            with Database(kind, postgres or "", workdir) as database:
-                settings = settings_for(database.url, workdir, whoop, whoop_requests_per_minute=0)
-                ids = await arrange(settings, whoop)
-                engine = create_engine(settings.database_url)
-                services = SyncServices(
-                    settings,
-                    create_sessionmaker(engine),
-                    MemoryPacer(provider_budgets(settings), max_wait=60),
-                )
-                started = time.perf_counter()
-                outcomes = await sync_connections(services, ids, concurrency=concurrency)
-                seconds = time.perf_counter() - started
-                await engine.dispose()
-                assert all(o.status == "succeeded" for o in outcomes), outcomes
-                stored = await stored_records(settings)
-                rows.append(
-                    {
-                        "database": kind,
-                        "records": stored,
-                        "seconds": seconds,
-                        "per_second": stored / seconds,
-                        "raw_per_second": raw.records / raw_seconds,
-                        "ratio": (stored / seconds) / (raw.records / raw_seconds),
-                        "raw_records": raw.records,
-                    }
-                )
-    return rows
+        for _ in range(rounds):
+            raw, raw_seconds = await fetch_all(raw_settings, whoop, concurrency=concurrency)
+            if best_raw is None or raw_seconds < best_raw[1]:
+                best_raw = (raw.records, raw_seconds)
+            for kind in kinds:
+                stored, seconds = await sync_once(kind, postgres, workdir, whoop, concurrency)
+                if kind not in best or seconds < best[kind][1]:
+                    best[kind] = (stored, seconds)
+    assert best_raw is not None
+    raw_rate = best_raw[0] / best_raw[1]
+    return [
+        {
+            "database": kind,
+            "records": stored,
+            "seconds": seconds,
+            "per_second": stored / seconds,
+            "raw_per_second": raw_rate,
+            "ratio": (stored / seconds) / raw_rate,
+            "raw_records": best_raw[0],
+        }
+        for kind, (stored, seconds) in best.items()
+    ]
+
+
+async def sync_once(
+    kind: str, postgres: str | None, workdir: Path, whoop: WhoopSandbox, concurrency: int
+) -> tuple[int, float]:
+    """Every member synced into a fresh database: records stored, seconds."""
+    with Database(kind, postgres or "", workdir) as database:
+        settings = settings_for(database.url, workdir, whoop, whoop_requests_per_minute=0)
+        ids = await arrange(settings, whoop)
+        engine = create_engine(settings.database_url)
+        services = SyncServices(
+            settings,
+            create_sessionmaker(engine),
+            MemoryPacer(provider_budgets(settings), max_wait=60),
+        )
+        started = time.perf_counter()
+        outcomes = await sync_connections(services, ids, concurrency=concurrency)
+        seconds = time.perf_counter() - started
+        await engine.dispose()
+        assert all(o.status == "succeeded" for o in outcomes), outcomes
+        return await stored_records(settings), seconds
 
 
 # --- (b) budget use -----------------------------------------------------------------------------
@@ -627,6 +649,7 @@ def main() -> None:
     parser.add_argument("--per-minute", type=int, default=600)
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--workers", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=1, help="(a): best of this many rounds")
     parser.add_argument(
         "--modes",
         default="distributed,embedded,sequential",
@@ -640,7 +663,9 @@ def main() -> None:
         postgres = args.postgres if args.postgres and postgres_available(args.postgres) else None
         if args.postgres and postgres is None:
             say("PostgreSQL does not answer; (a) runs on SQLite only")
-        report_a(asyncio.run(part_a(args.people or 20, postgres, concurrency=8)))
+        report_a(
+            asyncio.run(part_a(args.people or 20, postgres, concurrency=8, rounds=args.rounds))
+        )
     if args.part in ("b", "all"):
         modes = set(args.modes.split(","))
         people = args.people or 40
