@@ -111,6 +111,50 @@ def _built_upsert(dialect: str, table_name: str) -> Any:
     ).returning(table.c.provider_record_id, table.c.id)
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedRows:
+    """The rows an upsert writes, built outside the transaction: a sync builds them before
+    it takes SQLite's one writer, which then holds it for the statements alone."""
+
+    connection_id: uuid.UUID
+    person_id: uuid.UUID
+    chunks: list[tuple[Any, list[dict[str, Any]]]]  # (model, rows), at most _CHUNK rows each
+
+
+def prepare_rows(
+    connection_id: uuid.UUID, person_id: uuid.UUID, records: Sequence[AnyRecord]
+) -> PreparedRows:
+    """The insert rows of ``records`` per table, sleep with its per-night columns."""
+    by_model: dict[Any, list[AnyRecord]] = {}
+    for record in records:
+        by_model.setdefault(RECORD_MODELS[type(record)], []).append(record)
+    now = utc_now()
+    chunks: list[tuple[Any, list[dict[str, Any]]]] = []
+    for model, group in by_model.items():
+        for start in range(0, len(group), _CHUNK):
+            # The last occurrence of an id in one chunk wins, like applying them in order would.
+            unique = {record.provider_record_id: record for record in group[start : start + _CHUNK]}
+            rows = [
+                {
+                    # Shallow on purpose: asdict() would deep-copy every raw payload.
+                    **{name: getattr(record, name) for name in _FIELD_NAMES[type(record)]},
+                    "id": uuid.uuid4(),
+                    "connection_id": connection_id,
+                    "person_id": person_id,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for record in unique.values()
+            ]
+            if model is SleepSession:
+                for row, record in zip(rows, unique.values(), strict=True):
+                    assert isinstance(record, SleepSessionRecord)
+                    # ``counted`` is decided after the write, among the person's other records.
+                    row |= night_columns(SleepPeriod.from_row(record)) | {"counted": False}
+            chunks.append((model, rows))
+    return PreparedRows(connection_id, person_id, chunks)
+
+
 class RecordRepository:
     """Writes canonical records of one connection; never commits."""
 
@@ -125,60 +169,35 @@ class RecordRepository:
         A record whose ``provider_updated_at`` is older than the stored one is not applied, so a
         late webhook or an overlapping window never rolls a re-scored record back.
         """
+        return await self.write(prepare_rows(connection_id, person_id, records))
+
+    async def write(self, prepared: PreparedRows) -> UpsertResult:
+        """:meth:`upsert` of rows built beforehand (:func:`prepare_rows`)."""
         result = EMPTY_RESULT
-        by_model: dict[Any, list[AnyRecord]] = {}
-        for record in records:
-            by_model.setdefault(RECORD_MODELS[type(record)], []).append(record)
+        person_id = prepared.person_id
         counted = CountedNights(self.session)
-        if SleepSession in by_model:
+        if any(model is SleepSession for model, _ in prepared.chunks):
             # Before writing, so the refresh below never waits on a row this writer holds.
             await counted.lock(person_id)
         # Where sleep records were and now are: the counted flags to refresh.
         spans: list[Span] = []
-        for model, group in by_model.items():
-            for start in range(0, len(group), _CHUNK):
-                chunk = group[start : start + _CHUNK]
-                result += await self._upsert_chunk(model, connection_id, person_id, chunk, spans)
+        for model, rows in prepared.chunks:
+            result += await self._write_chunk(model, prepared.connection_id, rows, spans)
         if spans:
             await counted.refresh(person_id, spans, locked=True)
         return result
 
-    async def _upsert_chunk(
-        self,
-        model: Any,
-        connection_id: uuid.UUID,
-        person_id: uuid.UUID,
-        records: Sequence[AnyRecord],
-        spans: list[Span],
+    async def _write_chunk(
+        self, model: Any, connection_id: uuid.UUID, rows: list[dict[str, Any]], spans: list[Span]
     ) -> UpsertResult:
-        # The last occurrence of an id in one page wins, like applying them in order would.
-        unique = {record.provider_record_id: record for record in records}
-        sleep = model is SleepSession
-        if sleep:
+        if model is SleepSession:
             # Where the stored versions lie, before they move: their nights are refreshed too.
             stored = select(model.start_at, model.end_at).where(
-                model.connection_id == connection_id, model.provider_record_id.in_(list(unique))
+                model.connection_id == connection_id,
+                model.provider_record_id.in_([row["provider_record_id"] for row in rows]),
             )
             spans += [(row.start_at, row.end_at) for row in await self.session.execute(stored)]
-        now = utc_now()
-        rows = [
-            {
-                # Shallow on purpose: asdict() would deep-copy every raw payload.
-                **{name: getattr(record, name) for name in _FIELD_NAMES[type(record)]},
-                "id": uuid.uuid4(),
-                "connection_id": connection_id,
-                "person_id": person_id,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for record in unique.values()
-        ]
-        if sleep:
-            for row, record in zip(rows, unique.values(), strict=True):
-                assert isinstance(record, SleepSessionRecord)
-                # ``counted`` is decided after the write, among the person's other records.
-                row |= night_columns(SleepPeriod.from_row(record)) | {"counted": False}
-                spans.append((record.start_at, record.end_at))
+            spans += [(row["start_at"], row["end_at"]) for row in rows]
         new_ids = {row["provider_record_id"]: row["id"] for row in rows}
         applied = (
             await self.session.execute(_upsert_statement(self.session, model.__table__), rows)
@@ -187,7 +206,7 @@ class RecordRepository:
         # back with the id just drawn for it was inserted: no read of the stored ids needed.
         inserted = sum(1 for key, row_id in applied if new_ids[key] == row_id)
         updated = len(applied) - inserted
-        return UpsertResult(inserted, updated, len(unique) - inserted - updated)
+        return UpsertResult(inserted, updated, len(rows) - inserted - updated)
 
     async def delete(
         self, connection_id: uuid.UUID, collection: str, provider_record_ids: Sequence[str]

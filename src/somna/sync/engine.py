@@ -60,7 +60,7 @@ from somna.providers.exceptions import (
     UnsupportedOperation,
 )
 from somna.providers.http import RequestStats
-from somna.records.repository import RecordRepository
+from somna.records.repository import RecordRepository, prepare_rows
 from somna.sync.pacer import Pacer
 from somna.sync.planner import Window, incremental_window, pending_horizon
 from somna.sync.repository import (
@@ -408,24 +408,21 @@ class RunExecutor:
         few statements as the guarantees allow, each a round trip while this transaction
         may hold the only writer (SQLite) or the connection row (PostgreSQL):
 
-        1. (PostgreSQL) the connection row ``FOR SHARE``, still active: a disconnect waits
-           for this page, or this page sees it. It comes first, as in a disconnect, so the
-           two never wait on each other crosswise;
-        2. the checkpoint, which does not depend on the records: on SQLite the first write,
-           which opens the transaction and makes it the one writer; then (SQLite) the
-           connection read, which no disconnect can overtake from there on;
-        3. the records, and the counted nights they touch;
-        4. the run row: counters, counts and lease in one compare-and-set, which fails (and
+        1. the checkpoint, written only if the connection is not revoked, which the same
+           statement checks: on PostgreSQL holding the connection row ``FOR SHARE`` to the
+           commit, first, as a disconnect takes it, so the two never wait on each other
+           crosswise; on SQLite as the first write, which holds the one writer's lock from
+           its start. Either way a disconnect waits for this page, or this page sees it;
+        2. the records (built before the transaction), and the counted nights they touch;
+        3. the run row: counters, counts and lease in one compare-and-set, which fails (and
            rolls the page back) if the run is no longer this executor's, or if a page was
            committed since this executor last did (another executor under its name).
         """
         connection_id = run.connection.id
-        postgres = self.services.engine.dialect.name == "postgresql"
         finished = next_cursor is None
+        prepared = prepare_rows(connection_id, run.person_id, records)
         async with write_transaction(self.sessionmaker) as session:
-            if postgres:
-                await self._check_connection(session, run, lock=True)
-            await CheckpointRepository(session).save(
+            saved = await CheckpointRepository(session).save(
                 connection_id,
                 collection,
                 run_id=run.id,
@@ -433,9 +430,10 @@ class RunExecutor:
                 next_token=next_cursor,
                 synced_until=window.end if finished and run.requested is None else None,
             )
-            if not postgres:
-                await self._check_connection(session, run)
-            result = await RecordRepository(session).upsert(connection_id, run.person_id, records)
+            if not saved:
+                await self._check_connection(session, run)  # raises with the reason
+                raise RunStopped("the connection was disconnected")
+            result = await RecordRepository(session).write(prepared)
             deleted = 0
             if seen is not None:
                 stored = StoredRecords(session)
@@ -500,10 +498,8 @@ class RunExecutor:
             raise RunStopped("the sync run was cancelled")
         raise RunTakenOver(str(run.id))
 
-    async def _check_connection(
-        self, session: AsyncSession, run: _Run, *, lock: bool = False
-    ) -> None:
-        status = await SyncConnectionRepository(session).status_of(run.connection.id, lock=lock)
+    async def _check_connection(self, session: AsyncSession, run: _Run) -> None:
+        status = await SyncConnectionRepository(session).status_of(run.connection.id)
         if status is None:
             raise RunStopped("the connection was deleted")
         if status == "revoked":

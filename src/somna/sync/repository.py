@@ -61,7 +61,6 @@ _READ_CHECKPOINTS = select(
     _CHECKPOINTS.c.synced_until,
 ).where(_CHECKPOINTS.c.connection_id == bindparam("connection"))
 _CONNECTION_STATUS = select(Connection.status).where(Connection.id == bindparam("connection"))
-_CONNECTION_STATUS_SHARED = _CONNECTION_STATUS.with_for_update(read=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +77,34 @@ class Checkpoint:
 NEVER_SYNCED = Checkpoint(None, None, None, None, None)
 
 
+_CONNECTIONS = cast(Table, Connection.__table__)
+_CHECKPOINT_COLUMNS = (
+    "connection_id",
+    "collection",
+    "run_id",
+    "window_start",
+    "window_end",
+    "next_token",
+    "synced_until",
+    "updated_at",
+)
+
+
 @functools.cache
 def _save_checkpoint(dialect: str) -> Any:
+    """The checkpoint upsert, written only while the connection is not revoked, checked (and
+    on PostgreSQL held ``FOR SHARE``) by the same statement."""
+    params = {
+        name: bindparam(name, type_=_CHECKPOINTS.c[name].type) for name in _CHECKPOINT_COLUMNS
+    }
+    source = (
+        select(*params.values())
+        .select_from(_CONNECTIONS)
+        .where(_CONNECTIONS.c.id == params["connection_id"], _CONNECTIONS.c.status != "revoked")
+        .with_for_update(read=True)
+    )
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_CHECKPOINTS)
+    insert = insert.from_select(list(_CHECKPOINT_COLUMNS), source)
     stored, given = _CHECKPOINTS.c.synced_until, insert.excluded.synced_until
     return insert.on_conflict_do_update(
         index_elements=[_CHECKPOINTS.c.connection_id, _CHECKPOINTS.c.collection],
@@ -331,11 +355,16 @@ class CheckpointRepository(Repository[SyncCheckpoint]):
         window: tuple[datetime, datetime] | None,
         next_token: str | None,
         synced_until: datetime | None,
-    ) -> None:
+    ) -> bool:
         """One statement for a page's checkpoint: the window in progress and its cursor
-        (``window`` ``None``: finished), and ``synced_until`` moved forward, never back."""
+        (``window`` ``None``: finished), and ``synced_until`` moved forward, never back.
+
+        ``False``, writing nothing, when the connection is revoked or gone. The same statement
+        checks it: on PostgreSQL holding its row ``FOR SHARE`` to the commit (a disconnect
+        waits, or is seen), on SQLite as the transaction's first write, which holds the one
+        writer's lock from its start."""
         start, end = window if window is not None else (None, None)
-        await self.session.execute(
+        result: Any = await self.session.execute(
             _save_checkpoint(self.session.get_bind().dialect.name),
             {
                 "connection_id": connection_id,
@@ -348,6 +377,7 @@ class CheckpointRepository(Repository[SyncCheckpoint]):
                 "updated_at": utc_now(),
             },
         )
+        return bool(result.rowcount)
 
     async def delete_for_connection(self, connection_id: uuid.UUID) -> None:
         await self.session.execute(
@@ -389,12 +419,12 @@ class SyncConnectionRepository(Repository[Connection]):
         )
         return list(await self.session.scalars(statement))
 
-    async def status_of(self, connection_id: uuid.UUID, *, lock: bool = False) -> str | None:
-        """The connection's status; with ``lock``, held (``FOR SHARE`` on PostgreSQL; SQLite's
-        single writer serialises anyway) until the transaction ends, so a disconnect cannot
-        commit between this check and the writes that rely on it."""
-        statement = _CONNECTION_STATUS_SHARED if lock else _CONNECTION_STATUS
-        status: str | None = await self.session.scalar(statement, {"connection": connection_id})
+    async def status_of(self, connection_id: uuid.UUID) -> str | None:
+        """The connection's status, unlocked: a page commit checks it again, holding the row,
+        in its checkpoint statement (``CheckpointRepository.save``)."""
+        status: str | None = await self.session.scalar(
+            _CONNECTION_STATUS, {"connection": connection_id}
+        )
         return status
 
 
