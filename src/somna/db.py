@@ -79,13 +79,16 @@ async def write_transaction(
     gate = locks.setdefault(str(engine.url), asyncio.Lock())
     # As long as SQLite itself would wait before saying "database is locked": a writer that
     # never commits fails the others, as it did without the queue, instead of hanging them.
-    async with asyncio.timeout(SQLITE_BUSY_TIMEOUT_MS / 1000):
-        await gate.acquire()
-    try:
-        async with sessionmaker() as session, session.begin():
-            yield session
-    finally:
-        gate.release()
+    async with sessionmaker() as session:
+        async with asyncio.timeout(SQLITE_BUSY_TIMEOUT_MS / 1000):
+            await gate.acquire()
+        try:
+            async with session.begin():
+                yield session
+        finally:
+            # Released at the commit: handing the connection back to the pool (its reset,
+            # another trip to the driver's thread) no longer holds the next writer up.
+            gate.release()
 
 
 async def ping(engine: AsyncEngine) -> None:
