@@ -37,6 +37,7 @@ from typing import Any, NoReturn, cast
 
 import httpx
 import structlog
+from sqlalchemy import case, literal, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -310,9 +311,9 @@ class RunExecutor:
         """Per collection the window and cursor to go on with, or None when this run already
         finished it: read once, before the first fetch.
 
-        Reads only. The first committed page of a window records it with its cursor (under the
-        page's guard), so a run that stops before that plans afresh, having stored nothing of
-        it; and while this run holds the connection no other run moves its checkpoints."""
+        Reads only. The first committed page of a window records it with its cursor, in the
+        page's transaction, so a run that stops before that plans afresh, having stored nothing
+        of it; and while this run holds the connection no other run moves its checkpoints."""
         plans: dict[str, tuple[Window, str | None] | None] = {}
         async with self.sessionmaker() as session:
             await self._check_connection(session, run)
@@ -628,14 +629,8 @@ class RunExecutor:
                 row.retries += retries
                 row.status, row.finished_at = status, now
                 row.leased_until = row.next_attempt_at = None
-            connection = await session.get(Connection, run.connection.id)
-            if connection is not None and status != "cancelled":
-                if status in ("succeeded", "partial"):
-                    connection.last_sync_at = now
-                connection.last_error = error
-                interval = self.settings.sync_interval_minutes
-                if connection.status == "active" and interval > 0:
-                    connection.next_sync_at = now + timedelta(minutes=interval)
+            if status != "cancelled":
+                await self._note_outcome(session, run, status, error, now)
         log.info(
             "sync.run_finished",
             run_id=str(run.id),
@@ -646,6 +641,31 @@ class RunExecutor:
         )
         await _notify(self.progress, self._event(run, None, status, done=True, error=error))
         return status
+
+    async def _note_outcome(
+        self, session: AsyncSession, run: _Run, status: str, error: str | None, now: datetime
+    ) -> None:
+        """The run's end on its connection, by one UPDATE: a connection a disconnect deleted
+        meanwhile (on SQLite this transaction reads before it writes) is no row to update, not
+        a stale ORM object whose flush fails the run."""
+        values: dict[str, Any] = {"last_error": error}
+        if status in ("succeeded", "partial"):
+            values["last_sync_at"] = now
+        interval = self.settings.sync_interval_minutes
+        if interval > 0:
+            values["next_sync_at"] = case(
+                (
+                    Connection.status == "active",
+                    literal(now + timedelta(minutes=interval), Connection.next_sync_at.type),
+                ),
+                else_=Connection.next_sync_at,
+            )
+        await session.execute(
+            update(Connection)
+            .where(Connection.id == run.connection.id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
 
     def _event(
         self,
