@@ -66,15 +66,15 @@ async def test_a_disconnect_racing_a_page_commit_leaves_no_record_after_it(
     run_id = (await queue_run(db_session, connection)).id
 
     inside, release = asyncio.Event(), asyncio.Event()
-    original = RecordRepository.upsert
+    original = RecordRepository.write
 
-    async def held_upsert(self: RecordRepository, *args: Any, **kwargs: Any) -> Any:
+    async def held_write(self: RecordRepository, *args: Any, **kwargs: Any) -> Any:
         if not inside.is_set():
             inside.set()
             await release.wait()  # the first page waits here, inside its transaction
         return await original(self, *args, **kwargs)
 
-    monkeypatch.setattr(RecordRepository, "upsert", held_upsert)
+    monkeypatch.setattr(RecordRepository, "write", held_write)
 
     async def withdraw() -> None:
         async with services.sessionmaker() as session:

@@ -283,6 +283,18 @@ _RESOLUTION_COLUMNS = (
 _UPDATE_CHUNK = 500
 
 
+_LOCK_PERSON = (
+    select(Person.id).where(Person.id == bindparam("person")).with_for_update(key_share=True)
+)
+_SLEEP_ORDER = (
+    select(UserPreferences.source_priority, Organization.settings)
+    .select_from(Person)
+    .join(Organization, Organization.id == Person.organization_id)
+    .outerjoin(UserPreferences, UserPreferences.person_id == Person.id)
+    .where(Person.id == bindparam("person"))
+)
+
+
 class CountedNights:
     """Keeps ``sleep_sessions.counted`` true for exactly the records ``resolve_sleep`` keeps."""
 
@@ -290,15 +302,24 @@ class CountedNights:
         self.session = session
 
     async def refresh(
-        self, person_id: uuid.UUID, spans: Sequence[tuple[datetime, datetime]] | None = None
+        self,
+        person_id: uuid.UUID,
+        spans: Sequence[tuple[datetime, datetime]] | None = None,
+        *,
+        locked: bool = False,
     ) -> int:
         """Recompute the flags of the person's records overlapping ``spans`` (every record
         when ``None``); returns how many flags changed. Call it after writing or deleting
-        records (with their old and new spans) or changing the source priority."""
-        await self.lock(person_id)
-        preferences = await self.session.get(UserPreferences, person_id)
-        priority = source_priority(preferences) or await self._organization_sleep_order(person_id)
+        records (with their old and new spans) or changing the source priority; ``locked``
+        when this transaction took :meth:`lock` already."""
+        if not locked:
+            await self.lock(person_id)
         rows = await self._rows(person_id, spans)
+        # The order ranks providers against each other only: among one provider's records it
+        # changes nothing, so it is read only when the records come from several (a round
+        # trip saved on most pages a sync writes).
+        several = len({row.provider for row in rows}) > 1
+        priority = await self._sleep_order(person_id) if several else ()
         periods = [
             calc.SleepPeriod(
                 record_id=str(row.id),
@@ -328,14 +349,15 @@ class CountedNights:
                 )
         return len(changes[True]) + len(changes[False])
 
-    async def _organization_sleep_order(self, person_id: uuid.UUID) -> tuple[str, ...]:
-        """The organisation's sleep order (``settings.source_priority``), for a person
-        without an order of their own."""
-        settings = await self.session.scalar(
-            select(Organization.settings)
-            .join(Person, Person.organization_id == Organization.id)
-            .where(Person.id == person_id)
-        )
+    async def _sleep_order(self, person_id: uuid.UUID) -> tuple[str, ...]:
+        """The person's own order (``source_priority``), else the organisation's sleep order
+        (``settings.source_priority``): one statement, as it is read on every page."""
+        row = (await self.session.execute(_SLEEP_ORDER, {"person": person_id})).first()
+        if row is None:
+            return ()
+        own, settings = row
+        if isinstance(own, list) and own:
+            return tuple(str(item) for item in own)
         setting = settings.get("source_priority") if isinstance(settings, dict) else None
         return organization_orders(setting).get("sleep", ())
 
@@ -346,9 +368,9 @@ class CountedNights:
         records of one night stored at once are resolved one after the other: the second
         refresh then sees the first record, and neither counts beside the other. ``NO KEY``
         so that rows referring to the person can still be inserted meanwhile."""
-        await self.session.execute(
-            select(Person.id).where(Person.id == person_id).with_for_update(key_share=True)
-        )
+        if self.session.get_bind().dialect.name == "sqlite":
+            return  # the statement would be a plain read there: save the round trip
+        await self.session.execute(_LOCK_PERSON, {"person": person_id})
 
     async def _rows(
         self, person_id: uuid.UUID, spans: Sequence[tuple[datetime, datetime]] | None

@@ -7,6 +7,7 @@ statistics over many people stay a plain grouped aggregate (docs/analytics.md)."
 from __future__ import annotations
 
 import dataclasses
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -70,6 +71,9 @@ class UpsertResult:
 
 
 EMPTY_RESULT = UpsertResult(0, 0, 0)
+_TABLES: dict[str, Table] = {
+    model.__table__.name: model.__table__ for model in RECORD_MODELS.values()
+}
 Span = tuple[datetime, datetime]
 
 
@@ -79,13 +83,81 @@ _FIELD_NAMES: dict[type, tuple[str, ...]] = {
 }
 
 
-def _insert_for(session: AsyncSession, table: Table) -> Any:
-    dialect = session.get_bind().dialect.name
+def _upsert_statement(session: AsyncSession, table: Table) -> Any:
+    return _built_upsert(session.get_bind().dialect.name, table.name)
+
+
+@functools.cache
+def _built_upsert(dialect: str, table_name: str) -> Any:
+    """The upsert of one table, built once per dialect. One statement executed for many rows
+    (``insertmanyvalues``): compiled once and cached, unlike a multi-row VALUES whose SQL
+    changes with the page size."""
+    table: Table = _TABLES[table_name]
     if dialect == "postgresql":
-        return postgresql.insert(table)
-    if dialect == "sqlite":
-        return sqlite.insert(table)
-    raise NotImplementedError(f"no upsert for dialect {dialect}")
+        statement: Any = postgresql.insert(table)
+    elif dialect == "sqlite":
+        statement = sqlite.insert(table)
+    else:
+        raise NotImplementedError(f"no upsert for dialect {dialect}")
+    excluded = statement.excluded
+    updatable = [
+        column.name
+        for column in table.columns
+        if column.name not in {"id", "connection_id", "person_id", "created_at", "counted"}
+    ]
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.connection_id, table.c.provider_record_id],
+        set_={name: excluded[name] for name in updatable},
+        where=or_(
+            table.c.provider_updated_at.is_(None),
+            excluded.provider_updated_at.is_(None),
+            excluded.provider_updated_at >= table.c.provider_updated_at,
+        ),
+    ).returning(table.c.provider_record_id, table.c.id)
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRows:
+    """The rows an upsert writes, built outside the transaction: a sync builds them before
+    it takes SQLite's one writer, which then holds it for the statements alone."""
+
+    connection_id: uuid.UUID
+    person_id: uuid.UUID
+    chunks: list[tuple[Any, list[dict[str, Any]]]]  # (model, rows), at most _CHUNK rows each
+
+
+def prepare_rows(
+    connection_id: uuid.UUID, person_id: uuid.UUID, records: Sequence[AnyRecord]
+) -> PreparedRows:
+    """The insert rows of ``records`` per table, sleep with its per-night columns."""
+    by_model: dict[Any, list[AnyRecord]] = {}
+    for record in records:
+        by_model.setdefault(RECORD_MODELS[type(record)], []).append(record)
+    now = utc_now()
+    chunks: list[tuple[Any, list[dict[str, Any]]]] = []
+    for model, group in by_model.items():
+        for start in range(0, len(group), _CHUNK):
+            # The last occurrence of an id in one chunk wins, like applying them in order would.
+            unique = {record.provider_record_id: record for record in group[start : start + _CHUNK]}
+            rows = [
+                {
+                    # Shallow on purpose: asdict() would deep-copy every raw payload.
+                    **{name: getattr(record, name) for name in _FIELD_NAMES[type(record)]},
+                    "id": uuid.uuid4(),
+                    "connection_id": connection_id,
+                    "person_id": person_id,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for record in unique.values()
+            ]
+            if model is SleepSession:
+                for row, record in zip(rows, unique.values(), strict=True):
+                    assert isinstance(record, SleepSessionRecord)
+                    # ``counted`` is decided after the write, among the person's other records.
+                    row |= night_columns(SleepPeriod.from_row(record)) | {"counted": False}
+            chunks.append((model, rows))
+    return PreparedRows(connection_id, person_id, chunks)
 
 
 class RecordRepository:
@@ -102,87 +174,46 @@ class RecordRepository:
         A record whose ``provider_updated_at`` is older than the stored one is not applied, so a
         late webhook or an overlapping window never rolls a re-scored record back.
         """
+        return await self.write(prepare_rows(connection_id, person_id, records))
+
+    async def write(self, prepared: PreparedRows) -> UpsertResult:
+        """:meth:`upsert` of rows built beforehand (:func:`prepare_rows`)."""
         result = EMPTY_RESULT
-        by_model: dict[Any, list[AnyRecord]] = {}
-        for record in records:
-            by_model.setdefault(RECORD_MODELS[type(record)], []).append(record)
-        if SleepSession in by_model:
+        person_id = prepared.person_id
+        counted = CountedNights(self.session)
+        if any(model is SleepSession for model, _ in prepared.chunks):
             # Before writing, so the refresh below never waits on a row this writer holds.
-            await CountedNights(self.session).lock(person_id)
+            await counted.lock(person_id)
         # Where sleep records were and now are: the counted flags to refresh.
         spans: list[Span] = []
-        for model, group in by_model.items():
-            for start in range(0, len(group), _CHUNK):
-                chunk = group[start : start + _CHUNK]
-                result += await self._upsert_chunk(model, connection_id, person_id, chunk, spans)
+        for model, rows in prepared.chunks:
+            result += await self._write_chunk(model, prepared.connection_id, rows, spans)
         if spans:
-            await CountedNights(self.session).refresh(person_id, spans)
+            await counted.refresh(person_id, spans, locked=True)
         return result
 
-    async def _upsert_chunk(
-        self,
-        model: Any,
-        connection_id: uuid.UUID,
-        person_id: uuid.UUID,
-        records: Sequence[AnyRecord],
-        spans: list[Span],
+    async def _write_chunk(
+        self, model: Any, connection_id: uuid.UUID, rows: list[dict[str, Any]], spans: list[Span]
     ) -> UpsertResult:
-        # The last occurrence of an id in one page wins, like applying them in order would.
-        unique = {record.provider_record_id: record for record in records}
-        ids = list(unique)
-        sleep = model is SleepSession
-        stored = select(model.provider_record_id).where(
-            model.connection_id == connection_id, model.provider_record_id.in_(ids)
-        )
-        if sleep:
-            stored = stored.add_columns(model.start_at, model.end_at)
-        found = (await self.session.execute(stored)).all()
-        existing = {row[0] for row in found}
-        now = utc_now()
-        rows = [
-            {
-                # Shallow on purpose: asdict() would deep-copy every raw payload.
-                **{name: getattr(record, name) for name in _FIELD_NAMES[type(record)]},
-                "id": uuid.uuid4(),
-                "connection_id": connection_id,
-                "person_id": person_id,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for record in unique.values()
-        ]
-        if sleep:
-            spans += [(row.start_at, row.end_at) for row in found]
-            for row, record in zip(rows, unique.values(), strict=True):
-                assert isinstance(record, SleepSessionRecord)
-                # ``counted`` is decided after the write, among the person's other records.
-                row |= night_columns(SleepPeriod.from_row(record)) | {"counted": False}
-                spans.append((record.start_at, record.end_at))
-        table: Table = model.__table__
-        # One statement executed for many rows: compiled once and cached, unlike a multi-row
-        # VALUES whose SQL changes with the page size.
-        statement = _insert_for(self.session, table)
-        excluded = statement.excluded
-        updatable = [
-            column.name
-            for column in table.columns
-            if column.name not in {"id", "connection_id", "person_id", "created_at", "counted"}
-        ]
-        statement = statement.on_conflict_do_update(
-            index_elements=[table.c.connection_id, table.c.provider_record_id],
-            set_={name: excluded[name] for name in updatable},
-            where=or_(
-                table.c.provider_updated_at.is_(None),
-                excluded.provider_updated_at.is_(None),
-                excluded.provider_updated_at >= table.c.provider_updated_at,
-            ),
-        ).returning(table.c.id, table.c.provider_record_id)
-        written = [(row[0], row[1]) for row in await self.session.execute(statement, rows)]
-        inserted_rows = tuple(item for item in written if item[1] not in existing)
-        updated_rows = tuple(item for item in written if item[1] in existing)
+        if model is SleepSession:
+            # Where the stored versions lie, before they move: their nights are refreshed too.
+            stored = select(model.start_at, model.end_at).where(
+                model.connection_id == connection_id,
+                model.provider_record_id.in_([row["provider_record_id"] for row in rows]),
+            )
+            spans += [(row.start_at, row.end_at) for row in await self.session.execute(stored)]
+            spans += [(row["start_at"], row["end_at"]) for row in rows]
+        new_ids = {row["provider_record_id"]: row["id"] for row in rows}
+        applied = (
+            await self.session.execute(_upsert_statement(self.session, model.__table__), rows)
+        ).all()
+        # An update keeps the stored id (``id`` is never set on conflict), so a row that comes
+        # back with the id just drawn for it was inserted: no read of the stored ids needed.
+        inserted_rows = tuple((row_id, key) for key, row_id in applied if new_ids[key] == row_id)
+        updated_rows = tuple((row_id, key) for key, row_id in applied if new_ids[key] != row_id)
         inserted, updated = len(inserted_rows), len(updated_rows)
         return UpsertResult(
-            inserted, updated, len(unique) - inserted - updated, inserted_rows, updated_rows
+            inserted, updated, len(rows) - inserted - updated, inserted_rows, updated_rows
         )
 
     async def delete(

@@ -30,18 +30,20 @@ import inspect
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NoReturn, cast
 
 import httpx
 import structlog
+from sqlalchemy import case, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from somna.config import Settings
 from somna.connections.clients import ConnectionRef, open_provider
+from somna.db import write_transaction
 from somna.jobs.port import JobContext, JobQueue, RetryLater
 from somna.kit.time import utc_now
 from somna.models import Connection, Person, SyncRun
@@ -60,10 +62,11 @@ from somna.providers.exceptions import (
     UnsupportedOperation,
 )
 from somna.providers.http import RequestStats
-from somna.records.repository import RecordRepository
+from somna.records.repository import RecordRepository, prepare_rows
 from somna.sync.pacer import Pacer
 from somna.sync.planner import Window, incremental_window, pending_horizon
 from somna.sync.repository import (
+    NEVER_SYNCED,
     RECONCILABLE,
     CheckpointRepository,
     StoredRecords,
@@ -166,6 +169,9 @@ class _Run:
     person_id: uuid.UUID
     requested: Window | None  # explicit dates; None: incremental
     attempt: int
+    # The row's counts and pages as of the claim and this executor's own page commits since.
+    counts: dict[str, Any]
+    committed_pages: int
     organization_id: uuid.UUID | None = None
     pages: int = 0
     records: int = 0
@@ -240,7 +246,7 @@ class RunExecutor:
         while True:
             await asyncio.sleep(self.lease.total_seconds() / 3)
             try:
-                async with self.sessionmaker() as session, session.begin():
+                async with write_transaction(self.sessionmaker) as session:
                     mine = await SyncRunRepository(session).renew(
                         run.id, self.owner, utc_now() + self.lease
                     )
@@ -274,9 +280,10 @@ class RunExecutor:
         collections = provider.capabilities.collections
         failed: list[str] = []
         try:
+            plans = await self._plan(run, collections)
             for collection in collections:
                 try:
-                    await self._collection(run, provider, collection)
+                    await self._collection(run, provider, collection, plans[collection])
                 except _CollectionFailed:
                     failed.append(collection)
         except RunStopped as stop:
@@ -303,19 +310,32 @@ class RunExecutor:
 
     # --- one collection ----------------------------------------------------------------------
 
-    async def _plan(self, run: _Run, collection: str) -> tuple[Window, str | None] | None:
-        """The window and cursor to go on with, or None when this run already finished it."""
-        async with self.sessionmaker() as session, session.begin():
-            await self._guard(session, run)
-            checkpoint = await CheckpointRepository(session).load(run.connection.id, collection)
-            if checkpoint.run_id == run.id:
-                if checkpoint.window_start is None or checkpoint.window_end is None:
-                    return None
-                return Window(checkpoint.window_start, checkpoint.window_end), checkpoint.next_token
+    async def _plan(
+        self, run: _Run, collections: Sequence[str]
+    ) -> dict[str, tuple[Window, str | None] | None]:
+        """Per collection the window and cursor to go on with, or None when this run already
+        finished it: read once, before the first fetch.
+
+        Reads only. The first committed page of a window records it with its cursor, in the
+        page's transaction, so a run that stops before that plans afresh, having stored nothing
+        of it; and while this run holds the connection no other run moves its checkpoints."""
+        plans: dict[str, tuple[Window, str | None] | None] = {}
+        async with self.sessionmaker() as session:
+            await self._check_connection(session, run)
+            checkpoints = await CheckpointRepository(session).read_all(run.connection.id)
             now = utc_now()
-            if run.requested is not None:
-                window = run.requested
-            else:
+            for collection in collections:
+                checkpoint = checkpoints.get(collection, NEVER_SYNCED)
+                if checkpoint.run_id == run.id:
+                    start, end = checkpoint.window_start, checkpoint.window_end
+                    resumed = None if start is None or end is None else Window(start, end)
+                    plans[collection] = (
+                        None if resumed is None else (resumed, checkpoint.next_token)
+                    )
+                    continue
+                if run.requested is not None:
+                    plans[collection] = (run.requested, None)
+                    continue
                 horizon = pending_horizon(checkpoint.synced_until)
                 oldest = (
                     await StoredRecords(session).oldest_pending(
@@ -331,13 +351,16 @@ class RunExecutor:
                     overlap=timedelta(hours=self.settings.sync_overlap_hours),
                     oldest_pending=oldest,
                 )
-            checkpoint.run_id = run.id
-            checkpoint.window_start, checkpoint.window_end = window.start, window.end
-            checkpoint.next_token = None
-            return window, None
+                plans[collection] = (window, None)
+        return plans
 
-    async def _collection(self, run: _Run, provider: Provider, collection: Collection) -> None:
-        planned = await self._plan(run, collection)
+    async def _collection(
+        self,
+        run: _Run,
+        provider: Provider,
+        collection: Collection,
+        planned: tuple[Window, str | None] | None,
+    ) -> None:
         if planned is None:
             return
         window, cursor = planned
@@ -387,12 +410,36 @@ class RunExecutor:
         skipped: int,
         seen: set[str] | None,
     ) -> None:
-        """The page's records, its checkpoint and the run's counters: one transaction."""
+        """The page's records, its checkpoint and the run's counters: one transaction, in as
+        few statements as the guarantees allow, each a round trip while this transaction
+        may hold the only writer (SQLite) or the connection row (PostgreSQL):
+
+        1. the checkpoint, written only if the connection is not revoked, which the same
+           statement checks: on PostgreSQL holding the connection row ``FOR SHARE`` to the
+           commit, first, as a disconnect takes it, so the two never wait on each other
+           crosswise; on SQLite as the first write, which holds the one writer's lock from
+           its start. Either way a disconnect waits for this page, or this page sees it;
+        2. the records (built before the transaction), and the counted nights they touch;
+        3. the run row: counters, counts and lease in one compare-and-set, which fails (and
+           rolls the page back) if the run is no longer this executor's, or if a page was
+           committed since this executor last did (another executor under its name).
+        """
         connection_id = run.connection.id
-        async with self.sessionmaker() as session, session.begin():
-            # Held to the commit: a disconnect waits for this page, or this page sees it.
-            row = await self._guard(session, run)
-            result = await RecordRepository(session).upsert(connection_id, run.person_id, records)
+        finished = next_cursor is None
+        prepared = prepare_rows(connection_id, run.person_id, records)
+        async with write_transaction(self.sessionmaker) as session:
+            saved = await CheckpointRepository(session).save(
+                connection_id,
+                collection,
+                run_id=run.id,
+                window=None if finished else (window.start, window.end),
+                next_token=next_cursor,
+                synced_until=window.end if finished and run.requested is None else None,
+            )
+            if not saved:
+                await self._check_connection(session, run)  # raises with the reason
+                raise RunStopped("the connection was disconnected")
+            result = await RecordRepository(session).write(prepared)
             deleted = 0
             if seen is not None:
                 stored = StoredRecords(session)
@@ -407,21 +454,10 @@ class RunExecutor:
                     if collection == "sleep":
                         deleted += await stored.delete_recoveries_of_sleeps(connection_id, gone)
                     log.info("sync.deleted", collection=collection, count=deleted)
-            checkpoint = await CheckpointRepository(session).load(connection_id, collection)
-            checkpoint.run_id = run.id
-            if next_cursor is None:
-                checkpoint.window_start = checkpoint.window_end = checkpoint.next_token = None
-                if run.requested is None:
-                    previous = checkpoint.synced_until
-                    checkpoint.synced_until = (
-                        window.end if previous is None else max(previous, window.end)
-                    )
-            else:
-                checkpoint.next_token = next_cursor
             requests, retries = run.stats_delta(provider.stats)
-            before = dict(row.counts.get(collection) or {})
-            row.counts = {
-                **row.counts,
+            before = run.counts.get(collection) or {}
+            counts = {
+                **run.counts,
                 collection: {
                     "window": [window.start.isoformat(), window.end.isoformat()],
                     "pages": int(before.get("pages", 0)) + 1,
@@ -433,9 +469,17 @@ class RunExecutor:
                     "skipped": int(before.get("skipped", 0)) + skipped,
                 },
             }
-            row.pages += 1
-            row.requests += requests
-            row.retries += retries
+            mine = await SyncRunRepository(session).add_page(
+                run.id,
+                self.owner,
+                pages_before=run.committed_pages,
+                counts=counts,
+                requests=requests,
+                retries=retries,
+                leased_until=utc_now() + self.lease,
+            )
+            if not mine:
+                await self._lost(session, run)
             if run.organization_id is not None:
                 # In the page's transaction: a page that rolls back announces nothing.
                 await emit.records_changed(
@@ -445,6 +489,7 @@ class RunExecutor:
                     created=result.inserted_rows, updated=result.updated_rows,
                     deleted=gone if seen is not None else (),
                 )  # fmt: skip
+        run.counts, run.committed_pages = counts, run.committed_pages + 1
         run.pages += 1
         run.records += len(records)
 
@@ -459,37 +504,17 @@ class RunExecutor:
 
     # --- run bookkeeping ---------------------------------------------------------------------
 
-    async def _own_row(self, session: AsyncSession, run: _Run) -> SyncRun:
-        """The run row, provided this executor still holds it: renewing the lease is the
-        compare-and-set (and, on SQLite, the write that makes this the one writer)."""
-        runs = SyncRunRepository(session)
-        mine = await runs.renew(run.id, self.owner, utc_now() + self.lease)
-        row = await runs.locked(run.id)
+    async def _lost(self, session: AsyncSession, run: _Run) -> NoReturn:
+        """Why the run row refused this executor's page: raised, so the page rolls back."""
+        row = await SyncRunRepository(session).get(run.id)
         if row is None:
             raise RunStopped("the sync run was deleted")
         if row.status == "cancelled":
             raise RunStopped("the sync run was cancelled")
-        if not mine:
-            raise RunTakenOver(str(run.id))
-        return row
+        raise RunTakenOver(str(run.id))
 
-    async def _guard(self, session: AsyncSession, run: _Run) -> SyncRun:
-        """Start of every write transaction of a run: the connection row held (``FOR SHARE``
-        on PostgreSQL) and still active, then the run row still this executor's.
-
-        The connection comes first, as in a disconnect, so the two never wait on each other
-        crosswise. On SQLite the first check runs before the transaction really begins (the
-        driver opens it at the first write), so it is repeated once the run row is written."""
-        await self._check_connection(session, run, lock=True)
-        row = await self._own_row(session, run)
-        if session.get_bind().dialect.name == "sqlite":
-            await self._check_connection(session, run)
-        return row
-
-    async def _check_connection(
-        self, session: AsyncSession, run: _Run, *, lock: bool = False
-    ) -> None:
-        status = await SyncConnectionRepository(session).status_of(run.connection.id, lock=lock)
+    async def _check_connection(self, session: AsyncSession, run: _Run) -> None:
+        status = await SyncConnectionRepository(session).status_of(run.connection.id)
         if status is None:
             raise RunStopped("the connection was deleted")
         if status == "revoked":
@@ -497,7 +522,7 @@ class RunExecutor:
 
     async def _start(self) -> _Run | None:
         try:
-            async with self.sessionmaker() as session, session.begin():
+            async with write_transaction(self.sessionmaker) as session:
                 return await self._claim(session)
         except IntegrityError as exc:
             # Another run of this connection was claimed at the same instant.
@@ -553,6 +578,8 @@ class RunExecutor:
             person_id=row.person_id,
             requested=requested,
             attempt=row.attempts,
+            counts=dict(row.counts or {}),
+            committed_pages=row.pages,
             organization_id=person.organization_id if person is not None else None,
         )
 
@@ -572,7 +599,7 @@ class RunExecutor:
     ) -> None:
         """Add an error (and the requests made since the last page) to the run."""
         try:
-            async with self.sessionmaker() as session, session.begin():
+            async with write_transaction(self.sessionmaker) as session:
                 row = await session.get(SyncRun, run.id)
                 if row is None:
                     return
@@ -592,7 +619,7 @@ class RunExecutor:
         when. The lease reaches past the wait, so nobody adopts a run that merely waits."""
         now = utc_now()
         resume = now + timedelta(seconds=seconds)
-        async with self.sessionmaker() as session, session.begin():
+        async with write_transaction(self.sessionmaker) as session:
             row = await session.get(SyncRun, run.id)
             if row is None or row.owner != self.owner or row.status != "running":
                 return
@@ -607,7 +634,7 @@ class RunExecutor:
 
     async def _finish(self, run: _Run, provider: Provider, status: str, error: str | None) -> str:
         now = utc_now()
-        async with self.sessionmaker() as session, session.begin():
+        async with write_transaction(self.sessionmaker) as session:
             row = await session.get(SyncRun, run.id)
             if row is not None and row.owner != self.owner and row.status in HOLDING_STATUSES:
                 raise RunTakenOver(str(run.id))
@@ -617,19 +644,12 @@ class RunExecutor:
                 row.retries += retries
                 row.status, row.finished_at = status, now
                 row.leased_until = row.next_attempt_at = None
-            connection = await session.get(Connection, run.connection.id)
-            if connection is not None and status != "cancelled":
-                first = connection.last_sync_at is None
-                if status in ("succeeded", "partial"):
-                    connection.last_sync_at = now
-                connection.last_error = error
-                interval = self.settings.sync_interval_minutes
-                if connection.status == "active" and interval > 0:
-                    connection.next_sync_at = now + timedelta(minutes=interval)
-                if run.organization_id is not None:
+            if status != "cancelled":
+                first = await self._note_outcome(session, run, status, error, now)
+                if first is not None and run.organization_id is not None:
                     await emit.sync_finished(
                         session, self.services.queue, run.organization_id, run_id=run.id,
-                        person_id=run.person_id, connection_id=connection.id,
+                        person_id=run.person_id, connection_id=run.connection.id,
                         provider=run.connection.provider, status=status, error=error,
                         counts=row.counts if row is not None else {}, first=first,
                     )  # fmt: skip
@@ -643,6 +663,39 @@ class RunExecutor:
         )
         await _notify(self.progress, self._event(run, None, status, done=True, error=error))
         return status
+
+    async def _note_outcome(
+        self, session: AsyncSession, run: _Run, status: str, error: str | None, now: datetime
+    ) -> bool | None:
+        """The run's end on its connection, by one UPDATE: a connection a disconnect deleted
+        meanwhile (on SQLite this transaction reads before it writes) is no row to update, not
+        a stale ORM object whose flush fails the run. Whether this was the connection's first
+        sync (``backfill.completed``), or None when the connection is gone."""
+        before = await session.execute(
+            select(Connection.last_sync_at).where(Connection.id == run.connection.id)
+        )
+        found = before.first()
+        if found is None:
+            return None
+        values: dict[str, Any] = {"last_error": error}
+        if status in ("succeeded", "partial"):
+            values["last_sync_at"] = now
+        interval = self.settings.sync_interval_minutes
+        if interval > 0:
+            values["next_sync_at"] = case(
+                (
+                    Connection.status == "active",
+                    literal(now + timedelta(minutes=interval), Connection.next_sync_at.type),
+                ),
+                else_=Connection.next_sync_at,
+            )
+        await session.execute(
+            update(Connection)
+            .where(Connection.id == run.connection.id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return found[0] is None
 
     def _event(
         self,

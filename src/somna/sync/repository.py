@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, case, delete, func, or_, select, text, update
+from sqlalchemy import Table, and_, bindparam, case, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from somna.kit.pagination import keyset_page
@@ -28,6 +30,99 @@ TIME_COLUMNS = {
 # Collections whose records have a start and an end, so a fully listed window proves that a
 # stored record missing from the listing was deleted at the provider.
 RECONCILABLE = ("sleep", "workouts", "cycles")
+
+
+# The statements of a page commit, built once: executed with new values on every page, they
+# skip building and compiling (SQLAlchemy caches them by their structure).
+_RUNS = cast(Table, SyncRun.__table__)
+_ADD_PAGE = (
+    update(_RUNS)
+    .where(
+        _RUNS.c.id == bindparam("run_id"),
+        _RUNS.c.owner == bindparam("run_owner"),
+        _RUNS.c.status == "running",
+        _RUNS.c.pages == bindparam("pages_before"),
+    )
+    .values(
+        counts=bindparam("new_counts", type_=_RUNS.c.counts.type),
+        pages=_RUNS.c.pages + 1,
+        requests=_RUNS.c.requests + bindparam("more_requests"),
+        retries=_RUNS.c.retries + bindparam("more_retries"),
+        leased_until=bindparam("lease_end"),
+    )
+)
+_CHECKPOINTS = cast(Table, SyncCheckpoint.__table__)
+_READ_CHECKPOINTS = select(
+    _CHECKPOINTS.c.collection,
+    _CHECKPOINTS.c.run_id,
+    _CHECKPOINTS.c.window_start,
+    _CHECKPOINTS.c.window_end,
+    _CHECKPOINTS.c.next_token,
+    _CHECKPOINTS.c.synced_until,
+).where(_CHECKPOINTS.c.connection_id == bindparam("connection"))
+_CONNECTION_STATUS = select(Connection.status).where(Connection.id == bindparam("connection"))
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """A collection's checkpoint as a run plans with it."""
+
+    run_id: uuid.UUID | None  # the run whose window is in progress (or just finished)
+    window_start: datetime | None
+    window_end: datetime | None
+    next_token: str | None
+    synced_until: datetime | None
+
+
+NEVER_SYNCED = Checkpoint(None, None, None, None, None)
+
+
+_CONNECTIONS = cast(Table, Connection.__table__)
+_CHECKPOINT_COLUMNS = (
+    "connection_id",
+    "collection",
+    "run_id",
+    "window_start",
+    "window_end",
+    "next_token",
+    "synced_until",
+    "updated_at",
+)
+
+
+@functools.cache
+def _save_checkpoint(dialect: str) -> Any:
+    """The checkpoint upsert, written only while the connection is not revoked, checked (and
+    on PostgreSQL held ``FOR SHARE``) by the same statement."""
+    params = {
+        name: bindparam(name, type_=_CHECKPOINTS.c[name].type) for name in _CHECKPOINT_COLUMNS
+    }
+    source = (
+        select(*params.values())
+        .select_from(_CONNECTIONS)
+        .where(_CONNECTIONS.c.id == params["connection_id"], _CONNECTIONS.c.status != "revoked")
+        .with_for_update(read=True)
+    )
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_CHECKPOINTS)
+    insert = insert.from_select(list(_CHECKPOINT_COLUMNS), source)
+    stored, given = _CHECKPOINTS.c.synced_until, insert.excluded.synced_until
+    return insert.on_conflict_do_update(
+        index_elements=[_CHECKPOINTS.c.connection_id, _CHECKPOINTS.c.collection],
+        set_={
+            "run_id": insert.excluded.run_id,
+            "window_start": insert.excluded.window_start,
+            "window_end": insert.excluded.window_end,
+            "next_token": insert.excluded.next_token,
+            "updated_at": insert.excluded.updated_at,
+            # The later of the two (SQLite compares its UTC text as PostgreSQL its timestamps).
+            "synced_until": case(
+                (given.is_(None), stored),
+                (stored.is_(None), given),
+                (given > stored, given),
+                else_=stored,
+            ),
+        },
+    )
 
 
 class SyncRunRepository(Repository[SyncRun]):
@@ -150,9 +245,34 @@ class SyncRunRepository(Repository[SyncRun]):
         result: Any = await self.session.execute(statement)
         return bool(result.rowcount)
 
-    async def locked(self, run_id: uuid.UUID) -> SyncRun | None:
-        """The run, locked for this transaction's update on PostgreSQL (the page commit)."""
-        return await self.session.get(SyncRun, run_id, with_for_update=True, populate_existing=True)
+    async def add_page(
+        self,
+        run_id: uuid.UUID,
+        owner: str,
+        *,
+        pages_before: int,
+        counts: dict[str, Any],
+        requests: int,
+        retries: int,
+        leased_until: datetime,
+    ) -> bool:
+        """A page on the run's counters, in the page's transaction, and the lease renewed:
+        provided ``owner`` still executes the run and no page was committed since it last
+        looked (``pages_before``), so ``counts`` it computed from its own are the row's. A
+        compare-and-set: ``False`` and the caller rolls the page back."""
+        result: Any = await self.session.execute(
+            _ADD_PAGE,
+            {
+                "run_id": run_id,
+                "run_owner": owner,
+                "pages_before": pages_before,
+                "new_counts": counts,
+                "more_requests": requests,
+                "more_retries": retries,
+                "lease_end": leased_until,
+            },
+        )
+        return bool(result.rowcount)
 
     async def cancel_pending(self, connection_id: uuid.UUID, reason: str) -> int:
         now = utc_now()
@@ -221,13 +341,43 @@ class SyncRunRepository(Repository[SyncRun]):
 class CheckpointRepository(Repository[SyncCheckpoint]):
     model = SyncCheckpoint
 
-    async def load(self, connection_id: uuid.UUID, collection: str) -> SyncCheckpoint:
-        """The checkpoint row, added (unflushed) when the collection was never synced."""
-        found = await self.session.get(SyncCheckpoint, (connection_id, collection))
-        if found is None:
-            found = SyncCheckpoint(connection_id=connection_id, collection=collection)
-            self.session.add(found)
-        return found
+    async def read_all(self, connection_id: uuid.UUID) -> dict[str, Checkpoint]:
+        """Where each collection of the connection stands (one absent: never synced)."""
+        rows = await self.session.execute(_READ_CHECKPOINTS, {"connection": connection_id})
+        return {row[0]: Checkpoint(*row[1:]) for row in rows}
+
+    async def save(
+        self,
+        connection_id: uuid.UUID,
+        collection: str,
+        *,
+        run_id: uuid.UUID,
+        window: tuple[datetime, datetime] | None,
+        next_token: str | None,
+        synced_until: datetime | None,
+    ) -> bool:
+        """One statement for a page's checkpoint: the window in progress and its cursor
+        (``window`` ``None``: finished), and ``synced_until`` moved forward, never back.
+
+        ``False``, writing nothing, when the connection is revoked or gone. The same statement
+        checks it: on PostgreSQL holding its row ``FOR SHARE`` to the commit (a disconnect
+        waits, or is seen), on SQLite as the transaction's first write, which holds the one
+        writer's lock from its start."""
+        start, end = window if window is not None else (None, None)
+        result: Any = await self.session.execute(
+            _save_checkpoint(self.session.get_bind().dialect.name),
+            {
+                "connection_id": connection_id,
+                "collection": collection,
+                "run_id": run_id,
+                "window_start": start,
+                "window_end": end,
+                "next_token": next_token,
+                "synced_until": synced_until,
+                "updated_at": utc_now(),
+            },
+        )
+        return bool(result.rowcount)
 
     async def delete_for_connection(self, connection_id: uuid.UUID) -> None:
         await self.session.execute(
@@ -269,14 +419,13 @@ class SyncConnectionRepository(Repository[Connection]):
         )
         return list(await self.session.scalars(statement))
 
-    async def status_of(self, connection_id: uuid.UUID, *, lock: bool = False) -> str | None:
-        """The connection's status; with ``lock``, held (``FOR SHARE`` on PostgreSQL; SQLite's
-        single writer serialises anyway) until the transaction ends, so a disconnect cannot
-        commit between this check and the writes that rely on it."""
-        statement = select(Connection.status).where(Connection.id == connection_id)
-        if lock:
-            statement = statement.with_for_update(read=True)
-        return await self.session.scalar(statement)
+    async def status_of(self, connection_id: uuid.UUID) -> str | None:
+        """The connection's status, unlocked: a page commit checks it again, holding the row,
+        in its checkpoint statement (``CheckpointRepository.save``)."""
+        status: str | None = await self.session.scalar(
+            _CONNECTION_STATUS, {"connection": connection_id}
+        )
+        return status
 
 
 class StoredRecords:

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from somna.auth.principal import Principal
 from somna.config import Settings
 from somna.connections.clients import zone_of
+from somna.db import write_transaction
 from somna.jobs.port import JobQueue, RetryLater
 from somna.kit.time import utc_now
 from somna.models import Connection, Person, SyncRun
@@ -330,7 +331,7 @@ async def _try_claim(
     owner: str,
     lease: timedelta,
 ) -> uuid.UUID | _Adopt | None:
-    async with services.sessionmaker() as session, session.begin():
+    async with write_transaction(services.sessionmaker) as session:
         runs = SyncRunRepository(session)
         now = utc_now()
         holder = await runs.holder(connection.id)

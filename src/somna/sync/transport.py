@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 
+from somna.providers.http import new_transport
 from somna.sync.pacer import Pacer
 
 
@@ -23,7 +24,7 @@ class PacedTransport(httpx.AsyncBaseTransport):
         self.pacer = pacer
         self.provider = provider
         self.connection_key = connection_key
-        self._inner = inner if inner is not None else httpx.AsyncHTTPTransport()
+        self._inner = inner if inner is not None else new_transport()
         self.waited_seconds = 0.0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
