@@ -17,15 +17,14 @@ from dataclasses import dataclass
 from datetime import date
 
 from somna.analytics.calculations.circadian import MIN_NIGHTS_PER_KIND, msf_sc
-from somna.analytics.calculations.debt import sleep_debt, sleep_need
+from somna.analytics.calculations.debt import debt_seconds, sleep_need
 from somna.analytics.calculations.readiness import (
     MIN_NORMAL_READINGS,
     MIN_RECENT_READINGS,
     SD_FLOORS,
-    SLEEP_ZERO_SHARE,
-    WEIGHTS,
-    Z_AT_ZERO,
     Metric,
+    readiness_components,
+    readiness_total,
 )
 from somna.analytics.calculations.sources import rank
 from somna.analytics.calculations.stats import DAY_SECONDS, clock_difference_seconds
@@ -136,24 +135,14 @@ def metric_z(
     return None
 
 
-def _linear(x: float, good: float, bad: float) -> float:
-    return 100 * max(0.0, min(1.0, (x - bad) / (good - bad)))
-
-
 def readiness_from(
     hrv_z: float | None, rhr_z: float | None, sleep_seconds: float | None, need_seconds: float
 ) -> float | None:
     """The readiness of calculations/readiness.py from the two z and last night's sleep."""
     if hrv_z is None or rhr_z is None:
         return None
-    parts = {
-        "hrv": _linear(hrv_z, 0.0, -Z_AT_ZERO),
-        "resting_hr": _linear(rhr_z, 0.0, Z_AT_ZERO),
-    }
-    if sleep_seconds is not None and need_seconds > 0:
-        parts["sleep"] = _linear(sleep_seconds / need_seconds, 1.0, SLEEP_ZERO_SHARE)
-    present = sum(WEIGHTS[name] for name in parts)
-    return sum(score * WEIGHTS[name] / present for name, score in parts.items())
+    share = None if sleep_seconds is None or need_seconds <= 0 else sleep_seconds / need_seconds
+    return readiness_total(readiness_components(hrv_z, rhr_z, share))
 
 
 def person_measures(
@@ -171,7 +160,7 @@ def person_measures(
     """Every cohort measure of one person (see the module docstring)."""
     jetlag, chronotype = timing(by_weekday, workdays)
     need = sleep_need(goal_hours, free_day_need_nights(by_weekday, workdays)).seconds
-    debt = sleep_debt(as_of, daily_sleep, need).debt_seconds
+    debt = debt_seconds(as_of, daily_sleep, need)
     ready = readiness_from(
         metric_z("hrv", hrv, hrv_order),
         metric_z("resting_hr", resting_hr, resting_hr_order),

@@ -91,16 +91,30 @@ def sleep_debt(as_of: date, daily_sleep: Mapping[date, float], need_seconds: flo
     dates = window(as_of)
     sleep = [daily_sleep.get(d) for d in dates]
     nights = sum(1 for s in sleep if s is not None)
+    debt, reason = _debt_of_window(sleep, need_seconds)
+    if debt is None:
+        return SleepDebt(as_of, need_seconds, None, nights, None, reason)
+    return SleepDebt(as_of, need_seconds, debt, nights, nights_to_repay(sleep, need_seconds), None)
+
+
+def debt_seconds(
+    as_of: date, daily_sleep: Mapping[date, float], need_seconds: float
+) -> float | None:
+    """``sleep_debt(...).debt_seconds`` without the nights to repay (statistics over many
+    people need only the debt)."""
+    return _debt_of_window([daily_sleep.get(d) for d in window(as_of)], need_seconds)[0]
+
+
+def _debt_of_window(
+    sleep: Sequence[float | None], need_seconds: float
+) -> tuple[float | None, str | None]:
     recent = sum(1 for s in sleep[-RECENT_DAYS:] if s is not None)
     if recent < MIN_RECENT_NIGHTS:
-        reason = (
+        return None, (
             f"Too few nights: the sleep debt needs at least {MIN_RECENT_NIGHTS} recorded nights "
             f"in the last {RECENT_DAYS} days and has {recent}."
         )
-        return SleepDebt(as_of, need_seconds, None, nights, None, reason)
-    debt = debt_recurrence(sleep, need_seconds)
-    repay = nights_to_repay(sleep, need_seconds)
-    return SleepDebt(as_of, need_seconds, debt, nights, repay, None)
+    return debt_recurrence(sleep, need_seconds), None
 
 
 def nights_to_repay(sleep: Sequence[float | None], need_seconds: float) -> int:
