@@ -71,21 +71,29 @@ class KindSums:
 
 
 def kind_sums(by_weekday: Mapping[int, WeekdaySums], weekdays: Collection[int]) -> KindSums:
-    groups = [s for day, s in by_weekday.items() if day in weekdays]
-    nights = sum(g.nights for g in groups)
-    sleep_n = sum(g.sleep_n for g in groups)
+    nights = sleep_n = 0
+    midpoint_sum = sleep_sum = 0.0
+    for day, s in by_weekday.items():
+        if day in weekdays:
+            nights += s.nights
+            midpoint_sum += s.midpoint_sum
+            sleep_n += s.sleep_n
+            sleep_sum += s.sleep_sum
     return KindSums(
         nights=nights,
-        midpoint_minutes=sum(g.midpoint_sum for g in groups) / nights if nights else None,
-        sleep_seconds=sum(g.sleep_sum for g in groups) / sleep_n if sleep_n else None,
+        midpoint_minutes=midpoint_sum / nights if nights else None,
+        sleep_seconds=sleep_sum / sleep_n if sleep_n else None,
     )
+
+
+_ALL_DAYS = frozenset(range(1, 8))
 
 
 def timing(
     by_weekday: Mapping[int, WeekdaySums], workdays: Collection[int]
 ) -> tuple[float | None, float | None]:
     """(relative social jetlag in minutes, MSFsc in clock seconds)."""
-    free_days = set(range(1, 8)) - set(workdays)
+    free_days = _ALL_DAYS.difference(workdays)
     work, free = kind_sums(by_weekday, workdays), kind_sums(by_weekday, free_days)
     if free.nights < MIN_NIGHTS_PER_KIND or free.midpoint_minutes is None:
         return None, None

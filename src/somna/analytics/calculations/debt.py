@@ -24,6 +24,7 @@ by running the same recurrence forward (at most 14: the window then forgets ever
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -81,9 +82,11 @@ def debt_recurrence(
     return debt
 
 
-def window(as_of: date, days: int = DEBT_DAYS) -> list[date]:
-    """The ``days`` local dates ending on ``as_of``, oldest first."""
-    return [as_of - timedelta(days=days - 1 - k) for k in range(days)]
+@functools.lru_cache(maxsize=256)
+def window(as_of: date, days: int = DEBT_DAYS) -> tuple[date, ...]:
+    """The ``days`` local dates ending on ``as_of``, oldest first (cached: statistics over
+    many people ask for the same dates once per person)."""
+    return tuple(as_of - timedelta(days=days - 1 - k) for k in range(days))
 
 
 def sleep_debt(as_of: date, daily_sleep: Mapping[date, float], need_seconds: float) -> SleepDebt:
