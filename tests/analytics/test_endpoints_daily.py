@@ -190,6 +190,7 @@ async def test_days_has_one_row_per_date_with_nulls(
     # No goal saved: the need is estimated from free-day sleep (6 h here).
     assert (body["need_source"], body["need_seconds"]) == ("free_days", 6 * 3600)
     assert today["sleep_debt_seconds"] == 0
+    assert today["nights_to_repay"] == 0
 
 
 async def test_sources_order_filter_and_refuse_unknown_providers(
