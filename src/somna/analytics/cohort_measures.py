@@ -99,23 +99,14 @@ def measures_by_person(
     """Every person's measures; ``priority_of(person_row)`` gives their ``SourcePriority``."""
     grouped: dict[Any, _Person] = defaultdict(_Person)  # by person id
     priorities = {p.id: priority_of(p) for p in people}
-    first_weekday_column: int | None = None
-    for row in weekday_sums:  # per (person, provider), four columns per ISO weekday
+    for row in weekday_sums:  # per (person, provider, ISO weekday)
         if not priorities[row.person_id].allows(row.provider):
             continue
-        if first_weekday_column is None:
-            first_weekday_column = row._fields.index("nights_1")
-        by_weekday = grouped[row.person_id].by_weekday
-        values = tuple(row)[first_weekday_column:]
-        for k in range(1, 8):
-            nights, mid_sum, tst_n, tst_sum = values[4 * (k - 1) : 4 * k]
-            if not nights:
-                continue
-            sums = by_weekday.setdefault(k, WeekdaySums())
-            sums.nights += nights
-            sums.midpoint_sum += mid_sum or 0.0
-            sums.sleep_n += tst_n
-            sums.sleep_sum += tst_sum or 0.0
+        sums = grouped[row.person_id].by_weekday.setdefault(int(row.weekday), WeekdaySums())
+        sums.nights += row.nights
+        sums.midpoint_sum += row.mid_sum or 0.0
+        sums.sleep_n += row.tst_n
+        sums.sleep_sum += row.tst_sum or 0.0
     dates = calc.debt.window(last)
     for row in daily_rows:  # one row per (person, provider), a column per date
         if priorities[row.person_id].allows(row.provider):

@@ -402,28 +402,20 @@ def cohort_statement(
     by_weekday: bool = False,
     by_provider_list: bool = False,
 ) -> Select[*tuple[Any, ...]]:
-    """The grouped query, filtered by organisation or by a list of ids. ``by_weekday`` adds,
-    per ISO weekday ``k`` of the local date (Monday 1), ``nights_k``, ``mid_sum_k``, ``tst_n_k``
-    and ``tst_sum_k`` as filtered aggregates of the same (person, provider) group (circadian
-    timing and the sleep need): one row per group, not seven.
+    """The grouped query, filtered by organisation or by a list of ids. ``by_weekday`` also
+    groups by the ISO weekday of the local date (Monday 1; circadian timing and the sleep
+    need): up to seven rows per (person, provider), which the service adds up. Grouping
+    evaluates the weekday once per night; filtered aggregates per weekday were tried and cost
+    more (28 evaluations per night, ruinous on SQLite, where it is a date-string parse).
     ``by_provider_list`` reads the named providers' main sleeps whether they count or not
     (a query's ``?sources=``; the service keeps one provider per person)."""
     s = SleepSession
     midpoint = s.night_midpoint_minutes
-    weekday_columns: list[Any] = []
-    if by_weekday:
-        weekday = _weekday(s.local_date, dialect)
-        for k in range(1, 8):
-            on = weekday == k
-            weekday_columns += [
-                func.count().filter(on).label(f"nights_{k}"),
-                func.sum(midpoint).filter(on).label(f"mid_sum_{k}"),
-                func.count(s.night_sleep_seconds).filter(on).label(f"tst_n_{k}"),
-                func.sum(s.night_sleep_seconds).filter(on).label(f"tst_sum_{k}"),
-            ]
+    weekday = [_weekday(s.local_date, dialect).label("weekday")] if by_weekday else []
     statement = select(
         s.person_id,
         s.provider,
+        *weekday,
         func.count().label("nights"),
         func.count(s.night_sleep_seconds).label("tst_n"),
         func.sum(s.night_sleep_seconds).label("tst_sum"),
@@ -431,7 +423,6 @@ def cohort_statement(
         func.sum(s.night_efficiency_pct).label("eff_sum"),
         func.sum(midpoint).label("mid_sum"),
         func.sum(midpoint * midpoint).label("mid_sq"),
-        *weekday_columns,
     ).where(
         # The partial index's predicate, term for term.
         _counted_or_named(by_provider_list),
@@ -442,7 +433,7 @@ def cohort_statement(
         or_(s.night_sleep_seconds.is_(None), s.night_sleep_seconds != 0),
     )
     statement = _for_people(statement, s.person_id, by_organization)
-    return statement.group_by(s.person_id, s.provider)
+    return statement.group_by(s.person_id, s.provider, *weekday)
 
 
 def _counted_or_named(by_provider_list: bool) -> Any:
@@ -453,8 +444,7 @@ def _counted_or_named(by_provider_list: bool) -> Any:
 
 def _weekday(column: Any, dialect: str) -> Any:
     """The ISO weekday (Monday 1) of a date column. On PostgreSQL by integer arithmetic on
-    the day number (cheaper than ``extract(isodow)``, evaluated once per filtered aggregate);
-    SQLite's ``%w`` gives Sunday as 0."""
+    the day number (cheaper than ``extract(isodow)``); SQLite's ``%w`` gives Sunday as 0."""
     if dialect == "postgresql":
         a_monday = literal_column("DATE '1900-01-01'", Date())
         return cast(column - a_monday, Integer) % 7 + 1
