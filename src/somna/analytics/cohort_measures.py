@@ -99,14 +99,22 @@ def measures_by_person(
     """Every person's measures; ``priority_of(person_row)`` gives their ``SourcePriority``."""
     grouped: dict[Any, _Person] = defaultdict(_Person)  # by person id
     priorities = {p.id: priority_of(p) for p in people}
-    for row in weekday_sums:  # per (person, provider, ISO weekday)
+    first_weekday_column: int | None = None
+    for row in weekday_sums:  # (person, provider, weekday) groups, or weekday columns
         if not priorities[row.person_id].allows(row.provider):
             continue
-        sums = grouped[row.person_id].by_weekday.setdefault(int(row.weekday), WeekdaySums())
-        sums.nights += row.nights
-        sums.midpoint_sum += row.mid_sum or 0.0
-        sums.sleep_n += row.tst_n
-        sums.sleep_sum += row.tst_sum or 0.0
+        by_weekday = grouped[row.person_id].by_weekday
+        if "weekday" in row._fields:
+            sums = by_weekday.setdefault(int(row.weekday), WeekdaySums())
+            sums.add(row.nights, row.mid_sum, row.tst_n, row.tst_sum)
+            continue
+        if first_weekday_column is None:
+            first_weekday_column = row._fields.index("nights_1")
+        values = tuple(row)[first_weekday_column:]
+        for k in range(7):
+            nights, mid_sum, tst_n, tst_sum = values[4 * k : 4 * k + 4]
+            if nights:
+                by_weekday.setdefault(k + 1, WeekdaySums()).add(nights, mid_sum, tst_n, tst_sum)
     dates = calc.debt.window(last)
     for row in daily_rows:  # one row per (person, provider), a column per date
         if priorities[row.person_id].allows(row.provider):

@@ -402,16 +402,30 @@ def cohort_statement(
     by_weekday: bool = False,
     by_provider_list: bool = False,
 ) -> Select[*tuple[Any, ...]]:
-    """The grouped query, filtered by organisation or by a list of ids. ``by_weekday`` also
-    groups by the ISO weekday of the local date (Monday 1; circadian timing and the sleep
-    need): up to seven rows per (person, provider), which the service adds up. Grouping
-    evaluates the weekday once per night; filtered aggregates per weekday were tried and cost
-    more (28 evaluations per night, ruinous on SQLite, where it is a date-string parse).
+    """The grouped query, filtered by organisation or by a list of ids. ``by_weekday`` adds
+    the nights, midpoint and sleep of each ISO weekday of the local date (Monday 1; circadian
+    timing and the sleep need). On PostgreSQL as filtered aggregates of the one (person,
+    provider) row (``nights_k``, ``mid_sum_k``, ``tst_n_k``, ``tst_sum_k``): seven times fewer
+    rows to read in Python. On SQLite, where the weekday is a date-string parse that 28
+    filtered aggregates would repeat per night (12 s over 10,000 people), by grouping on the
+    weekday instead: up to seven rows per (person, provider), which the service adds up.
     ``by_provider_list`` reads the named providers' main sleeps whether they count or not
     (a query's ``?sources=``; the service keeps one provider per person)."""
     s = SleepSession
     midpoint = s.night_midpoint_minutes
+    pivot = by_weekday and dialect == "postgresql"
     weekday = [_weekday(s.local_date, dialect).label("weekday")] if by_weekday else []
+    weekday_columns: list[Any] = []
+    if pivot:
+        for k in range(1, 8):
+            on = weekday[0].element == k
+            weekday_columns += [
+                func.count().filter(on).label(f"nights_{k}"),
+                func.sum(midpoint).filter(on).label(f"mid_sum_{k}"),
+                func.count(s.night_sleep_seconds).filter(on).label(f"tst_n_{k}"),
+                func.sum(s.night_sleep_seconds).filter(on).label(f"tst_sum_{k}"),
+            ]
+        weekday = []
     statement = select(
         s.person_id,
         s.provider,
@@ -423,6 +437,7 @@ def cohort_statement(
         func.sum(s.night_efficiency_pct).label("eff_sum"),
         func.sum(midpoint).label("mid_sum"),
         func.sum(midpoint * midpoint).label("mid_sq"),
+        *weekday_columns,
     ).where(
         # The partial index's predicate, term for term.
         _counted_or_named(by_provider_list),

@@ -39,6 +39,14 @@ class WeekdaySums:
     sleep_n: int = 0
     sleep_sum: float = 0.0  # seconds
 
+    def add(
+        self, nights: int, midpoint_sum: float | None, sleep_n: int, sleep_sum: float | None
+    ) -> None:
+        self.nights += nights
+        self.midpoint_sum += midpoint_sum or 0.0
+        self.sleep_n += sleep_n
+        self.sleep_sum += sleep_sum or 0.0
+
 
 @dataclass(slots=True)
 class RecoverySums:
