@@ -1,6 +1,7 @@
-"""Organisation statistics over 10,000 people x 90 nights, on SQLite and on PostgreSQL, next to
-the 000 seed's approach (one average-stats request per person) against the same server, and a
-person's weekly report latency.
+"""Organisation statistics over 10,000 people x 90 nights, on SQLite and on PostgreSQL: with the
+circadian, debt and readiness distributions (issue 16) next to the statistics before them, in
+the same run; the 000 seed's approach (one average-stats request per person) against the same
+server; and a person's weekly report latency.
 
     .venv/bin/python -m benchmarks.analytics [--people 10000] [--nights 90]
         [--backends sqlite,postgresql] [--seed-sample 300] [--seed-seconds 60] [--explain]
@@ -9,8 +10,17 @@ Per backend: a fresh database is migrated and filled with synthetic nights by bu
 (``executemany`` on SQLite, ``COPY`` on PostgreSQL), with the per-night derived columns and
 counted flags computed by the store's own functions; one person in ten also has an Asleep
 record (with a hypnogram) overlapping each of their last 30 WHOOP nights, so one night counts
-once is exercised. One uvicorn process serves the real app on loopback (pinned to CPU 0 where
-possible); this process is the client (CPU 1). The seed's loop is run sequentially, as the seed
+once is exercised. Every person also has a WHOOP recovery (HRV, resting heart rate) on most
+mornings, so the readiness baselines have data. One uvicorn process serves the real app on
+loopback (pinned to CPU 0 where possible); this process is the client (CPU 1).
+
+"Before issue 16" is timed in this process against the same database, alternating with the
+current statistics: the organisation, its people (id and e-mail), the grouped statement
+without the weekday column, and the same ``_build_cohort_response`` the service still calls,
+i.e. the pre-16 ``organization_statistics`` with today's helpers; "now" is
+``service.organization_statistics`` itself. Both are serialised with ``model_dump_json``.
+
+The seed's loop is run sequentially, as the seed
 does, for a sample of people (at most ``--seed-sample`` people or ``--seed-seconds``) and
 extrapolated to everyone; the output says so. Everything is removed afterwards.
 """
@@ -21,6 +31,7 @@ import argparse
 import asyncio
 import dataclasses
 import json
+import math
 import os
 import platform
 import random
@@ -60,6 +71,7 @@ class Dataset:
     people: list[uuid.UUID]
     sessions: int
     duplicates: int
+    recoveries: int
 
 
 # Synthetic data ----------------------------------------------------------------------------
@@ -67,8 +79,8 @@ class Dataset:
 
 def _person_rows(
     index: int, organization_id: uuid.UUID, today: date, nights: int, now: datetime
-) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
-    """One person, their connections and sleep rows; deterministic per index."""
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """One person, their connections, sleep and recovery rows; deterministic per index."""
     rng = random.Random(index)
     zone, offset = ZONES[index % len(ZONES)]
     tz = timezone(timedelta(minutes=offset))
@@ -98,10 +110,12 @@ def _person_rows(
     }
     bed_mean = rng.uniform(21.5, 24.5) * 60  # minutes after local midnight of the evening
     spread = rng.uniform(10, 90)
-    sleeps = []
+    free_delay = rng.uniform(0, 120)  # later on free-day nights: social jetlag
+    hrv_mean, rhr_mean = rng.uniform(3.3, 4.5), rng.uniform(48, 72)  # ln ms, bpm
+    sleeps, recoveries = [], []
     for k in range(nights):
         wake_date = today - timedelta(days=nights - 1 - k)
-        bed = bed_mean + rng.gauss(0, spread)
+        bed = bed_mean + rng.gauss(0, spread) + (free_delay if wake_date.weekday() >= 5 else 0)
         evening = datetime.combine(wake_date - timedelta(days=1), datetime.min.time(), tzinfo=tz)
         start = evening + timedelta(minutes=bed)
         in_bed = int(max(4.0, min(11.0, rng.gauss(7.8, 0.8))) * 3600)
@@ -128,8 +142,49 @@ def _person_rows(
                     latency=30 * hypnogram.index("L"), efficiency=None, hypnogram=hypnogram,
                 )
             )  # fmt: skip
+        if rng.random() < 0.95:  # a morning recovery on most days
+            recoveries.append(
+                _recovery_row(
+                    connections["whoop"], person, f"whoop-rec-{index}-{k}", end, now,
+                    hrv=math.exp(rng.gauss(hrv_mean, 0.15)), rhr=rng.gauss(rhr_mean, 3),
+                )
+            )  # fmt: skip
     _derive(sleeps)
-    return person, list(connections.values()), sleeps
+    return person, list(connections.values()), sleeps, recoveries
+
+
+def _recovery_row(
+    connection: dict[str, Any],
+    person: dict[str, Any],
+    record_id: str,
+    at: datetime,
+    now: datetime,
+    *,
+    hrv: float,
+    rhr: float,
+) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "connection_id": connection["id"],
+        "person_id": person["id"],
+        "provider": connection["provider"],
+        "provider_record_id": record_id,
+        "score_state": "SCORED",
+        "provider_updated_at": now,
+        "raw": {"id": record_id, "score": {"hrv_rmssd_milli": hrv, "resting_heart_rate": rhr}},
+        "created_at": now,
+        "updated_at": now,
+        "recorded_at": at.astimezone(UTC),
+        "local_date": at.date(),
+        "cycle_record_id": None,
+        "sleep_record_id": None,
+        "recovery_score": 60.0,
+        "hrv_rmssd_ms": hrv,
+        "resting_hr_bpm": rhr,
+        "spo2_pct": 96.0,
+        "skin_temp_celsius": 33.5,
+        "user_calibrating": False,
+    }
 
 
 def _derive(sleeps: list[dict[str, Any]]) -> None:
@@ -224,16 +279,17 @@ def _sleep_row(
 
 def _chunks(
     organization_id: uuid.UUID, people: int, nights: int, today: date
-) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]]:
+) -> Iterator[tuple[list[dict[str, Any]], ...]]:
     now = datetime.now(UTC)
     for first in range(0, people, CHUNK_PEOPLE):
-        persons, connections, sleeps = [], [], []
+        persons, connections, sleeps, recoveries = [], [], [], []
         for index in range(first, min(people, first + CHUNK_PEOPLE)):
-            person, conns, rows = _person_rows(index, organization_id, today, nights, now)
+            person, conns, rows, recs = _person_rows(index, organization_id, today, nights, now)
             persons.append(person)
             connections += conns
             sleeps += rows
-        yield persons, connections, sleeps
+            recoveries += recs
+        yield persons, connections, sleeps, recoveries
 
 
 # Loading -------------------------------------------------------------------------------------
@@ -264,24 +320,28 @@ class _Tables:
     def __init__(self, organization_id: uuid.UUID, people: int, nights: int) -> None:
         self.organization_id, self.people, self.nights = organization_id, people, nights
         self.ids: list[uuid.UUID] = []
-        self.sessions = self.duplicates = 0
+        self.sessions = self.duplicates = self.recoveries = 0
 
     def __iter__(self) -> Iterator[tuple[str, list[str], list[dict[str, Any]]]]:
-        for persons, conns, sleeps in _chunks(
+        for persons, conns, sleeps, recoveries in _chunks(
             self.organization_id, self.people, self.nights, _today()
         ):
             for table, rows in (
                 ("people", persons),
                 ("connections", conns),
                 ("sleep_sessions", sleeps),
+                ("recoveries", recoveries),
             ):
                 yield table, list(rows[0]), rows
             self.ids += [p["id"] for p in persons]
             self.sessions += len(sleeps)
             self.duplicates += sum(1 for s in sleeps if s["provider"] == "asleep")
+            self.recoveries += len(recoveries)
 
     def dataset(self) -> Dataset:
-        return Dataset(self.organization_id, self.ids, self.sessions, self.duplicates)
+        return Dataset(
+            self.organization_id, self.ids, self.sessions, self.duplicates, self.recoveries
+        )
 
 
 def load_sqlite(path: Path, organization_id: uuid.UUID, people: int, nights: int) -> Dataset:
@@ -367,6 +427,7 @@ class Result:
     seed_seconds: float
     weekly_seconds: list[float]
     query_seconds: list[float]  # the grouped statement alone, straight on the database
+    comparison: Comparison | None = None  # before issue 16 and now, in this process
     plan: str | None = None  # EXPLAIN ANALYZE on PostgreSQL, with --explain
 
     @property
@@ -422,6 +483,96 @@ def measure(
         backend, dataset, load_seconds, org_seconds, body["people_with_data"],
         body["total_nights"], seed_people, seed_seconds, weekly, query_seconds=[],
     )  # fmt: skip
+
+
+# The statistics before issue 16, next to today's, in this process ----------------------------
+
+
+async def previous_statistics(
+    session: Any, organization_id: uuid.UUID, days: int, now: datetime
+) -> Any:
+    """``organization_statistics`` as it was before issue 16: the organisation, its people's
+    ids and e-mails, the grouped sums per (person, provider) without the weekday column, and
+    the rows and four distributions (duration, efficiency, score, regularity) built by the
+    same ``_build_cohort_response`` that the service still calls."""
+    from sqlalchemy import select
+
+    from somna.analytics import service
+    from somna.analytics.repository import AnalyticsRepository, CohortQueries
+    from somna.models import Person
+
+    organization = await AnalyticsRepository(session).organization(organization_id)
+    assert organization is not None
+    first, last, zone_name = service._organization_window(organization, days, now)
+    people = (
+        await session.execute(
+            select(Person.id, Person.email)
+            .where(Person.organization_id == organization_id)
+            .order_by(Person.email, Person.id)
+        )
+    ).all()
+    sums = await CohortQueries(session).night_sums(first, last, organization_id=organization_id)
+    with service._collector_paused():
+        return service._build_cohort_response(
+            organization_id, first, last, zone_name, days, people, sums, not_found=[]
+        )
+
+
+async def current_statistics(
+    session: Any, organization_id: uuid.UUID, days: int, now: datetime
+) -> Any:
+    """Today's ``organization_statistics``, with the new distributions."""
+    from somna.analytics import service
+    from somna.auth.principal import Principal
+
+    principal = Principal("api_key", organization_id, frozenset({"analytics:read"}))
+    return await service.organization_statistics(session, principal, organization_id, days, now)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    previous_seconds: list[float]
+    current_seconds: list[float]
+    previous_statements: int
+    current_statements: int
+
+
+async def compare_in_process(url: str, organization_id: uuid.UUID, args: Any) -> Comparison:
+    """Both versions against the same database, alternating (one warm-up each), each in a
+    session of its own as a request has; the answer serialised to JSON as the API does."""
+    from sqlalchemy import event
+
+    from somna.db import create_engine, create_sessionmaker
+
+    engine = create_engine(url)
+    sessions = create_sessionmaker(engine)
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    now = datetime.now(UTC)
+    seconds: dict[str, list[float]] = {"previous": [], "current": []}
+    counts: dict[str, int] = {}
+    versions = {"previous": previous_statistics, "current": current_statistics}
+    try:
+        for round_ in range(args.repeat + 1):
+            for name, version in versions.items():
+                statements.clear()
+                started = time.perf_counter()
+                async with sessions() as session, session.begin():
+                    response = await version(session, organization_id, args.nights, now)
+                    response.model_dump_json()
+                elapsed = time.perf_counter() - started
+                counts[name] = len(statements)
+                if round_:  # the first round warms caches
+                    seconds[name].append(elapsed)
+    finally:
+        await engine.dispose()
+    return Comparison(
+        seconds["previous"], seconds["current"], counts["previous"], counts["current"]
+    )
 
 
 def _grouped_sql(dialect: Any, organization_id: uuid.UUID, nights: int) -> str:
@@ -484,7 +635,10 @@ def run_sqlite(args: Any, tmp: Path) -> Result:
     load_seconds = time.perf_counter() - started
     with _server(url, tmp) as base:
         result = measure("SQLite", base, key, dataset, load_seconds, args)
-    return dataclasses.replace(result, query_seconds=_query_sqlite(database, organization_id, args))
+    comparison = asyncio.run(compare_in_process(url, organization_id, args))
+    return dataclasses.replace(
+        result, query_seconds=_query_sqlite(database, organization_id, args), comparison=comparison
+    )
 
 
 def run_postgres(args: Any, tmp: Path) -> Result:
@@ -510,8 +664,9 @@ def run_postgres(args: Any, tmp: Path) -> Result:
         load_seconds = time.perf_counter() - started
         with _server(url, tmp) as base:
             result = measure("PostgreSQL", base, key, dataset, load_seconds, args)
+        comparison = asyncio.run(compare_in_process(url, organization_id, args))
         seconds, plan = asyncio.run(_query_postgres(plain, organization_id, args))
-        return dataclasses.replace(result, query_seconds=seconds, plan=plan)
+        return dataclasses.replace(result, query_seconds=seconds, plan=plan, comparison=comparison)
     finally:
         asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
@@ -528,7 +683,7 @@ def report(results: list[Result], args: Any, load: tuple[tuple[float, ...], ...]
         f"{'/'.join(f'{x:.2f}' for x in load[0])}, at end {'/'.join(f'{x:.2f}' for x in load[1])}\n"
     )
     _out(
-        "| backend | sessions stored | bulk load | organisation statistics (median of "
+        "| backend | rows stored | bulk load | organisation statistics over HTTP (median of "
         f"{args.repeat}) | grouped query alone (median) | seed loop, measured | "
         "seed loop, all people | speed-up | weekly report (median / max) |"
     )
@@ -539,13 +694,31 @@ def report(results: list[Result], args: Any, load: tuple[tuple[float, ...], ...]
         full = f"{'~' if sampled else ''}{r.seed_full_estimate:,.0f} s"
         full += " (extrapolated)" if sampled else ""
         _out(
-            f"| {r.backend} | {r.dataset.sessions:,} ({r.dataset.duplicates:,} duplicates) | "
+            f"| {r.backend} | {r.dataset.sessions:,} ({r.dataset.duplicates:,} duplicates), "
+            f"{r.dataset.recoveries:,} recoveries | "
             f"{r.load_seconds:.0f} s | {r.org_median * 1000:,.0f} ms "
             f"(min {min(r.org_seconds) * 1000:,.0f}) | "
             f"{statistics.median(r.query_seconds) * 1000:,.0f} ms | {seed_note} | {full} | "
             f"{r.seed_full_estimate / r.org_median:,.0f}x | "
             f"{statistics.median(r.weekly_seconds) * 1000:.1f} / "
             f"{max(r.weekly_seconds) * 1000:.1f} ms |"
+        )
+    _out(
+        "\nOrganisation statistics in process, alternating (median of "
+        f"{args.repeat}, min in brackets):\n\n"
+        "| backend | before issue 16 | with the new distributions | added | statements "
+        "before / now |\n|---|---:|---:|---:|---:|"
+    )
+    for r in results:
+        c = r.comparison
+        if c is None:
+            continue
+        before, now = statistics.median(c.previous_seconds), statistics.median(c.current_seconds)
+        _out(
+            f"| {r.backend} | {before * 1000:,.0f} ms (min {min(c.previous_seconds) * 1000:,.0f})"
+            f" | {now * 1000:,.0f} ms (min {min(c.current_seconds) * 1000:,.0f}) | "
+            f"+{(now - before) * 1000:,.0f} ms | {c.previous_statements} / "
+            f"{c.current_statements} |"
         )
     for r in results:
         _out(

@@ -15,7 +15,15 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from somna.models import Person
-from tests.analytics.support import TODAY, night, nights, pin_now, set_preferences, store
+from tests.analytics.support import (
+    TODAY,
+    night,
+    nights,
+    pin_now,
+    recovery,
+    set_preferences,
+    store,
+)
 from tests.support.auth import Org, create_organization, create_person
 
 STAGED = "W" * 20 + ("L" * 60 + "D" * 40 + "L" * 20 + "R" * 40) * 5 + "L" * 60
@@ -227,3 +235,74 @@ async def test_tenants_never_see_each_other(
         "/api/v1/cohorts/analysis", json={"user_ids": []}, headers=mine.owner.headers
     )
     assert empty.status_code == 422
+
+
+async def test_new_distributions_equal_the_personal_answers(
+    app: FastAPI, client: httpx.AsyncClient, db_session: AsyncSession
+) -> None:
+    """Social jetlag, MSFsc, the debt and readiness per row are the person's own /circadian,
+    /days and /readiness figures (nights without latency, so TST is onset to wake)."""
+    pin_now(app)
+    org = await create_organization(db_session, client)
+    person = await create_person(db_session, org.id)
+    sleeps = []
+    for k in range(14):
+        day = TODAY - timedelta(days=k)
+        free = day.weekday() >= 5
+        bed, hours = ("00:30", 7.0) if free else ("23:00", 6.0)
+        sleeps.append(night("whoop", day, bed=bed, hours=hours, asleep_hours=hours))
+    readings = [
+        recovery("whoop", TODAY - timedelta(days=k), 50 + 5 * (k % 3) - (6 if k < 7 else 0),
+                 55 + (k % 4) + (3 if k < 7 else 0))
+        for k in range(67)
+    ]  # fmt: skip
+    await store(db_session, person, [*sleeps, *readings])
+    await set_preferences(db_session, person, sleep_goal_hours=7.5)
+    idle = await create_person(db_session, org.id)
+    h = org.owner.headers
+    body = (
+        await client.get(
+            f"/api/v1/organizations/{org.id}/statistics", params={"days": 14}, headers=h
+        )
+    ).json()
+    rows = {row["user_id"]: row for row in body["rows"]}
+    row = rows[str(person.id)]
+    base = f"/api/v1/users/{person.id}"
+    window = {"start_date": (TODAY - timedelta(days=13)).isoformat(), "end_date": str(TODAY)}
+    own = (await client.get(f"{base}/circadian", params=window, headers=h)).json()
+    assert row["social_jetlag_minutes"] == pytest.approx(own["social_jetlag_minutes"]) == 120
+    assert row["relative_social_jetlag_minutes"] == pytest.approx(120.0)
+    assert row["msf_sc"] == own["msf_sc"] == "03:39"
+    today = (await client.get(f"{base}/days", params=window, headers=h)).json()["data"][-1]
+    assert today["sleep_debt_seconds"] > 0
+    # Served to one decimal.
+    assert row["sleep_debt_hours"] == pytest.approx(today["sleep_debt_seconds"] / 3600, abs=0.05)
+    ready = (await client.get(f"{base}/readiness", headers=h)).json()["days"][-1]
+    assert ready["readiness"] is not None
+    assert row["readiness"] == pytest.approx(ready["readiness"], abs=0.05)
+    for name in ("social_jetlag_minutes", "sleep_debt_hours", "readiness"):
+        assert body[name]["n"] == 1
+        assert body[name]["median"] == pytest.approx(row[name], abs=0.05)  # rows: 1 decimal
+    assert body["msf_sc"]["median"] == "03:39"
+    assert body["sources"] == {"sleep": "whoop", "hrv": "whoop", "resting_hr": "whoop"}
+    empty = rows[str(idle.id)]
+    assert [empty[k] for k in ("social_jetlag_minutes", "msf_sc", "sleep_debt_hours",
+                               "readiness")] == [None] * 4  # fmt: skip
+
+    # ?sources= on both cohort routes: 422 on an unknown provider.
+    bad = await client.get(
+        f"/api/v1/organizations/{org.id}/statistics", params={"sources": "oura"}, headers=h
+    )
+    assert bad.status_code == 422
+    assert "oura" in bad.text
+    bad = await client.post(
+        "/api/v1/cohorts/analysis", params={"sources": "fitbit,whoop"},
+        json={"user_ids": [str(person.id)]}, headers=h,
+    )  # fmt: skip
+    assert bad.status_code == 422
+    cohort = await client.post(
+        "/api/v1/cohorts/analysis", params={"sources": "whoop"},
+        json={"user_ids": [str(person.id)], "days": 14}, headers=h,
+    )  # fmt: skip
+    assert cohort.status_code == 200, cohort.text
+    assert cohort.json()["rows"][0]["msf_sc"] == "03:39"

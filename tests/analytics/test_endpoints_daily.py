@@ -190,6 +190,7 @@ async def test_days_has_one_row_per_date_with_nulls(
     # No goal saved: the need is estimated from free-day sleep (6 h here).
     assert (body["need_source"], body["need_seconds"]) == ("free_days", 6 * 3600)
     assert today["sleep_debt_seconds"] == 0
+    assert today["nights_to_repay"] == 0
 
 
 async def test_sources_order_filter_and_refuse_unknown_providers(
@@ -263,3 +264,34 @@ async def test_organisation_priority_per_metric_and_the_persons_override(
     await set_preferences(db_session, person, source_priority=["asleep", "whoop"])
     row = (await client.get(path, headers=h)).json()["data"][-1]
     assert row["sources"] == {"sleep": "asleep", "hrv": "asleep", "resting_hr": "asleep"}
+
+
+async def test_one_debt_and_one_baseline_across_routes(
+    app: FastAPI, client: httpx.AsyncClient, db_session: AsyncSession
+) -> None:
+    """The daily summary, the weekly report and burnout serve the same running debt for
+    today, and burnout's HRV and resting-HR factors the readiness baselines' z."""
+    pin_now(app)
+    org = await create_organization(db_session, client)
+    person = await _person_with_history(db_session, org.id)  # 6 h nights, a nap yesterday
+    await set_preferences(db_session, person, sleep_goal_hours=8.0)
+    base = f"/api/v1/users/{person.id}"
+    h = org.owner.headers
+    today = (await client.get(f"{base}/days", headers=h)).json()["data"][-1]
+    assert today["date"] == TODAY.isoformat()
+    debt_hours = today["sleep_debt_seconds"] / 3600
+    assert debt_hours > 10  # two hours short every night
+    weekly = (await client.get(f"{base}/reports/weekly", headers=h)).json()
+    assert weekly["end_date"] >= TODAY.isoformat()  # the running week: its debt is today's
+    assert weekly["sleep_debt_hours"] == pytest.approx(debt_hours, abs=0.05)
+    burnout = (await client.get(f"{base}/burnout", params={"history_days": 0}, headers=h)).json()
+    factors = {f["name"]: f for f in burnout["factors"]}
+    assert factors["sleep_debt"]["value"] == pytest.approx(debt_hours, abs=0.05)
+    assert factors["sleep_debt"]["detail"]["nights_to_repay"] == today["nights_to_repay"]
+    ready = (await client.get(f"{base}/readiness", headers=h)).json()["days"][-1]
+    # Burnout's details are served to one decimal, the daily z to two.
+    assert factors["hrv"]["detail"]["z"] == pytest.approx(ready["hrv"]["z"], abs=0.051)
+    assert factors["resting_hr"]["detail"]["z"] == pytest.approx(
+        ready["resting_hr"]["z"], abs=0.051
+    )
+    assert today["hrv_z"] == pytest.approx(ready["hrv"]["z"], abs=0.006)

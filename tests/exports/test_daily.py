@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from somna.analytics import daily_service, service
+from somna.exports.daily import DAILY_COLUMNS
 from somna.exports.exporter import run_export
 from somna.exports.repository import ExportScope
 from somna.models import SleepSession
@@ -29,8 +30,10 @@ async def test_daily_files_hold_one_row_per_person_and_date(
     )  # fmt: skip
     with (tmp_path / f"combined_csv/daily_{STAMP}.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    table = pq.read_table(tmp_path / f"parquet/daily_{STAMP}.parquet").to_pylist()
+    parquet = pq.read_table(tmp_path / f"parquet/daily_{STAMP}.parquet")
+    table = parquet.to_pylist()
     assert len(table) == len(rows)
+    assert list(rows[0]) == list(DAILY_COLUMNS) == parquet.schema.names
     wanda = [r for r in rows if r["user_email"] == "wanda.whoop@example.com"]
     person = arranged.whoop_person
     sleeps = (
@@ -50,6 +53,12 @@ async def test_daily_files_hold_one_row_per_person_and_date(
         assert row["sleep_source"] == (day.sleep_source or "")
         assert row["sleep_seconds"] == ("" if day.sleep_seconds is None else str(day.sleep_seconds))
         assert row["hrv_rmssd_ms"] == ("" if day.hrv_rmssd_ms is None else str(day.hrv_rmssd_ms))
+        assert row["sleep_debt_seconds"] == (
+            "" if day.sleep_debt_seconds is None else str(day.sleep_debt_seconds)
+        )
+        assert row["nights_to_repay"] == (
+            "" if day.nights_to_repay is None else str(day.nights_to_repay)
+        )
     by_id = {s.local_date.isoformat(): str(s.id) for s in sleeps if not s.is_nap}
     assert wanda[0]["sleep_session_id"] == by_id[wanda[0]["date"]]
     assert {r["sleep_source"] for r in wanda if r["sleep_session_id"]} == {"whoop"}

@@ -79,9 +79,7 @@ async def read_rows(
         "organization_id": scope.organization_id,
         "person_ids": scope.person_ids,
     }
-    daily = await queries.daily_sleep(
-        last - timedelta(days=calc.debt.DEBT_DAYS - 1), last, providers=scope.providers, **who
-    )
+    daily = await queries.daily_sleep(calc.debt.window(last), providers=scope.providers, **who)
     recovery = await queries.recovery_sums(
         last - timedelta(days=RECOVERY_DAYS - 1), last - timedelta(days=RECENT_DAYS - 1), last,
         **who,
@@ -99,26 +97,36 @@ def measures_by_person(
     priority_of: Any,
 ) -> dict[str, PersonMeasures]:
     """Every person's measures; ``priority_of(person_row)`` gives their ``SourcePriority``."""
-    grouped: dict[str, _Person] = defaultdict(_Person)
-    priorities = {str(p.id): priority_of(p) for p in people}
-    for row in weekday_sums:
-        key = str(row.person_id)
-        if not priorities[key].allows(row.provider):
+    grouped: dict[Any, _Person] = defaultdict(_Person)  # by person id
+    priorities = {p.id: priority_of(p) for p in people}
+    first_weekday_column: int | None = None
+    for row in weekday_sums:  # (person, provider, weekday) groups, or weekday columns
+        if not priorities[row.person_id].allows(row.provider):
             continue
-        sums = grouped[key].by_weekday.setdefault(int(row.weekday), WeekdaySums())
-        sums.nights += row.nights
-        sums.midpoint_sum += row.mid_sum or 0.0
-        sums.sleep_n += row.tst_n
-        sums.sleep_sum += row.tst_sum or 0.0
-    for row in daily_rows:
-        key = str(row.person_id)
-        if priorities[key].allows(row.provider):
-            grouped[key].daily_sleep[row.local_date] += row.sleep
+        by_weekday = grouped[row.person_id].by_weekday
+        if "weekday" in row._fields:
+            sums = by_weekday.setdefault(int(row.weekday), WeekdaySums())
+            sums.add(row.nights, row.mid_sum, row.tst_n, row.tst_sum)
+            continue
+        if first_weekday_column is None:
+            first_weekday_column = row._fields.index("nights_1")
+        values = tuple(row)[first_weekday_column:]
+        for k in range(7):
+            nights, mid_sum, tst_n, tst_sum = values[4 * k : 4 * k + 4]
+            if nights:
+                by_weekday.setdefault(k + 1, WeekdaySums()).add(nights, mid_sum, tst_n, tst_sum)
+    dates = calc.debt.window(last)
+    for row in daily_rows:  # one row per (person, provider), a column per date
+        if priorities[row.person_id].allows(row.provider):
+            daily = grouped[row.person_id].daily_sleep
+            by_date: Sequence[float | None] = row[2:]
+            for day, seconds in zip(dates, by_date, strict=True):
+                if seconds is not None:
+                    daily[day] += seconds
     for row in recovery_rows:
-        key = str(row.person_id)
-        if not priorities[key].allows(row.provider):
+        if not priorities[row.person_id].allows(row.provider):
             continue
-        readings = grouped[key]
+        readings = grouped[row.person_id]
         for metric, n, total, squares in (
             (readings.hrv, row.hrv_n, row.hrv_sum, row.hrv_sq),
             (readings.resting_hr, row.rhr_n, row.rhr_sum, row.rhr_sq),
@@ -126,11 +134,11 @@ def measures_by_person(
             recent, normal = metric.setdefault(row.provider, (RecoverySums(), RecoverySums()))
             (recent if row.recent else normal).add(n, total, squares)
     out: dict[str, PersonMeasures] = {}
+    empty = _Person()
     for person in people:
-        key = str(person.id)
-        data = grouped.get(key, _Person())
-        priority = priorities[key]
-        out[key] = person_measures(
+        data = grouped.get(person.id, empty)
+        priority = priorities[person.id]
+        out[str(person.id)] = person_measures(
             as_of=last,
             by_weekday=data.by_weekday,
             daily_sleep=data.daily_sleep,
@@ -171,17 +179,18 @@ def clock_distribution(clocks: Iterable[float | None]) -> ClockDistribution:
     return ClockDistribution(d.n, clock(d.mean), clock(d.median), clock(d.p10), clock(d.p90))
 
 
-def first_named_provider(rows: Iterable[Row[Any]], order: Sequence[str]) -> dict[str, str]:
-    """Per person, the first provider of ``order`` that has rows: with a query's ``sources``
-    the statements read every named provider's main sleeps, and one night must count once."""
+def first_named_provider(rows: Iterable[Row[Any]], order: Sequence[str]) -> dict[Any, str]:
+    """Per person id, the first provider of ``order`` that has rows: with a query's
+    ``sources`` the statements read every named provider's main sleeps, and one night must
+    count once."""
     ranks = {provider: i for i, provider in enumerate(order)}
-    best: dict[str, str] = {}
+    best: dict[Any, str] = {}
     for row in rows:
-        key, provider = str(row.person_id), row.provider
+        key, provider = row.person_id, row.provider
         if key not in best or ranks.get(provider, len(ranks)) < ranks.get(best[key], len(ranks)):
             best[key] = provider
     return best
 
 
-def keep_first_provider(rows: Sequence[Row[Any]], chosen: dict[str, str]) -> list[Row[Any]]:
-    return [row for row in rows if chosen.get(str(row.person_id)) == row.provider]
+def keep_first_provider(rows: Sequence[Row[Any]], chosen: dict[Any, str]) -> list[Row[Any]]:
+    return [row for row in rows if chosen.get(row.person_id) == row.provider]

@@ -85,6 +85,10 @@ class DayRead(BaseModel):
     sleep_seconds: int | None
     nap_sleep_seconds: int | None
     sleep_debt_seconds: int | None = Field(description="Running 14-day debt (see the docs).")
+    nights_to_repay: int | None = Field(
+        description="Nights of sleeping the need until the debt is under 15 minutes; null "
+        "with the debt."
+    )
     readiness: float | None
     readiness_reason: str | None
     hrv_rmssd_ms: float | None

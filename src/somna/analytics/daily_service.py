@@ -200,6 +200,7 @@ def _day(row: DayRow) -> DayRead:
         sleep_seconds=row.sleep_seconds,
         nap_sleep_seconds=row.nap_sleep_seconds,
         sleep_debt_seconds=_int(row.sleep_debt_seconds),
+        nights_to_repay=row.nights_to_repay,
         readiness=_one(r.score),
         readiness_reason=r.reason,
         hrv_rmssd_ms=row.hrv_rmssd_ms,

@@ -20,6 +20,7 @@ from sqlalchemy import (
     cast,
     delete,
     func,
+    literal_column,
     not_,
     or_,
     select,
@@ -414,13 +415,30 @@ def cohort_statement(
     by_weekday: bool = False,
     by_provider_list: bool = False,
 ) -> Select[*tuple[Any, ...]]:
-    """The grouped query, filtered by organisation or by a list of ids; ``by_weekday`` also
-    groups by the ISO weekday of the local date (circadian timing and the sleep need).
+    """The grouped query, filtered by organisation or by a list of ids. ``by_weekday`` adds
+    the nights, midpoint and sleep of each ISO weekday of the local date (Monday 1; circadian
+    timing and the sleep need). On PostgreSQL as filtered aggregates of the one (person,
+    provider) row (``nights_k``, ``mid_sum_k``, ``tst_n_k``, ``tst_sum_k``): seven times fewer
+    rows to read in Python. On SQLite, where the weekday is a date-string parse that 28
+    filtered aggregates would repeat per night (12 s over 10,000 people), by grouping on the
+    weekday instead: up to seven rows per (person, provider), which the service adds up.
     ``by_provider_list`` reads the named providers' main sleeps whether they count or not
     (a query's ``?sources=``; the service keeps one provider per person)."""
     s = SleepSession
     midpoint = s.night_midpoint_minutes
+    pivot = by_weekday and dialect == "postgresql"
     weekday = [_weekday(s.local_date, dialect).label("weekday")] if by_weekday else []
+    weekday_columns: list[Any] = []
+    if pivot:
+        for k in range(1, 8):
+            on = weekday[0].element == k
+            weekday_columns += [
+                func.count().filter(on).label(f"nights_{k}"),
+                func.sum(midpoint).filter(on).label(f"mid_sum_{k}"),
+                func.count(s.night_sleep_seconds).filter(on).label(f"tst_n_{k}"),
+                func.sum(s.night_sleep_seconds).filter(on).label(f"tst_sum_{k}"),
+            ]
+        weekday = []
     statement = select(
         s.person_id,
         s.provider,
@@ -432,6 +450,7 @@ def cohort_statement(
         func.sum(s.night_efficiency_pct).label("eff_sum"),
         func.sum(midpoint).label("mid_sum"),
         func.sum(midpoint * midpoint).label("mid_sq"),
+        *weekday_columns,
     ).where(
         # The partial index's predicate, term for term.
         _counted_or_named(by_provider_list),
@@ -452,9 +471,11 @@ def _counted_or_named(by_provider_list: bool) -> Any:
 
 
 def _weekday(column: Any, dialect: str) -> Any:
-    """The ISO weekday (Monday 1) of a date column; SQLite's ``%w`` gives Sunday as 0."""
+    """The ISO weekday (Monday 1) of a date column. On PostgreSQL by integer arithmetic on
+    the day number (cheaper than ``extract(isodow)``); SQLite's ``%w`` gives Sunday as 0."""
     if dialect == "postgresql":
-        return cast(func.extract("isodow", column), Integer)
+        a_monday = literal_column("DATE '1900-01-01'", Date())
+        return cast(column - a_monday, Integer) % 7 + 1
     day = cast(func.strftime("%w", column), Integer)
     return case((day == 0, 7), else_=day)
 
@@ -470,22 +491,28 @@ def _for_people(
 
 
 def daily_sleep_statement(
-    *, by_organization: bool, by_provider_list: bool = False
+    *, by_organization: bool, days: int, by_provider_list: bool = False
 ) -> Select[*tuple[Any, ...]]:
-    """Total sleep of the counted main sleeps per (person, local date) in ``first..last``
-    (the sleep debt's 14 dates), over the same partial index."""
+    """Total sleep of the counted main sleeps per (person, provider) on each of ``days``
+    local dates, bound as ``day_0`` (the oldest) to ``day_{days-1}``: one row per (person,
+    provider) with a column ``sleep_k`` per date (null without a night that date), over the
+    same partial index. Pivoted in SQL so the rows do not grow with the window."""
     s = SleepSession
-    statement = select(
-        s.person_id, s.provider, s.local_date, func.sum(s.night_sleep_seconds).label("sleep")
-    ).where(
+    columns = [
+        func.sum(
+            case((s.local_date == bindparam(f"day_{k}", type_=Date()), s.night_sleep_seconds))
+        ).label(f"sleep_{k}")
+        for k in range(days)
+    ]
+    statement = select(s.person_id, s.provider, *columns).where(
         _counted_or_named(by_provider_list),
         not_(s.is_nap),
-        s.local_date >= bindparam("first", type_=Date()),
-        s.local_date <= bindparam("last", type_=Date()),
+        s.local_date >= bindparam("day_0", type_=Date()),
+        s.local_date <= bindparam(f"day_{days - 1}", type_=Date()),
         s.night_sleep_seconds.is_not(None),
     )
     statement = _for_people(statement, s.person_id, by_organization)
-    return statement.group_by(s.person_id, s.provider, s.local_date)
+    return statement.group_by(s.person_id, s.provider)
 
 
 def recovery_statement(*, by_organization: bool) -> Select[*tuple[Any, ...]]:
@@ -548,20 +575,24 @@ class CohortQueries:
 
     async def daily_sleep(
         self,
-        first: date,
-        last: date,
+        dates: Sequence[date],
         *,
         organization_id: uuid.UUID | None = None,
         person_ids: Sequence[uuid.UUID] = (),
         providers: Sequence[str] | None = None,
     ) -> Sequence[Any]:
-        params = self._params(first, last, organization_id, person_ids, providers)
+        """``daily_sleep_statement`` over ``dates`` (consecutive, oldest first)."""
+        params = self._params(dates[0], dates[-1], organization_id, person_ids, providers)
         if params is None:
             return []
         statement = daily_sleep_statement(
-            by_organization=organization_id is not None, by_provider_list=providers is not None
+            by_organization=organization_id is not None,
+            days=len(dates),
+            by_provider_list=providers is not None,
         )
-        return (await self.session.execute(statement, params)).all()
+        del params["first"], params["last"]  # the dates are bound one by one
+        days = {f"day_{k}": day for k, day in enumerate(dates)}
+        return (await self.session.execute(statement, params | days)).all()
 
     async def recovery_sums(
         self,

@@ -30,6 +30,7 @@ DAILY_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
     ("sleep_seconds", pa.int64()),
     ("nap_sleep_seconds", pa.int64()),
     ("sleep_debt_seconds", pa.int64()),
+    ("nights_to_repay", pa.int64()),
     ("readiness", pa.float64()),
     ("readiness_reason", pa.string()),
     ("hrv_rmssd_ms", pa.float64()),

@@ -262,6 +262,7 @@ class DayRead(SomnaModel):
     sleep_seconds: int | None = None
     nap_sleep_seconds: int | None = None
     sleep_debt_seconds: int | None = None
+    nights_to_repay: int | None = None
     readiness: float | None = None
     readiness_reason: str | None = None
     hrv_rmssd_ms: float | None = None

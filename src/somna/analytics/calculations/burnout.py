@@ -1,7 +1,8 @@
 """Burnout risk: a transparent wellbeing signal from five flags. Not a diagnosis.
 
-No validated mapping from wearable data to burnout exists (sleep-science.md 4.6), so the model
-is a set of visible flags, each worth 0, 1 or 2 points, against the person's own baseline:
+No validated mapping from wearable data to burnout exists (docs/analytics.md, "Burnout
+risk"), so the model is a set of visible flags, each worth 0, 1 or 2 points, against the
+person's own baseline:
 
 * hrv: 7-day mean of ln rMSSD below the 60-day baseline mean by > 0.5 SD (1) or > 1 SD (2);
 * resting_hr: 7-day mean above the baseline by > 1 SD (1) or > 2 SD (2);
@@ -203,7 +204,7 @@ def _regularity_factor(as_of: date, nights: Sequence[Night], naps: Sequence[Nigh
 def within_person_z(
     value: float, history: Sequence[float], sd_floor: float = MOOD_SD_FLOOR
 ) -> float:
-    """(value - mean) / SD of the person's own history, the SD floored (sleep-science.md 5)."""
+    """(value - mean) / SD of the person's own history, the SD floored (docs/analytics.md)."""
     sd = max(sample_sd(history) or 0.0, sd_floor)
     return (value - sum(history) / len(history)) / sd
 

@@ -17,15 +17,14 @@ from dataclasses import dataclass
 from datetime import date
 
 from somna.analytics.calculations.circadian import MIN_NIGHTS_PER_KIND, msf_sc
-from somna.analytics.calculations.debt import sleep_debt, sleep_need
+from somna.analytics.calculations.debt import debt_seconds, sleep_need
 from somna.analytics.calculations.readiness import (
     MIN_NORMAL_READINGS,
     MIN_RECENT_READINGS,
     SD_FLOORS,
-    SLEEP_ZERO_SHARE,
-    WEIGHTS,
-    Z_AT_ZERO,
     Metric,
+    readiness_components,
+    readiness_total,
 )
 from somna.analytics.calculations.sources import rank
 from somna.analytics.calculations.stats import DAY_SECONDS, clock_difference_seconds
@@ -39,6 +38,14 @@ class WeekdaySums:
     midpoint_sum: float = 0.0  # minutes after local noon
     sleep_n: int = 0
     sleep_sum: float = 0.0  # seconds
+
+    def add(
+        self, nights: int, midpoint_sum: float | None, sleep_n: int, sleep_sum: float | None
+    ) -> None:
+        self.nights += nights
+        self.midpoint_sum += midpoint_sum or 0.0
+        self.sleep_n += sleep_n
+        self.sleep_sum += sleep_sum or 0.0
 
 
 @dataclass(slots=True)
@@ -72,21 +79,29 @@ class KindSums:
 
 
 def kind_sums(by_weekday: Mapping[int, WeekdaySums], weekdays: Collection[int]) -> KindSums:
-    groups = [s for day, s in by_weekday.items() if day in weekdays]
-    nights = sum(g.nights for g in groups)
-    sleep_n = sum(g.sleep_n for g in groups)
+    nights = sleep_n = 0
+    midpoint_sum = sleep_sum = 0.0
+    for day, s in by_weekday.items():
+        if day in weekdays:
+            nights += s.nights
+            midpoint_sum += s.midpoint_sum
+            sleep_n += s.sleep_n
+            sleep_sum += s.sleep_sum
     return KindSums(
         nights=nights,
-        midpoint_minutes=sum(g.midpoint_sum for g in groups) / nights if nights else None,
-        sleep_seconds=sum(g.sleep_sum for g in groups) / sleep_n if sleep_n else None,
+        midpoint_minutes=midpoint_sum / nights if nights else None,
+        sleep_seconds=sleep_sum / sleep_n if sleep_n else None,
     )
+
+
+_ALL_DAYS = frozenset(range(1, 8))
 
 
 def timing(
     by_weekday: Mapping[int, WeekdaySums], workdays: Collection[int]
 ) -> tuple[float | None, float | None]:
     """(relative social jetlag in minutes, MSFsc in clock seconds)."""
-    free_days = set(range(1, 8)) - set(workdays)
+    free_days = _ALL_DAYS.difference(workdays)
     work, free = kind_sums(by_weekday, workdays), kind_sums(by_weekday, free_days)
     if free.nights < MIN_NIGHTS_PER_KIND or free.midpoint_minutes is None:
         return None, None
@@ -136,24 +151,14 @@ def metric_z(
     return None
 
 
-def _linear(x: float, good: float, bad: float) -> float:
-    return 100 * max(0.0, min(1.0, (x - bad) / (good - bad)))
-
-
 def readiness_from(
     hrv_z: float | None, rhr_z: float | None, sleep_seconds: float | None, need_seconds: float
 ) -> float | None:
     """The readiness of calculations/readiness.py from the two z and last night's sleep."""
     if hrv_z is None or rhr_z is None:
         return None
-    parts = {
-        "hrv": _linear(hrv_z, 0.0, -Z_AT_ZERO),
-        "resting_hr": _linear(rhr_z, 0.0, Z_AT_ZERO),
-    }
-    if sleep_seconds is not None and need_seconds > 0:
-        parts["sleep"] = _linear(sleep_seconds / need_seconds, 1.0, SLEEP_ZERO_SHARE)
-    present = sum(WEIGHTS[name] for name in parts)
-    return sum(score * WEIGHTS[name] / present for name, score in parts.items())
+    share = None if sleep_seconds is None or need_seconds <= 0 else sleep_seconds / need_seconds
+    return readiness_total(readiness_components(hrv_z, rhr_z, share))
 
 
 def person_measures(
@@ -171,7 +176,7 @@ def person_measures(
     """Every cohort measure of one person (see the module docstring)."""
     jetlag, chronotype = timing(by_weekday, workdays)
     need = sleep_need(goal_hours, free_day_need_nights(by_weekday, workdays)).seconds
-    debt = sleep_debt(as_of, daily_sleep, need).debt_seconds
+    debt = debt_seconds(as_of, daily_sleep, need)
     ready = readiness_from(
         metric_z("hrv", hrv, hrv_order),
         metric_z("resting_hr", resting_hr, resting_hr_order),

@@ -31,6 +31,7 @@ class DayRow:
     sleep_seconds: int | None  # total sleep of the counted night
     nap_sleep_seconds: int | None  # naps that ended that date; None without naps
     sleep_debt_seconds: float | None
+    nights_to_repay: int | None  # nights at the need until the debt is under 15 minutes
     readiness: Readiness
     hrv_rmssd_ms: float | None
     hrv_source: str | None
@@ -65,6 +66,7 @@ def daily_rows(
         night = counted.get(day)
         tst = night_metrics(night.record).tst_seconds if night else None
         reading = recovery.get(day)
+        debt = sleep_debt(day, sleep_by_date, need_seconds)
         rows.append(
             DayRow(
                 local_date=day,
@@ -72,7 +74,8 @@ def daily_rows(
                 sleep_source=night.record.provider if night else None,
                 sleep_seconds=tst,
                 nap_sleep_seconds=nap_sleep.get(day),
-                sleep_debt_seconds=sleep_debt(day, sleep_by_date, need_seconds).debt_seconds,
+                sleep_debt_seconds=debt.debt_seconds,
+                nights_to_repay=debt.nights_to_repay,
                 readiness=readiness(day, hrv, rhr, sleep_by_date.get(day), need_seconds),
                 hrv_rmssd_ms=reading.hrv_rmssd_ms if reading else None,
                 hrv_source=reading.hrv_provider if reading else None,

@@ -24,6 +24,7 @@ by running the same recurrence forward (at most 14: the window then forgets ever
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -81,9 +82,11 @@ def debt_recurrence(
     return debt
 
 
-def window(as_of: date, days: int = DEBT_DAYS) -> list[date]:
-    """The ``days`` local dates ending on ``as_of``, oldest first."""
-    return [as_of - timedelta(days=days - 1 - k) for k in range(days)]
+@functools.lru_cache(maxsize=256)
+def window(as_of: date, days: int = DEBT_DAYS) -> tuple[date, ...]:
+    """The ``days`` local dates ending on ``as_of``, oldest first (cached: statistics over
+    many people ask for the same dates once per person)."""
+    return tuple(as_of - timedelta(days=days - 1 - k) for k in range(days))
 
 
 def sleep_debt(as_of: date, daily_sleep: Mapping[date, float], need_seconds: float) -> SleepDebt:
@@ -91,16 +94,30 @@ def sleep_debt(as_of: date, daily_sleep: Mapping[date, float], need_seconds: flo
     dates = window(as_of)
     sleep = [daily_sleep.get(d) for d in dates]
     nights = sum(1 for s in sleep if s is not None)
+    debt, reason = _debt_of_window(sleep, need_seconds)
+    if debt is None:
+        return SleepDebt(as_of, need_seconds, None, nights, None, reason)
+    return SleepDebt(as_of, need_seconds, debt, nights, nights_to_repay(sleep, need_seconds), None)
+
+
+def debt_seconds(
+    as_of: date, daily_sleep: Mapping[date, float], need_seconds: float
+) -> float | None:
+    """``sleep_debt(...).debt_seconds`` without the nights to repay (statistics over many
+    people need only the debt)."""
+    return _debt_of_window([daily_sleep.get(d) for d in window(as_of)], need_seconds)[0]
+
+
+def _debt_of_window(
+    sleep: Sequence[float | None], need_seconds: float
+) -> tuple[float | None, str | None]:
     recent = sum(1 for s in sleep[-RECENT_DAYS:] if s is not None)
     if recent < MIN_RECENT_NIGHTS:
-        reason = (
+        return None, (
             f"Too few nights: the sleep debt needs at least {MIN_RECENT_NIGHTS} recorded nights "
             f"in the last {RECENT_DAYS} days and has {recent}."
         )
-        return SleepDebt(as_of, need_seconds, None, nights, None, reason)
-    debt = debt_recurrence(sleep, need_seconds)
-    repay = nights_to_repay(sleep, need_seconds)
-    return SleepDebt(as_of, need_seconds, debt, nights, repay, None)
+    return debt_recurrence(sleep, need_seconds), None
 
 
 def nights_to_repay(sleep: Sequence[float | None], need_seconds: float) -> int:

@@ -160,24 +160,40 @@ def readiness(
     hrv_b = baseline("hrv", as_of, hrv_ln)
     rhr_b = baseline("resting_hr", as_of, resting_hr)
     share = None if sleep_seconds is None or need_seconds <= 0 else sleep_seconds / need_seconds
-    raw: dict[str, tuple[float | None, float | None]] = {
-        "hrv": (None if hrv_b.z is None else _linear(hrv_b.z, 0.0, -Z_AT_ZERO), hrv_b.z),
-        "resting_hr": (None if rhr_b.z is None else _linear(rhr_b.z, 0.0, Z_AT_ZERO), rhr_b.z),
-        "sleep": (None if share is None else _linear(share, 1.0, SLEEP_ZERO_SHARE), share),
-    }
     reasons = [b.reason for b in (hrv_b, rhr_b) if b.reason is not None]
-    if reasons:
+    if reasons or hrv_b.z is None or rhr_b.z is None:
         components = tuple(
-            Component(name, None, 0.0, measure) for name, (_, measure) in raw.items()
+            Component(name, None, 0.0, measure)
+            for name, measure in (("hrv", hrv_b.z), ("resting_hr", rhr_b.z), ("sleep", share))
         )
-        return Readiness(as_of, None, components, hrv_b, rhr_b, " ".join(reasons))
+        return Readiness(as_of, None, components, hrv_b, rhr_b, " ".join(reasons) or None)
+    components = readiness_components(hrv_b.z, rhr_b.z, share)
+    return Readiness(as_of, readiness_total(components), components, hrv_b, rhr_b, None)
+
+
+def readiness_components(
+    hrv_z: float, resting_hr_z: float, sleep_share: float | None
+) -> tuple[Component, ...]:
+    """The three components from the two baselines' z and last night's sleep as a share of
+    the need (``None`` without a night: the other two are re-weighted to sum to 1). The one
+    definition, used by the personal answers and the organisation statistics."""
+    raw: dict[str, tuple[float | None, float | None]] = {
+        "hrv": (_linear(hrv_z, 0.0, -Z_AT_ZERO), hrv_z),
+        "resting_hr": (_linear(resting_hr_z, 0.0, Z_AT_ZERO), resting_hr_z),
+        "sleep": (
+            None if sleep_share is None else _linear(sleep_share, 1.0, SLEEP_ZERO_SHARE),
+            sleep_share,
+        ),
+    }
     present = sum(WEIGHTS[name] for name, (score, _) in raw.items() if score is not None)
-    components = tuple(
+    return tuple(
         Component(name, score, WEIGHTS[name] / present if score is not None else 0.0, measure)
         for name, (score, measure) in raw.items()
     )
-    total = sum(c.score * c.weight for c in components if c.score is not None)
-    return Readiness(as_of, total, components, hrv_b, rhr_b, None)
+
+
+def readiness_total(components: Sequence[Component]) -> float:
+    return sum(c.score * c.weight for c in components if c.score is not None)
 
 
 def readiness_series(

@@ -5,7 +5,7 @@
 * efficiency: mean SE mapped linearly, 100 at >= 85 % (Ohayon et al. 2017) to 0 at <= 65 %;
 * consistency: ``Regularity.consistency`` (SRI, else midpoint spread);
 * duration: mean nightly TST, 100 inside 7-9 h (AASM/SRS and NSF adults), falling linearly to
-  0 at 4 h and at 12 h (sleep-science.md section 3.5).
+  0 at 4 h and at 12 h (docs/analytics.md, "Sleep score").
 
 A component without data is left out and the remaining weights are scaled to sum to 1; the
 answer lists the weights it used. No components at all means no score.

@@ -4,7 +4,8 @@
 noon-to-noon local days (GGIR's convention, so a night is never cut at midnight). Each day is
 a list of segments ``(start, end, state)`` in seconds after local noon, covering the day;
 state ``True`` asleep, ``False`` awake, ``None`` unknown. Only pairs where both days know the
-state count, which is the pooled form sleep-science.md section 2.1 recommends.
+state count: the pooled form of Phillips et al.'s formula over valid pairs (docs/analytics.md,
+"Regularity", on missing data).
 
 Building days from nights: a day is observed when a counted main sleep with a hypnogram
 touches it. On an observed day, time outside every recorded sleep is awake (the device would
