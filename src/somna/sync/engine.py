@@ -394,6 +394,9 @@ class RunExecutor:
             row = await self._guard(session, run)
             result = await RecordRepository(session).upsert(connection_id, run.person_id, records)
             deleted = 0
+            removed: list[tuple[uuid.UUID, str]] = []
+            # A deleted sleep takes WHOOP's recovery of it along: those are announced too.
+            removed_recoveries: list[tuple[uuid.UUID, str]] = []
             if seen is not None:
                 stored = StoredRecords(session)
                 gone = sorted(
@@ -401,11 +404,14 @@ class RunExecutor:
                     - seen
                 )
                 if gone:
-                    deleted = await RecordRepository(session).delete(
+                    removed = await RecordRepository(session).delete_rows(
                         connection_id, collection, gone
                     )
                     if collection == "sleep":
-                        deleted += await stored.delete_recoveries_of_sleeps(connection_id, gone)
+                        removed_recoveries = await stored.delete_recoveries_of_sleeps(
+                            connection_id, gone
+                        )
+                    deleted = len(removed) + len(removed_recoveries)
                     log.info("sync.deleted", collection=collection, count=deleted)
             checkpoint = await CheckpointRepository(session).load(connection_id, collection)
             checkpoint.run_id = run.id
@@ -442,9 +448,15 @@ class RunExecutor:
                     session, self.services.queue, run.organization_id,
                     person_id=run.person_id, connection_id=connection_id,
                     provider=run.connection.provider, collection=collection,
-                    created=result.inserted_rows, updated=result.updated_rows,
-                    deleted=gone if seen is not None else (),
+                    created=result.inserted_rows, updated=result.updated_rows, deleted=removed,
                 )  # fmt: skip
+                if removed_recoveries:
+                    await emit.records_changed(
+                        session, self.services.queue, run.organization_id,
+                        person_id=run.person_id, connection_id=connection_id,
+                        provider=run.connection.provider, collection="recovery",
+                        deleted=removed_recoveries,
+                    )  # fmt: skip
         run.pages += 1
         run.records += len(records)
 
