@@ -12,7 +12,16 @@ from somna.config import Settings
 from somna.db import create_engine, create_sessionmaker
 from somna.housekeeping import prune
 from somna.kit.time import utc_now
-from somna.models import Account, OAuthState, RefreshToken, UsageEvent, WebhookEvent
+from somna.models import (
+    Account,
+    OAuthState,
+    OutgoingEvent,
+    RefreshToken,
+    UsageEvent,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from tests.support.factories import make_organization, make_person
 
 
@@ -52,6 +61,21 @@ def _token(account_id: uuid.UUID, family: uuid.UUID, expires_in_days: float) -> 
         expires_at=now + timedelta(days=expires_in_days),
         rotated_at=now - timedelta(days=2),
     )
+
+
+def _outgoing(
+    organization_id: uuid.UUID, endpoint_id: uuid.UUID, name: str, days_ago: float, status: str
+) -> tuple[OutgoingEvent, WebhookDelivery]:
+    created = utc_now() - timedelta(days=days_ago)
+    event = OutgoingEvent(
+        id=uuid.uuid4(), organization_id=organization_id, event_type=name,
+        payload={"type": name}, created_at=created,
+    )  # fmt: skip
+    delivery = WebhookDelivery(
+        organization_id=organization_id, endpoint_id=endpoint_id, event_id=event.id,
+        event_type=name, status=status, attempts=[], created_at=created, updated_at=created,
+    )  # fmt: skip
+    return event, delivery
 
 
 async def _names(session: AsyncSession, column: object) -> set[object]:
@@ -99,6 +123,22 @@ async def test_prune_removes_what_outlived_its_use(
             _usage(organization.id, 399),
         ]
     )
+    endpoint = WebhookEndpoint(
+        organization_id=organization.id, url="http://127.0.0.1:9/", description="",
+        events=["*"], enabled=True, secret_encrypted="x",
+    )  # fmt: skip
+    db_session.add(endpoint)
+    await db_session.flush()
+    for name, days_ago, status in (
+        ("old-sent", 31, "succeeded"),
+        ("old-failed", 31, "failed"),
+        ("old-retrying", 31, "pending"),  # still on its retry schedule: kept
+        ("recent-sent", 29, "succeeded"),
+    ):
+        event, delivery = _outgoing(organization.id, endpoint.id, name, days_ago, status)
+        db_session.add(event)
+        await db_session.flush()
+        db_session.add(delivery)
     await db_session.commit()
 
     engine = create_engine(settings.database_url)
@@ -113,6 +153,7 @@ async def test_prune_removes_what_outlived_its_use(
         "refresh_tokens": 2,
         "webhook_events": 1,
         "usage_events": 1,
+        "outgoing_events": 2,
     }
     assert set(again.values()) == {0}
     assert await _names(db_session, OAuthState.state_hash) == {"c" * 64}
@@ -121,3 +162,6 @@ async def test_prune_removes_what_outlived_its_use(
     ages = await _names(db_session, UsageEvent.received_at)
     assert len(ages) == 1
     assert all(now - age < timedelta(days=400) for age in ages)  # type: ignore[operator]
+    kept = {"old-retrying", "recent-sent"}
+    assert await _names(db_session, OutgoingEvent.event_type) == kept
+    assert await _names(db_session, WebhookDelivery.event_type) == kept  # cascaded

@@ -135,7 +135,9 @@ class Settings(BaseSettings):
     job_stalled_check_seconds: int = Field(60, ge=1, le=60)
     job_retention_days: int = Field(7, ge=1)
     webhook_retention_days: int = Field(
-        30, ge=1, description="Processed webhook events (and payloads) are kept this long."
+        30,
+        ge=1,
+        description="Processed incoming provider webhook events (and payloads) are kept this long.",
     )
     usage_event_retention_days: int = Field(
         400, ge=1, description="Usage-analytics events are kept this long after they arrived."
@@ -191,6 +193,11 @@ class Settings(BaseSettings):
     )
     webhook_timeout_seconds: float = Field(
         10.0, gt=0, le=60, description="How long a webhook endpoint has to answer an attempt."
+    )
+    outgoing_webhook_retention_days: int = Field(
+        30,
+        ge=1,
+        description="Outgoing events and their delivery log are kept this long once settled.",
     )
 
     @model_validator(mode="after")

@@ -1,6 +1,7 @@
 """Daily pruning of what would otherwise grow without bound: spent OAuth states, refresh tokens
-past their family's life, processed webhook events past ``SOMNA_WEBHOOK_RETENTION_DAYS`` and
-usage events past ``SOMNA_USAGE_EVENT_RETENTION_DAYS``.
+past their family's life, processed incoming provider webhook events past
+``SOMNA_WEBHOOK_RETENTION_DAYS``, usage events past ``SOMNA_USAGE_EVENT_RETENTION_DAYS``, and
+outgoing webhook events with their delivery log past ``SOMNA_OUTGOING_WEBHOOK_RETENTION_DAYS``.
 
 Each table is pruned in batches, each batch its own short transaction, so the job never holds
 a long lock (SQLite has one writer) and can stop and resume anywhere.
@@ -20,6 +21,7 @@ from somna.events.repository import UsageEventRepository
 from somna.jobs.port import JobContext
 from somna.jobs.registry import periodic, task
 from somna.kit.time import utc_now
+from somna.outgoing.repository import EventRepository
 from somna.providers.repository import OAuthStateRepository
 from somna.webhooks.repository import WebhookEventRepository
 
@@ -49,6 +51,12 @@ async def _usage_events(session: AsyncSession, before: datetime) -> int:
     return await UsageEventRepository(session).delete_received_before(before, limit=BATCH)
 
 
+async def _outgoing_events(session: AsyncSession, before: datetime) -> int:
+    # Deliveries go with their event (the foreign key cascades); an event with a delivery
+    # still pending stays, so a long retry schedule is never cut short.
+    return await EventRepository(session).delete_settled_before(before, limit=BATCH)
+
+
 def _plan(settings: Settings, now: datetime) -> list[tuple[str, Pruner, datetime]]:
     return [
         ("oauth_states", _oauth_states, now),
@@ -58,6 +66,11 @@ def _plan(settings: Settings, now: datetime) -> list[tuple[str, Pruner, datetime
             "usage_events",
             _usage_events,
             now - timedelta(days=settings.usage_event_retention_days),
+        ),
+        (
+            "outgoing_events",
+            _outgoing_events,
+            now - timedelta(days=settings.outgoing_webhook_retention_days),
         ),
     ]
 
@@ -80,7 +93,7 @@ async def prune(
 
 @task(TASK, dedup=TASK, max_attempts=3)
 async def prune_task(ctx: JobContext) -> None:
-    """Delete spent OAuth states, dead refresh tokens, old webhook and usage events."""
+    """Delete spent OAuth states, dead refresh tokens, old webhook, usage and outgoing events."""
     removed = await prune(ctx.sessionmaker, ctx.settings)
     log.info("housekeeping.pruned", **removed)
 

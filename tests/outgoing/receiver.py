@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 SLOW_SECONDS = 3.0
+HOLD_LIMIT_SECONDS = 60.0  # a forgotten release never hangs the suite
 
 
 @dataclass
@@ -27,6 +28,9 @@ class Receiver:
     requests: list[Received] = field(default_factory=list)
     # ``/flaky``: how many requests fail (HTTP 503) before one succeeds.
     failures_before_success: int = 1
+    # ``/hold``: the first request waits for this (the sender may be killed meanwhile); later
+    # ones are answered at once.
+    released: threading.Event = field(default_factory=threading.Event)
 
     def to(self, path: str) -> list[Received]:
         return [item for item in self.requests if item.path == path]
@@ -57,6 +61,10 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/slow":
             time.sleep(SLOW_SECONDS)
             return 200, {}
+        if path == "/hold":
+            if len(receiver.to("/hold")) == 1:
+                receiver.released.wait(timeout=HOLD_LIMIT_SECONDS)
+            return 200, {}
         if path == "/redirect":
             return 307, {"location": "/ok"}
         if path == "/gone":
@@ -80,6 +88,7 @@ def serve_receiver() -> Iterator[Receiver]:
     try:
         yield receiver
     finally:
+        receiver.released.set()
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)

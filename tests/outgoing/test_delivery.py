@@ -45,7 +45,7 @@ async def test_a_ping_is_signed_as_standard_webhooks_verifies(
     assert verified["type"] == "ping"
     assert webhooks.verify(request.body, request.headers, endpoint["secret"]) == verified
     assert verified["organization_id"] == str(org.id)
-    assert set(verified) == {"id", "type", "created_at", "organization_id", "data"}
+    assert set(verified) == {"id", "type", "created_at", "organization_id", "sequence", "data"}
     assert request.headers["content-type"] == "application/json"
 
     [delivery] = await deliveries(client, org.owner.headers, endpoint["id"])

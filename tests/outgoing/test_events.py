@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from somna.config import Settings
 from somna.db import create_engine, create_sessionmaker
-from somna.models import JobOutbox, Organization, OutgoingEvent, WebhookDelivery, WebhookEndpoint
+from somna.models import JobOutbox, OutgoingEvent, WebhookDelivery, WebhookEndpoint
 from somna.outgoing import emit
 from somna.outgoing.catalog import ALL
 from somna.outgoing.service import secret_box
@@ -29,6 +29,7 @@ from tests.connections.support import (
     whoop,
     whoop_connection,
 )
+from tests.support.factories import make_organization, make_person
 
 __all__ = ["asleep", "sync_settings", "whoop"]
 PAGE = 10
@@ -86,7 +87,7 @@ async def test_a_sync_announces_its_records_in_batches_per_page(
     listed = [record["provider_record_id"] for item in sleeps for record in item["data"]["records"]]
     assert sorted(listed) == sorted(stored)
     first = sleeps[0]
-    assert set(first) == {"id", "type", "created_at", "organization_id", "data"}
+    assert set(first) == {"id", "type", "created_at", "organization_id", "sequence", "data"}
     assert first["organization_id"] == str(organization_id)
     assert first["data"]["person_id"] == str(person_id)
     kinds = Counter(item["type"] for item in payloads)
@@ -104,12 +105,12 @@ async def test_a_sync_announces_its_records_in_batches_per_page(
 async def test_subscriptions_filter_and_no_endpoint_means_no_event(
     settings: Settings, db_session: AsyncSession
 ) -> None:
-    organization = Organization(name="Owls", slug=f"owls-{uuid.uuid4().hex[:8]}")
-    db_session.add(organization)
+    organization = await make_organization(db_session)
+    person = await make_person(db_session, organization)
     await db_session.commit()
     organization_id = organization.id
     ids: dict[str, Any] = {
-        "person_id": uuid.uuid4(),
+        "person_id": person.id,
         "connection_id": uuid.uuid4(),
         "provider": "whoop",
     }
@@ -128,18 +129,24 @@ async def test_subscriptions_filter_and_no_endpoint_means_no_event(
     )
     await db_session.commit()
     assert [item["type"] for item in await _payloads(db_session)] == ["connection.revoked"]
+    # Only stored events take a number: the person's first is 1, whatever was filtered out.
+    await emit.connection_changed(
+        db_session, None, organization_id, "connection.revoked", status="revoked", **ids
+    )
+    await db_session.commit()
+    assert [item["sequence"] for item in await _payloads(db_session)] == [1, 2]
 
 
 async def test_a_rolled_back_change_sends_nothing(
     settings: Settings, db_session: AsyncSession
 ) -> None:
-    organization = Organization(name="Owls", slug=f"owls-{uuid.uuid4().hex[:8]}")
-    db_session.add(organization)
+    organization = await make_organization(db_session)
+    person = await make_person(db_session, organization)
     await db_session.commit()
     organization_id = organization.id
     await _endpoint(db_session, settings, organization_id, [ALL])
     ids: dict[str, Any] = {
-        "person_id": uuid.uuid4(),
+        "person_id": person.id,
         "connection_id": uuid.uuid4(),
         "provider": "whoop",
     }

@@ -26,6 +26,7 @@ from somna.analytics.schemas import (
 from somna.auth.dependencies import forbid_members
 from somna.auth.responses import error_response
 from somna.db import SessionDep
+from somna.jobs.dependencies import JobQueueDep
 from somna.models import Person
 from somna.users.dependencies import person_from_me, person_from_path
 
@@ -110,11 +111,12 @@ def _person_analytics_routes(prefix: str, loader: PersonLoader, tag: str) -> API
         session: SessionDep,
         now: Now,
         sources: Sources,
+        queue: JobQueueDep,
         history_days: Annotated[int, Query(ge=0, le=90)] = 30,
     ) -> BurnoutResponse:
         """Burnout risk: a wellbeing signal with its factors and history, not a diagnosis."""
         ctx = await service.person_context(session, person, now, sources)
-        return await service.burnout(session, ctx, history_days)
+        return await service.burnout(session, ctx, history_days, queue=queue, keep=sources is None)
 
     @router.get("/insights")
     async def insights(

@@ -151,6 +151,16 @@ class AnalyticsRepository:
 
     # Burnout scores ---------------------------------------------------------------------
 
+    async def latest_burnout(self, person_id: uuid.UUID, model_version: str) -> BurnoutScore | None:
+        """The stored result of the newest date: the person's current level, as last computed."""
+        statement = (
+            select(BurnoutScore)
+            .where(BurnoutScore.person_id == person_id, BurnoutScore.model_version == model_version)
+            .order_by(BurnoutScore.as_of_date.desc())
+            .limit(1)
+        )
+        return await self.session.scalar(statement)
+
     async def save_burnout(self, rows: Sequence[dict[str, Any]]) -> None:
         """Insert or refresh one row per (person, date, model version)."""
         if not rows:

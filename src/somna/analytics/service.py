@@ -43,7 +43,9 @@ from somna.analytics.schemas import (
 )
 from somna.auth.principal import Principal
 from somna.errors import NotFound
+from somna.jobs.port import JobQueue
 from somna.models import Insight, Organization, Person, UserPreferences
+from somna.outgoing import emit
 
 MAX_PERIOD_DAYS = 100
 MARGIN = timedelta(days=2)
@@ -287,27 +289,31 @@ async def monthly_trends(
     )
 
 
-async def burnout(session: AsyncSession, ctx: PersonContext, history_days: int) -> BurnoutResponse:
-    """Today's wellbeing-risk signal and its daily history; every result is stored."""
+async def burnout(
+    session: AsyncSession,
+    ctx: PersonContext,
+    history_days: int,
+    *,
+    queue: JobQueue | None = None,
+    keep: bool = True,
+) -> BurnoutResponse:
+    """Today's wellbeing-risk signal and its daily history, every result stored when ``keep``.
+
+    When today's level differs from the newest stored one, ``burnout.level_changed`` is
+    recorded in the caller's transaction. A result computed with a one-off source choice
+    (``keep`` off) is neither: it is a view, not the person's level.
+    """
     dates = [ctx.today - timedelta(days=k) for k in range(history_days, -1, -1)]
     inputs = await burnout_inputs(session, ctx, dates[0], ctx.today)
     results = calc.burnout_history(dates, inputs)
-    await AnalyticsRepository(session).save_burnout(
-        [
-            {
-                "person_id": ctx.person.id,
-                "as_of_date": result.as_of,
-                "risk_score": result.risk,
-                "level": result.level,
-                "factors": [asdict(f) for f in result.factors],
-                "missing": list(result.missing),
-                "model_version": result.model_version,
-                "computed_at": ctx.now,
-            }
-            for result in results
-        ]
-    )
+    repository = AnalyticsRepository(session)
     current = results[-1]
+    if keep:
+        before = await repository.latest_burnout(ctx.person.id, current.model_version)
+        newer = before is not None and before.as_of_date <= current.as_of
+        if newer and before is not None and before.level != current.level:
+            await _level_changed(session, queue, ctx, before.level, current)
+        await _save_burnout(repository, ctx, results)
     return BurnoutResponse(
         user_id=ctx.person.id,
         timezone=ctx.zone_name,
@@ -323,6 +329,45 @@ async def burnout(session: AsyncSession, ctx: PersonContext, history_days: int) 
         sources=sleep_sources(ctx, inputs.nights)
         | recovery_sources(ctx, calc.pick_recovery(inputs.recoveries, ctx.sources).values()),
     )
+
+
+async def _save_burnout(
+    repository: AnalyticsRepository, ctx: PersonContext, results: Sequence[calc.BurnoutResult]
+) -> None:
+    await repository.save_burnout(
+        [
+            {
+                "person_id": ctx.person.id,
+                "as_of_date": result.as_of,
+                "risk_score": result.risk,
+                "level": result.level,
+                "factors": [asdict(f) for f in result.factors],
+                "missing": list(result.missing),
+                "model_version": result.model_version,
+                "computed_at": ctx.now,
+            }
+            for result in results
+        ]
+    )
+
+
+async def _level_changed(
+    session: AsyncSession,
+    queue: JobQueue | None,
+    ctx: PersonContext,
+    old_level: str,
+    current: calc.BurnoutResult,
+) -> None:
+    # The main factor is the one with the largest share of the risk (none when no factor
+    # scored a point, as at "low" or "insufficient_data").
+    scored = [f for f in current.factors if f.points]
+    main = max(scored, key=lambda f: f.contribution).name if scored else None
+    await emit.burnout_level_changed(
+        session, queue, ctx.person.organization_id,
+        person_id=ctx.person.id, as_of=current.as_of, old_level=old_level,
+        new_level=current.level, risk=current.risk, main_factor=main,
+        model_version=current.model_version,
+    )  # fmt: skip
 
 
 async def insights(

@@ -24,6 +24,7 @@ from somna.connections.repository import ConnectionRepository
 from somna.kit.crypto import DecryptionError, SecretBox
 from somna.kit.time import utc_now
 from somna.models import Connection
+from somna.outgoing import emit
 from somna.providers.base import ConnectionContext, Provider
 from somna.providers.exceptions import ProviderUnavailable, ReauthorizationRequired
 from somna.providers.oauth import TokenSet
@@ -121,6 +122,15 @@ class ConnectionTokenStore:
             marked = await ConnectionRepository(session).mark_reauthorization_required(
                 self.connection_id, reason
             )
+            if marked is not None and marked[1] != "reauthorization_required":
+                connection = marked[0]
+                # In the marking's transaction; without a queue here the outbox relay sends it.
+                await emit.connection_changed(
+                    session, None, connection.organization_id,
+                    "connection.reauthorization_required",
+                    person_id=connection.person_id, connection_id=connection.id,
+                    provider=connection.provider, status=connection.status, reason=reason,
+                )  # fmt: skip
         if marked:
             log.warning(
                 "connection.reauthorization_required",

@@ -147,20 +147,22 @@ class ConnectionRepository(Repository[Connection]):
         )
         await self.session.execute(statement)
 
-    async def mark_reauthorization_required(self, connection_id: uuid.UUID, reason: str) -> bool:
-        statement = (
-            update(Connection)
-            .where(Connection.id == connection_id, Connection.status.in_(_LIVE))
-            .values(
-                status="reauthorization_required",
-                last_error=reason[:2000],
-                next_sync_at=None,
-                updated_at=utc_now(),
-            )
-            .execution_options(synchronize_session=False)
-        )
-        result = await self.session.execute(statement)
-        return bool(getattr(result, "rowcount", 0))
+    async def mark_reauthorization_required(
+        self, connection_id: uuid.UUID, reason: str
+    ) -> tuple[Connection, str] | None:
+        """Mark a live connection; returns it with its status before (``None`` when it was not
+        live, so nothing changed). The row is locked first, so the previous status is exact."""
+        statement = select(Connection).where(Connection.id == connection_id).with_for_update()
+        connection = await self.session.scalar(statement)
+        if connection is None or connection.status not in _LIVE:
+            return None
+        previous = connection.status
+        connection.status = "reauthorization_required"
+        connection.last_error = reason[:2000]
+        connection.next_sync_at = None
+        connection.updated_at = utc_now()
+        await self.session.flush()
+        return connection, previous
 
     async def delete_connection(self, connection_id: uuid.UUID) -> None:
         # Records and checkpoints cascade; sync runs keep their history (SET NULL).

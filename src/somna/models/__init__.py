@@ -17,6 +17,7 @@ from somna.models.mood_rating import MoodRating
 from somna.models.oauth_state import OAuthState
 from somna.models.organization import Organization
 from somna.models.outgoing_event import OutgoingEvent
+from somna.models.outgoing_sequence import OutgoingSequence
 from somna.models.person import Person
 from somna.models.recovery import Recovery
 from somna.models.refresh_token import RefreshToken
@@ -55,6 +56,7 @@ __all__ = [
     "OAuthState",
     "Organization",
     "OutgoingEvent",
+    "OutgoingSequence",
     "Person",
     "Recovery",
     "RefreshToken",

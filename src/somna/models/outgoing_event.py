@@ -21,6 +21,8 @@ class OutgoingEvent(IdMixin, Base):
     __tablename__ = "outgoing_events"
     __table_args__ = (
         Index("ix_outgoing_events_organization_id_created_at", "organization_id", "created_at"),
+        # Housekeeping prunes by age across organisations.
+        Index("ix_outgoing_events_created_at", "created_at"),
     )
 
     organization_id: Mapped[uuid.UUID] = mapped_column(

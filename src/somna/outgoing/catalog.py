@@ -23,7 +23,9 @@ EVENT_TYPES: tuple[str, ...] = (
     "sync.failed",
     "backfill.completed",
     "connection.connected",
+    "connection.reauthorization_required",
     "connection.revoked",
+    "burnout.level_changed",
     "export.completed",
     EXHAUSTED,
 )

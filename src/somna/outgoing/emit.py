@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,11 +29,12 @@ async def records_changed(
     collection: str,
     created: Sequence[tuple[uuid.UUID, str]] = (),
     updated: Sequence[tuple[uuid.UUID, str]] = (),
-    deleted: Sequence[str] = (),
+    deleted: Sequence[tuple[uuid.UUID, str]] = (),
 ) -> None:
-    """``<type>.created`` / ``.updated`` / ``.deleted`` for one sync page: one event per change
-    type, each listing up to ``MAX_BATCH`` records (a page never holds more), never one event
-    per record."""
+    """``<type>.created`` / ``.updated`` / ``.deleted`` for one change (a sync page, an incoming
+    provider webhook): one event per change type, each listing up to ``MAX_BATCH`` records (a
+    page never holds more), never one event per record. Rows are ``(id, provider_record_id)``;
+    a deleted record's ``id`` no longer resolves, it names what the receiver may hold."""
     prefix = RECORD_EVENT_PREFIX.get(collection)
     if prefix is None:
         return
@@ -42,16 +44,14 @@ async def records_changed(
         "provider": provider,
         "collection": collection,
     }
-    for change, rows in (("created", created), ("updated", updated)):
+    for change, rows in (("created", created), ("updated", updated), ("deleted", deleted)):
         for start in range(0, len(rows), MAX_BATCH):
             batch = rows[start : start + MAX_BATCH]
             records = [{"id": str(row_id), "provider_record_id": pid} for row_id, pid in batch]
             data = {**common, "count": len(records), "records": records}
-            await record_event(session, queue, organization_id, f"{prefix}.{change}", data)
-    for start in range(0, len(deleted), MAX_BATCH):
-        gone = [{"provider_record_id": pid} for pid in deleted[start : start + MAX_BATCH]]
-        data = {**common, "count": len(gone), "records": gone}
-        await record_event(session, queue, organization_id, f"{prefix}.deleted", data)
+            await record_event(
+                session, queue, organization_id, f"{prefix}.{change}", data, person_id=person_id
+            )
 
 
 async def sync_finished(
@@ -80,9 +80,11 @@ async def sync_finished(
         "counts": counts,
     }
     kind = "sync.succeeded" if status == "succeeded" else "sync.failed"
-    await record_event(session, queue, organization_id, kind, data)
+    await record_event(session, queue, organization_id, kind, data, person_id=person_id)
     if first and status in ("succeeded", "partial"):
-        await record_event(session, queue, organization_id, "backfill.completed", data)
+        await record_event(
+            session, queue, organization_id, "backfill.completed", data, person_id=person_id
+        )
 
 
 async def connection_changed(
@@ -95,12 +97,44 @@ async def connection_changed(
     connection_id: uuid.UUID,
     provider: str,
     status: str,
+    reason: str | None = None,
 ) -> None:
-    """``connection.connected`` or ``connection.revoked``."""
-    data = {
+    """``connection.connected``, ``connection.reauthorization_required`` (with ``reason``) or
+    ``connection.revoked``."""
+    data: dict[str, Any] = {
         "person_id": str(person_id),
         "connection_id": str(connection_id),
         "provider": provider,
         "status": status,
     }
-    await record_event(session, queue, organization_id, event_type, data)
+    if reason is not None:
+        data["reason"] = reason
+    await record_event(session, queue, organization_id, event_type, data, person_id=person_id)
+
+
+async def burnout_level_changed(
+    session: AsyncSession,
+    queue: JobQueue | None,
+    organization_id: uuid.UUID,
+    *,
+    person_id: uuid.UUID,
+    as_of: date,
+    old_level: str,
+    new_level: str,
+    risk: float | None,
+    main_factor: str | None,
+    model_version: str,
+) -> None:
+    """``burnout.level_changed``: the newest stored level of a person moved."""
+    data = {
+        "person_id": str(person_id),
+        "as_of": as_of.isoformat(),
+        "old_level": old_level,
+        "new_level": new_level,
+        "risk": risk,
+        "main_factor": main_factor,
+        "model_version": model_version,
+    }
+    await record_event(
+        session, queue, organization_id, "burnout.level_changed", data, person_id=person_id
+    )

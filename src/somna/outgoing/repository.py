@@ -6,11 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, exists, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from somna.kit.pagination import keyset_page
 from somna.kit.repository import Repository
-from somna.models import OutgoingEvent, WebhookDelivery, WebhookEndpoint
+from somna.models import OutgoingEvent, OutgoingSequence, WebhookDelivery, WebhookEndpoint
 
 
 class EndpointRepository(Repository[WebhookEndpoint]):
@@ -53,6 +54,37 @@ class EndpointRepository(Repository[WebhookEndpoint]):
 
 class EventRepository(Repository[OutgoingEvent]):
     model = OutgoingEvent
+
+    async def next_sequence(self, person_id: uuid.UUID) -> int:
+        """The person's next event sequence number, taken in the caller's transaction.
+
+        The upsert keeps the row locked (PostgreSQL) until that transaction ends, so numbers
+        follow commit order per person; a rolled-back event gives its number back.
+        """
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(OutgoingSequence).values(person_id=person_id, last_value=1)
+        upsert = statement.on_conflict_do_update(
+            index_elements=["person_id"],
+            set_={"last_value": OutgoingSequence.last_value + 1},
+        ).returning(OutgoingSequence.last_value)
+        return int((await self.session.execute(upsert)).scalar_one())
+
+    async def delete_settled_before(self, before: datetime, *, limit: int) -> int:
+        """Events older than ``before`` with no delivery still pending, with their deliveries
+        (the foreign key cascades); at most ``limit``. Returns how many events went."""
+        pending = exists().where(
+            WebhookDelivery.event_id == OutgoingEvent.id, WebhookDelivery.status == "pending"
+        )
+        doomed = (
+            select(OutgoingEvent.id)
+            .where(OutgoingEvent.created_at < before, ~pending)
+            .limit(limit)
+            .scalar_subquery()
+        )
+        statement = delete(OutgoingEvent).where(OutgoingEvent.id.in_(doomed))
+        result = await self.session.execute(statement.execution_options(synchronize_session=False))
+        return int(getattr(result, "rowcount", 0) or 0)
 
 
 class DeliveryRepository(Repository[WebhookDelivery]):

@@ -60,6 +60,7 @@ async def record_event(
     event_type: str,
     data: Mapping[str, Any],
     *,
+    person_id: uuid.UUID | None = None,
     endpoint_id: uuid.UUID | None = None,
     keep: bool = False,
     exclude: uuid.UUID | None = None,
@@ -67,8 +68,9 @@ async def record_event(
     """Write an event and one delivery per subscribed endpoint in ``session``'s transaction,
     with their jobs in the outbox: a rollback drops all of it, a commit sends it.
 
-    ``endpoint_id`` sends to that endpoint only, whatever it subscribes to (``ping``). An event
-    nobody subscribes to is not stored unless ``keep``.
+    An event about a person (``person_id``) carries that person's next ``sequence`` number;
+    others carry ``null``. ``endpoint_id`` sends to that endpoint only, whatever it subscribes
+    to (``ping``). An event nobody subscribes to is not stored unless ``keep``.
     """
     endpoints = await EndpointRepository(session).enabled_in_organization(organization_id)
     if endpoint_id is not None:
@@ -77,6 +79,10 @@ async def record_event(
         targets = [e for e in endpoints if subscribes(e.events, event_type) and e.id != exclude]
     if not targets and not keep:
         return []
+    events = EventRepository(session)
+    # Taken last in the change's transaction, so the lock on the person's counter is held
+    # briefly; and only for stored events, so numbers are skipped only by subscriptions.
+    sequence = await events.next_sequence(person_id) if person_id is not None else None
     now = utc_now()
     event_id = uuid.uuid4()
     payload = {
@@ -84,9 +90,10 @@ async def record_event(
         "type": event_type,
         "created_at": now.isoformat(),
         "organization_id": str(organization_id),
+        "sequence": sequence,
         "data": dict(data),
     }
-    await EventRepository(session).add(
+    await events.add(
         OutgoingEvent(
             id=event_id,
             organization_id=organization_id,

@@ -220,6 +220,13 @@ class RecordRepository:
         self, connection_id: uuid.UUID, collection: str, provider_record_ids: Sequence[str]
     ) -> int:
         """Remove records the provider deleted; returns how many were stored."""
+        return len(await self.delete_rows(connection_id, collection, provider_record_ids))
+
+    async def delete_rows(
+        self, connection_id: uuid.UUID, collection: str, provider_record_ids: Sequence[str]
+    ) -> list[tuple[uuid.UUID, str]]:
+        """Remove records the provider deleted; returns the ``(id, provider_record_id)`` of
+        those that were stored, for the events outgoing webhooks send."""
         model = COLLECTION_MODELS[collection]
         sleep = model is SleepSession
         if sleep:
@@ -228,7 +235,12 @@ class RecordRepository:
             )
             if owner is not None:
                 await CountedNights(self.session).lock(owner)
-        returned = [model.id, model.person_id, *([model.start_at, model.end_at] if sleep else [])]
+        returned = [
+            model.id,
+            model.provider_record_id,
+            model.person_id,
+            *([model.start_at, model.end_at] if sleep else []),
+        ]
         statement = (
             delete(model)
             .where(
@@ -245,7 +257,7 @@ class RecordRepository:
                 by_person.setdefault(row.person_id, []).append((row.start_at, row.end_at))
             for person_id, spans in by_person.items():
                 await CountedNights(self.session).refresh(person_id, spans)
-        return len(deleted)
+        return [(row.id, row.provider_record_id) for row in deleted]
 
 
 # Which column a collection is listed and filtered by, newest first.

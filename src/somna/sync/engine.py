@@ -441,6 +441,9 @@ class RunExecutor:
                 raise RunStopped("the connection was disconnected")
             result = await RecordRepository(session).write(prepared)
             deleted = 0
+            removed: list[tuple[uuid.UUID, str]] = []
+            # A deleted sleep takes WHOOP's recovery of it along: those are announced too.
+            removed_recoveries: list[tuple[uuid.UUID, str]] = []
             if seen is not None:
                 stored = StoredRecords(session)
                 gone = sorted(
@@ -448,11 +451,14 @@ class RunExecutor:
                     - seen
                 )
                 if gone:
-                    deleted = await RecordRepository(session).delete(
+                    removed = await RecordRepository(session).delete_rows(
                         connection_id, collection, gone
                     )
                     if collection == "sleep":
-                        deleted += await stored.delete_recoveries_of_sleeps(connection_id, gone)
+                        removed_recoveries = await stored.delete_recoveries_of_sleeps(
+                            connection_id, gone
+                        )
+                    deleted = len(removed) + len(removed_recoveries)
                     log.info("sync.deleted", collection=collection, count=deleted)
             requests, retries = run.stats_delta(provider.stats)
             before = run.counts.get(collection) or {}
@@ -486,9 +492,15 @@ class RunExecutor:
                     session, self.services.queue, run.organization_id,
                     person_id=run.person_id, connection_id=connection_id,
                     provider=run.connection.provider, collection=collection,
-                    created=result.inserted_rows, updated=result.updated_rows,
-                    deleted=gone if seen is not None else (),
+                    created=result.inserted_rows, updated=result.updated_rows, deleted=removed,
                 )  # fmt: skip
+                if removed_recoveries:
+                    await emit.records_changed(
+                        session, self.services.queue, run.organization_id,
+                        person_id=run.person_id, connection_id=connection_id,
+                        provider=run.connection.provider, collection="recovery",
+                        deleted=removed_recoveries,
+                    )  # fmt: skip
         run.counts, run.committed_pages = counts, run.committed_pages + 1
         run.pages += 1
         run.records += len(records)

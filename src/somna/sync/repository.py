@@ -465,19 +465,20 @@ class StoredRecords:
 
     async def delete_recoveries_of_sleeps(
         self, connection_id: uuid.UUID, sleep_ids: Sequence[str]
-    ) -> int:
-        """WHOOP names a recovery by its sleep; a deleted sleep takes its recovery along."""
+    ) -> list[tuple[uuid.UUID, str]]:
+        """WHOOP names a recovery by its sleep; a deleted sleep takes its recovery along.
+        Returns the ``(id, provider_record_id)`` of the recoveries deleted."""
         if not sleep_ids:
-            return 0
+            return []
         statement = (
             delete(Recovery)
             .where(
                 Recovery.connection_id == connection_id,
                 Recovery.sleep_record_id.in_(list(sleep_ids)),
             )
-            .returning(Recovery.id)
+            .returning(Recovery.id, Recovery.provider_record_id)
         )
-        return len(list(await self.session.scalars(statement)))
+        return [(row.id, row.provider_record_id) for row in await self.session.execute(statement)]
 
     async def count_for_connection(self, connection_id: uuid.UUID) -> int:
         total = 0

@@ -73,8 +73,11 @@ class WebhookEventRepository(Repository[WebhookEvent]):
         return await self.delete_some(WebhookEvent.processed_at < before, limit=limit)
 
 
-async def delete_recoveries(session: Any, connection_id: uuid.UUID, ids: Sequence[str]) -> int:
-    """Recoveries named by their own id or by their sleep's (WHOOP's webhooks use the sleep)."""
+async def delete_recoveries(
+    session: Any, connection_id: uuid.UUID, ids: Sequence[str]
+) -> list[tuple[uuid.UUID, str]]:
+    """Recoveries named by their own id or by their sleep's (WHOOP's webhooks use the sleep);
+    returns the ``(id, provider_record_id)`` of those deleted."""
     statement = (
         delete(Recovery)
         .where(
@@ -83,6 +86,6 @@ async def delete_recoveries(session: Any, connection_id: uuid.UUID, ids: Sequenc
                 Recovery.provider_record_id.in_(list(ids)), Recovery.sleep_record_id.in_(list(ids))
             ),
         )
-        .returning(Recovery.id)
+        .returning(Recovery.id, Recovery.provider_record_id)
     )
-    return len(list(await session.scalars(statement)))
+    return [(row.id, row.provider_record_id) for row in await session.execute(statement)]

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -17,6 +18,7 @@ from somna.connections.repository import ConnectionRepository
 from somna.jobs.port import JobQueue, RetryLater
 from somna.kit.time import utc_now
 from somna.models import Connection, Person, WebhookEvent
+from somna.outgoing import emit
 from somna.providers.base import Collection, WebhookNotification
 from somna.providers.exceptions import ProviderError, ProviderRateLimited
 from somna.providers.registry import get_provider
@@ -230,14 +232,30 @@ async def _store(
             await WebhookEventRepository(session).mark_processed(event_id, "connection deleted")
             return
         records = RecordRepository(session)
+        changes: dict[str, dict[str, Any]] = {}
         if record is not None:
-            await records.upsert(connection.id, connection.person_id, [record])
+            result = await records.upsert(connection.id, connection.person_id, [record])
+            changes[collection] = {
+                "created": result.inserted_rows,
+                "updated": result.updated_rows,
+            }
         elif collection == "recovery":
-            await delete_recoveries(session, connection.id, [record_id])
+            removed = await delete_recoveries(session, connection.id, [record_id])
+            changes["recovery"] = {"deleted": removed}
         else:
-            await records.delete(connection.id, collection, [record_id])
+            changes[collection] = {
+                "deleted": await records.delete_rows(connection.id, collection, [record_id])
+            }
             if collection == "sleep":
-                await delete_recoveries(session, connection.id, [record_id])
+                removed = await delete_recoveries(session, connection.id, [record_id])
+                changes["recovery"] = {"deleted": removed}
+        for changed, rows in changes.items():
+            # In the store's transaction, like a sync page's: a rollback announces nothing.
+            await emit.records_changed(
+                session, services.queue, connection.organization_id,
+                person_id=connection.person_id, connection_id=connection.id,
+                provider=connection.provider, collection=changed, **rows,
+            )  # fmt: skip
         await WebhookEventRepository(session).mark_processed(event_id)
 
 
