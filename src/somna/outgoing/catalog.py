@@ -17,6 +17,7 @@ RECORD_EVENT_TYPES = tuple(
 )
 EXHAUSTED = "endpoint.delivery_exhausted"
 PING = "ping"
+PERSON_DELETED = "person.deleted"
 EVENT_TYPES: tuple[str, ...] = (
     *RECORD_EVENT_TYPES,
     "sync.succeeded",
@@ -25,6 +26,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "connection.connected",
     "connection.revoked",
     "export.completed",
+    PERSON_DELETED,
     EXHAUSTED,
 )
 ALL = "*"
