@@ -34,7 +34,7 @@ from somna.privacy.repository import (
     RetentionRepository,
     retention_days,
 )
-from somna.sync.engine import SyncServices
+from somna.sync.engine import PERSON_HIDDEN, SyncServices
 from somna.sync.repository import SyncConnectionRepository, SyncRunRepository
 from somna.sync.service import request_sync
 from somna.users.service import get_person
@@ -43,7 +43,6 @@ log = structlog.get_logger(__name__)
 
 DUE_BATCH = 50
 RETENTION_BATCH = 5_000
-PAUSED = "the person is scheduled for deletion"
 
 
 @dataclass(frozen=True)
@@ -66,7 +65,7 @@ async def schedule_deletion(
         person.delete_after = now + grace
     for connection in await DeletionRepository(session).connections(person.id):
         # Queued runs would only be cancelled when taken up; say so now, in the run list.
-        await SyncRunRepository(session).cancel_pending(connection.id, PAUSED)
+        await SyncRunRepository(session).cancel_pending(connection.id, PERSON_HIDDEN)
     await session.flush()
     log.info(
         "privacy.deletion_scheduled",

@@ -18,6 +18,9 @@ from somna.models.sync_run import HOLDING_STATUSES, HOLDING_WHERE, QUEUED_INCREM
 from somna.records.repository import COLLECTION_MODELS
 
 PENDING_STATUSES = ("queued", *HOLDING_STATUSES)
+# Not a stored status: what ``status_of`` says of a connection whose person is awaiting
+# deletion (docs/privacy.md), whose syncs stop at their next page.
+PAUSED = "paused"
 # The column a collection's records are placed in time by (what provider windows filter on).
 TIME_COLUMNS = {
     "sleep": "start_at",
@@ -192,8 +195,14 @@ class SyncRunRepository(Repository[SyncRun]):
     async def get_in_organization(
         self, organization_id: uuid.UUID, run_id: uuid.UUID
     ) -> SyncRun | None:
-        statement = select(SyncRun).where(
-            SyncRun.id == run_id, SyncRun.organization_id == organization_id
+        statement = (
+            select(SyncRun)
+            .join(Person, Person.id == SyncRun.person_id)
+            .where(
+                SyncRun.id == run_id,
+                SyncRun.organization_id == organization_id,
+                Person.delete_after.is_(None),  # hidden while their deletion is scheduled
+            )
         )
         return await self.session.scalar(statement)
 
@@ -207,7 +216,12 @@ class SyncRunRepository(Repository[SyncRun]):
         limit: int,
         cursor: str | None,
     ) -> tuple[list[Any], str | None]:
-        statement = select(SyncRun).where(SyncRun.organization_id == organization_id)
+        hidden = select(Person.id).where(
+            Person.organization_id == organization_id, Person.delete_after.is_not(None)
+        )
+        statement = select(SyncRun).where(
+            SyncRun.organization_id == organization_id, SyncRun.person_id.not_in(hidden)
+        )
         if person_id is not None:
             statement = statement.where(SyncRun.person_id == person_id)
         if provider is not None:
@@ -251,7 +265,11 @@ class SyncConnectionRepository(Repository[Connection]):
         statement = (
             select(Connection, Person.timezone)
             .join(Person, Person.id == Connection.person_id)
-            .where(Connection.organization_id == organization_id, Connection.status == "active")
+            .where(
+                Connection.organization_id == organization_id,
+                Connection.status == "active",
+                Person.delete_after.is_(None),  # paused while their deletion is scheduled
+            )
             .order_by(Connection.created_at, Connection.id)
         )
         if person_id is not None:
@@ -263,20 +281,33 @@ class SyncConnectionRepository(Repository[Connection]):
     async def due(self, now: datetime, limit: int) -> list[Connection]:
         statement = (
             select(Connection)
-            .where(Connection.status == "active", Connection.next_sync_at <= now)
+            .join(Person, Person.id == Connection.person_id)
+            .where(
+                Connection.status == "active",
+                Connection.next_sync_at <= now,
+                Person.delete_after.is_(None),  # paused while their deletion is scheduled
+            )
             .order_by(Connection.next_sync_at)
             .limit(limit)
         )
         return list(await self.session.scalars(statement))
 
     async def status_of(self, connection_id: uuid.UUID, *, lock: bool = False) -> str | None:
-        """The connection's status; with ``lock``, held (``FOR SHARE`` on PostgreSQL; SQLite's
-        single writer serialises anyway) until the transaction ends, so a disconnect cannot
-        commit between this check and the writes that rely on it."""
-        statement = select(Connection.status).where(Connection.id == connection_id)
+        """The connection's status, or ``PAUSED`` while its person's deletion is scheduled;
+        with ``lock``, the connection is held (``FOR SHARE`` on PostgreSQL; SQLite's single
+        writer serialises anyway) until the transaction ends, so a disconnect cannot commit
+        between this check and the writes that rely on it."""
+        statement = (
+            select(Connection.status, Person.delete_after)
+            .join(Person, Person.id == Connection.person_id)
+            .where(Connection.id == connection_id)
+        )
         if lock:
-            statement = statement.with_for_update(read=True)
-        return await self.session.scalar(statement)
+            statement = statement.with_for_update(read=True, of=Connection)
+        row = (await self.session.execute(statement)).first()
+        if row is None:
+            return None
+        return PAUSED if row.delete_after is not None else str(row.status)
 
 
 class StoredRecords:
