@@ -18,6 +18,7 @@ from somna.models import (
     Export,
     IdempotencyKey,
     Insight,
+    Job,
     MoodRating,
     Organization,
     Person,
@@ -107,6 +108,20 @@ class DeletionRepository(Repository[Person]):
             ),
         )
         return list((await self.session.scalars(statement)).all())
+
+    async def delete_finished_jobs(self, ids: Sequence[uuid.UUID]) -> int:
+        """Finished jobs of the embedded queue whose arguments name one of ``ids`` (the
+        person's connections and exports); queued and running ones are the queue's to
+        finish, and find nothing left to do."""
+        removed = 0
+        for value in ids:
+            statement = delete(Job).where(
+                Job.status.in_(("succeeded", "failed")),
+                cast(Job.args, Text).like(f"%{value}%"),
+            )
+            result: Any = await self.session.execute(statement)
+            removed += int(result.rowcount or 0)
+        return removed
 
     async def delete_person(self, person_id: uuid.UUID) -> None:
         # Foreign keys cascade to connections (and their checkpoints), records, mood ratings,

@@ -25,7 +25,7 @@ from somna.connections.service import revoke_at_provider
 from somna.exports.service import export_root
 from somna.jobs.port import JobQueue
 from somna.kit.time import utc_now
-from somna.models import Connection, Person
+from somna.models import Connection, Export, Person
 from somna.outgoing import emit
 from somna.privacy.exceptions import DeletionNotScheduled
 from somna.privacy.repository import (
@@ -155,7 +155,10 @@ async def _remove(
     connections: list[Connection] = await repository.connections(person_id)
     await repository.delete_inbox_events(connections)
     await repository.delete_idempotent_replies(organization_id, person_id)
-    folders = await _drop_exports(repository, services, organization_id, person_id)
+    exports = await repository.exports_naming(organization_id, person_id)
+    await repository.delete_finished_jobs([c.id for c in connections] + [e.id for e in exports])
+    folders = await _drop_exports(repository, services, exports, person_id)
+    await session.flush()  # the export rows first: the cascade below would take them unseen
     await repository.delete_person(person_id)
     await emit.person_deleted(
         session, services.queue, organization_id,
@@ -171,13 +174,13 @@ async def _remove(
 async def _drop_exports(
     repository: DeletionRepository,
     services: SyncServices,
-    organization_id: uuid.UUID,
+    exports: list[Export],
     person_id: uuid.UUID,
 ) -> list[Path]:
     """Exports of the person alone go with them; the files of exports that include them
     (listed, or the whole organisation) are deleted and those exports show ``expired``."""
     folders: list[Path] = []
-    for export in await repository.exports_naming(organization_id, person_id):
+    for export in exports:
         folders.append(export_root(services.settings, export.id))
         others = [item for item in export.user_ids or [] if item != str(person_id)]
         if export.person_id == person_id or (export.user_ids is not None and not others):
