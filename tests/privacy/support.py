@@ -99,9 +99,7 @@ async def arrange(
         assert synced.status_code == 202, synced.text
         await run_jobs(app)
         await _everything(client, db_session, org, person)
-        login = await create_account(
-            db_session, client, org.id, "member", person_id=person.id
-        )
+        login = await create_account(db_session, client, org.id, "member", person_id=person.id)
         db_session.add(
             WebhookEvent(
                 provider="whoop",
@@ -116,9 +114,7 @@ async def arrange(
             )
         )
         await db_session.commit()
-        tracked.append(
-            Tracked(person.id, person.email, connection.id, str(member.user_id), login)
-        )
+        tracked.append(Tracked(person.id, person.email, connection.id, str(member.user_id), login))
     return World(org, tracked[0], tracked[1])
 
 

@@ -29,7 +29,7 @@ from somna.sandbox import WhoopSandbox
 from somna.sync.engine import PERSON_HIDDEN, SyncProgress, SyncServices
 from somna.sync.service import schedule_due, sync_connections
 from tests.connections.support import run_jobs
-from tests.privacy.support import USERS, World, arrange, connection_ids
+from tests.privacy.support import USERS, arrange, connection_ids
 from tests.support.auth import create_api_key
 
 
@@ -45,7 +45,8 @@ def _references(table: Table, referred: str) -> list[str]:
     return [
         column.name
         for column in table.c
-        if column.name == named or any(fk.column.table.name == referred for fk in column.foreign_keys)
+        if column.name == named
+        or any(fk.column.table.name == referred for fk in column.foreign_keys)
     ]
 
 
@@ -124,7 +125,8 @@ async def test_after_the_grace_period_nothing_of_the_person_remains(
     assert body["deleted"] is False
     db_session.expire_all()
     person = await db_session.get(Person, alice.person_id)
-    assert person is not None and person.delete_after is not None
+    assert person is not None
+    assert person.delete_after is not None
     assert person.delete_after.isoformat() == body["delete_after"].replace("Z", "+00:00")
     assert timedelta(days=6.9) < person.delete_after - utc_now() <= timedelta(days=7)
 
@@ -150,7 +152,8 @@ async def test_after_the_grace_period_nothing_of_the_person_remains(
     assert await _count(db_session, SleepSession, SleepSession.person_id == bob.person_id) == (
         bob_nights
     )
-    assert (await sync_client.get(f"{USERS}/{bob.person_id}", headers=world.org.owner.headers)).status_code == 200  # fmt: skip
+    bob_read = await sync_client.get(f"{USERS}/{bob.person_id}", headers=world.org.owner.headers)
+    assert bob_read.status_code == 200
     assert await _count(db_session, OutgoingEvent, OutgoingEvent.person_id == bob.person_id) > 0
     # Asked again, the person is simply unknown.
     gone = await sync_client.delete(path, headers=world.org.owner.headers)
@@ -225,7 +228,8 @@ async def test_hidden_during_the_grace_period_and_restored(
         .where(SyncRun.connection_id == alice.connection_id, SyncRun.trigger == "restore")
         .order_by(SyncRun.created_at.desc())
     )
-    assert latest is not None and latest.status == "succeeded"
+    assert latest is not None
+    assert latest.status == "succeeded"
     not_scheduled = await sync_client.post(f"{base}/restore", headers=headers)
     assert not_scheduled.status_code == 409
     assert not_scheduled.json()["error"] == "deletion_not_scheduled"
@@ -251,9 +255,7 @@ async def test_a_running_sync_stops_at_its_next_page(
             async with services.sessionmaker() as session, session.begin():
                 person = await session.get(Person, alice.person_id)
                 assert person is not None
-                await service.schedule_deletion(
-                    session, services, person, grace=timedelta(days=1)
-                )
+                await service.schedule_deletion(session, services, person, grace=timedelta(days=1))
 
     # A backfill window, so that the run has many pages to go.
     start = utc_now().date() - timedelta(days=15)
@@ -303,6 +305,7 @@ async def test_no_grace_period_deletes_at_once(
     db_session.expire_all()
     assert await db_session.get(Person, world.alice.person_id) is None
     assert world.alice.whoop_user_id in {str(user) for user in whoop.world.revoked_users}
-    assert await _count(db_session, SleepSession, SleepSession.person_id == world.alice.person_id) == 0  # fmt: skip
+    alice_nights = SleepSession.person_id == world.alice.person_id
+    assert await _count(db_session, SleepSession, alice_nights) == 0
     events = await _count(db_session, OutgoingEvent, OutgoingEvent.event_type == "person.deleted")
     assert events == 1
