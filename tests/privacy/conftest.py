@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,7 @@ from somna.config import Settings
 from somna.sandbox import AsleepSandbox, WhoopSandbox
 from tests.conftest import make_settings
 from tests.connections.support import SYNC_SETTINGS, asleep, sync_app, sync_client, whoop
+from tests.outgoing.receiver import Receiver, serve_receiver
 
 __all__ = ["asleep", "sync_app", "sync_client", "whoop"]
 
@@ -16,8 +18,7 @@ __all__ = ["asleep", "sync_app", "sync_client", "whoop"]
 def sync_settings(
     database_url: str, tmp_path: Path, whoop: WhoopSandbox, asleep: AsleepSandbox
 ) -> Settings:
-    """The sandboxes' settings, and an outgoing-webhook endpoint on loopback allowed; its
-    failed deliveries wait an hour, so running the jobs never loops on them."""
+    """The sandboxes' settings, and outgoing-webhook endpoints on loopback allowed."""
     return make_settings(
         database_url,
         tmp_path,
@@ -25,5 +26,12 @@ def sync_settings(
         **asleep.settings_overrides(),
         **SYNC_SETTINGS,
         webhooks_allow_private=True,
-        webhook_retry_schedule="3600",
+        webhook_retry_schedule="0",
     )
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """Where the organisation's outgoing webhooks go (it answers 200)."""
+    with serve_receiver() as running:
+        yield running

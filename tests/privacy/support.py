@@ -18,6 +18,7 @@ from somna.kit.time import utc_now
 from somna.models import Connection, Person, WebhookEvent
 from somna.sandbox import WhoopSandbox
 from tests.connections.support import run_jobs, whoop_connection
+from tests.outgoing.receiver import Receiver
 from tests.support.auth import Login, Org, create_account, create_organization
 
 USERS = "/api/v1/users"
@@ -81,13 +82,14 @@ async def arrange(
     db_session: AsyncSession,
     settings: Settings,
     whoop: WhoopSandbox,
+    receiver: Receiver,
 ) -> World:
     await create_organization(db_session, client, name="Operator")
     org = await create_organization(db_session, client, name="Night Owls")
     # Every outgoing event is stored (and tied to its person) once an endpoint subscribes.
     endpoint = await client.post(
         "/api/v1/webhook-endpoints",
-        json={"url": "http://127.0.0.1:9/hooks", "description": "nobody listens"},
+        json={"url": f"{receiver.url}/hooks", "description": "the organisation's app"},
         headers=org.owner.headers,
     )
     assert endpoint.status_code == 201, endpoint.text

@@ -18,6 +18,7 @@ from somna.models import Connection, MoodRating, SleepSession
 from somna.privacy.archive import sections
 from somna.sandbox import WhoopSandbox
 from tests.connections.support import run_jobs
+from tests.outgoing.receiver import Receiver
 from tests.privacy.support import USERS, arrange
 from tests.support.auth import create_account, create_api_key, create_organization
 
@@ -33,8 +34,9 @@ async def test_the_archive_holds_exactly_the_persons_data(
     sync_settings: Settings,
     db_session: AsyncSession,
     whoop: WhoopSandbox,
+    receiver: Receiver,
 ) -> None:
-    world = await arrange(sync_app, sync_client, db_session, sync_settings, whoop)
+    world = await arrange(sync_app, sync_client, db_session, sync_settings, whoop, receiver)
     alice, bob = world.alice, world.bob
     path = f"{USERS}/{alice.person_id}/data-export"
 
@@ -108,8 +110,9 @@ async def test_the_archive_is_not_for_people_of_other_organisations(
     sync_settings: Settings,
     db_session: AsyncSession,
     whoop: WhoopSandbox,
+    receiver: Receiver,
 ) -> None:
-    world = await arrange(sync_app, sync_client, db_session, sync_settings, whoop)
+    world = await arrange(sync_app, sync_client, db_session, sync_settings, whoop, receiver)
     other = await create_organization(db_session, sync_client, name="Elsewhere")
     path = f"{USERS}/{world.alice.person_id}/data-export"
     answer = await sync_client.post(path, headers=other.owner.headers)
