@@ -16,6 +16,7 @@ from somna.keys.endpoints import router as keys_router
 from somna.mood.endpoints import router as mood_router
 from somna.orgs.endpoints import router as orgs_router
 from somna.outgoing.endpoints import router as outgoing_router
+from somna.privacy.endpoints import router as privacy_router
 from somna.records.endpoints import router as records_router
 from somna.request_checks import check_request_shape
 from somna.sync.endpoints import router as sync_router
@@ -31,6 +32,7 @@ api_router.include_router(auth_router)
 api_router.include_router(keys_router, dependencies=IDEMPOTENT)
 api_router.include_router(orgs_router, dependencies=IDEMPOTENT)
 api_router.include_router(users_router, dependencies=IDEMPOTENT)
+api_router.include_router(privacy_router, dependencies=IDEMPOTENT)
 api_router.include_router(records_router)
 api_router.include_router(connections_router)
 api_router.include_router(sync_router, dependencies=IDEMPOTENT)

@@ -182,6 +182,14 @@ class Settings(BaseSettings):
         7, ge=1, description="API exports older than this are deleted daily."
     )
 
+    # The privacy lifecycle (somna.privacy).
+    deletion_grace_days: int = Field(
+        7,
+        ge=0,
+        le=365,
+        description="Days a deleted person stays hidden and restorable; 0 deletes at once.",
+    )
+
     # Outgoing webhooks (somna.outgoing).
     webhooks_allow_private: bool = Field(
         False,

@@ -20,10 +20,12 @@ def examples() -> list[str]:
     return re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.DOTALL)
 
 
-def run(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def run(code: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """In a folder of its own: an example that downloads a file never writes into the checkout."""
     return subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
-    )
+        [sys.executable, "-c", code], env=env, cwd=cwd, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
 
 
 def test_the_page_has_examples() -> None:
@@ -31,7 +33,7 @@ def test_the_page_has_examples() -> None:
 
 
 async def test_every_example_runs(
-    live_url: str, key: TestKey, db_session: AsyncSession, org: Org
+    live_url: str, key: TestKey, db_session: AsyncSession, org: Org, tmp_path: Path
 ) -> None:
     await person_with_nights(db_session, org, 5)
     env = {
@@ -41,12 +43,14 @@ async def test_every_example_runs(
         "SOMNA_SIGNING_SECRET": key.signing_secret,
     }
     for number, code in enumerate(examples(), start=1):
-        done = await _run_in_thread(code, env)
+        done = await _run_in_thread(code, env, tmp_path)
         assert done.returncode == 0, f"example {number} failed:\n{code}\n{done.stderr}"
         assert done.stdout.strip(), f"example {number} printed nothing"
 
 
-async def _run_in_thread(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+async def _run_in_thread(
+    code: str, env: dict[str, str], cwd: Path
+) -> subprocess.CompletedProcess[str]:
     import asyncio
 
-    return await asyncio.to_thread(run, code, env)
+    return await asyncio.to_thread(run, code, env, cwd)

@@ -27,11 +27,17 @@ async def test_users_and_their_preferences(client: Somna) -> None:
     prefs = client.users.update_preferences(person.id, sleep_goal_hours=7.5)
     assert prefs.sleep_goal_hours == 7.5
     assert client.users.preferences(person.id).sleep_goal_hours == 7.5
+    archive = client.users.data_export(person.id)  # sensitive: signed by the client
+    assert archive.user_ids == [person.id]
+    assert archive.status in ("queued", "running", "succeeded")
     deleted = client.users.delete(person.id)  # sensitive: signed by the client
     assert deleted.id == person.id
+    assert deleted.status == "deletion_scheduled"
     with pytest.raises(NotFoundError) as gone:
         client.users.retrieve(person.id)
     assert gone.value.code == "user_not_found"
+    assert client.users.restore(person.id).id == person.id
+    assert client.users.retrieve(person.id).id == person.id
 
 
 async def test_records_of_every_collection(

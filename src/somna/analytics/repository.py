@@ -213,7 +213,7 @@ class AnalyticsRepository:
         """The organisation's people with their preferences (goal, priority, workdays)."""
         statement = (
             _people_with_preferences()
-            .where(Person.organization_id == organization_id)
+            .where(Person.organization_id == organization_id, Person.delete_after.is_(None))
             .order_by(Person.email, Person.id)
         )
         return (await self.session.execute(statement)).all()
@@ -222,7 +222,9 @@ class AnalyticsRepository:
         self, organization_id: uuid.UUID, person_ids: Sequence[uuid.UUID]
     ) -> Sequence[Any]:
         statement = _people_with_preferences().where(
-            Person.organization_id == organization_id, Person.id.in_(list(person_ids))
+            Person.organization_id == organization_id,
+            Person.id.in_(list(person_ids)),
+            Person.delete_after.is_(None),
         )
         return (await self.session.execute(statement)).all()
 
@@ -495,7 +497,8 @@ def _for_people(
 ) -> Select[*tuple[Any, ...]]:
     if by_organization:
         return statement.join(Person, Person.id == person_id).where(
-            Person.organization_id == bindparam("organization_id", type_=Uuid())
+            Person.organization_id == bindparam("organization_id", type_=Uuid()),
+            Person.delete_after.is_(None),  # hidden while their deletion is scheduled
         )
     return statement.where(person_id.in_(bindparam("person_ids", expanding=True, type_=Uuid())))
 

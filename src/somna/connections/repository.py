@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, or_, select, update
 
 from somna.kit.repository import Repository
 from somna.kit.time import utc_now
-from somna.models import Connection
+from somna.models import Connection, Person
 
 # States in which a connection holds tokens that a refresh may replace.
 _LIVE = ("active", "error", "reauthorization_required")
@@ -60,6 +60,23 @@ class ConnectionRepository(Repository[Connection]):
         """Every connection of this vendor account (one per organisation that linked it)."""
         statement = select(Connection).where(
             Connection.provider == provider, Connection.provider_user_id == provider_user_id
+        )
+        return list(await self.session.scalars(statement))
+
+    async def syncable_for_provider_user(
+        self, provider: str, provider_user_id: str
+    ) -> list[Connection]:
+        """The active connections of this vendor account whose person is not awaiting
+        deletion: the ones a provider's webhook may sync (docs/privacy.md)."""
+        statement = (
+            select(Connection)
+            .join(Person, Person.id == Connection.person_id)
+            .where(
+                Connection.provider == provider,
+                Connection.provider_user_id == provider_user_id,
+                Connection.status == "active",
+                Person.delete_after.is_(None),
+            )
         )
         return list(await self.session.scalars(statement))
 

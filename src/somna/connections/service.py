@@ -410,7 +410,7 @@ async def disconnect(
         )
     revoked, problem = False, None
     if connection.status != "revoked":
-        revoked, problem = await _revoke(services, connection, person)
+        revoked, problem = await revoke_at_provider(services, connection, person)
     # After the provider call (no lock is held across HTTP), before any write: a sync page
     # committing now finishes first, and none commits after this without seeing the change.
     await repository.lock(connection)
@@ -447,9 +447,10 @@ async def disconnect(
     )
 
 
-async def _revoke(
+async def revoke_at_provider(
     services: SyncServices, connection: Connection, person: Person
 ) -> tuple[bool, str | None]:
+    """Withdraw Somna's grant at the provider, best effort: ``(revoked, problem)``."""
     ref = ConnectionRef(
         connection.id, connection.provider, connection.provider_user_id, person.timezone
     )

@@ -79,7 +79,9 @@ class ExportRepository(Repository[Export]):
     ) -> set[uuid.UUID]:
         table = PEOPLE_TABLE
         statement = select(table.c.id).where(
-            table.c.organization_id == organization_id, table.c.id.in_(list(person_ids))
+            table.c.organization_id == organization_id,
+            table.c.id.in_(list(person_ids)),
+            table.c.delete_after.is_(None),  # hidden while their deletion is scheduled
         )
         return set(await self.session.scalars(statement))
 
@@ -99,9 +101,12 @@ class RecordReader:
         self.batch_size = batch_size
 
     async def people(self) -> AsyncIterator[Row]:
-        """The scope's people by email, a batch at a time."""
+        """The scope's people by email, a batch at a time; a person whose deletion is
+        scheduled is left out."""
         table = PEOPLE_TABLE
-        statement = select(table).where(table.c.organization_id == self.scope.organization_id)
+        statement = select(table).where(
+            table.c.organization_id == self.scope.organization_id, table.c.delete_after.is_(None)
+        )
         if self.scope.person_ids is not None:
             statement = statement.where(table.c.id.in_(list(self.scope.person_ids)))
         async for batch in self._batches(statement, (table.c.email, table.c.id)):

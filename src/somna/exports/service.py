@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import structlog
@@ -29,6 +30,7 @@ from somna.jobs.port import JobQueue
 from somna.kit.time import utc_now
 from somna.models import Export
 from somna.outgoing.service import record_event
+from somna.privacy.archive import build_archive
 from somna.users.exceptions import PersonNotFound
 
 log = structlog.get_logger(__name__)
@@ -56,6 +58,7 @@ async def create_export(
     start: date | None,
     end: date | None,
     own_person_id: uuid.UUID | None = None,
+    kind: str = "records",
 ) -> Export:
     """Record the export and enqueue its build, which runs once the caller commits."""
     repository = ExportRepository(session)
@@ -72,6 +75,7 @@ async def create_export(
             organization_id=principal.organization_id,
             person_id=own_person_id,
             requested_by=_requested_by(principal),
+            kind=kind,
             status="queued",
             formats=list(normalise_formats(formats)),
             user_ids=[str(person_id) for person_id in people] if people else None,
@@ -183,14 +187,19 @@ async def build_export(
     scope = ExportScope(export.organization_id, own or listed, export.start_date, export.end_date)
     root = export_root(settings, export_id)
     try:
-        result = await run_export(
-            sessionmaker,
-            scope,
-            root,
-            export.formats,
-            batch_size=settings.export_batch_size,
-            exported_at=export.created_at,
-        )
+        if export.kind == "person_archive" and export.person_id is not None:
+            files, counts = await _archive(sessionmaker, export.person_id, root)
+        else:
+            result = await run_export(
+                sessionmaker,
+                scope,
+                root,
+                export.formats,
+                batch_size=settings.export_batch_size,
+                exported_at=export.created_at,
+            )
+            files = [dataclasses.asdict(item) for item in result.files]
+            counts = result.counts()
     except Exception:
         log.exception("exports.build_failed", export_id=str(export_id), final=last_attempt)
         await _mark(sessionmaker, export_id, "failed" if last_attempt else "queued", FAILED_DETAIL)
@@ -201,8 +210,7 @@ async def build_export(
             await asyncio.to_thread(shutil.rmtree, root, True)
             return
         export.status, export.finished_at = "succeeded", utc_now()
-        export.files = [dataclasses.asdict(item) for item in result.files]
-        export.counts = result.counts()
+        export.files, export.counts = files, counts
         data = {
             "export_id": str(export.id),
             "status": export.status,
@@ -212,7 +220,16 @@ async def build_export(
         }
         await record_event(session, queue, export.organization_id, "export.completed", data)
         await session.commit()
-    log.info("exports.built", export_id=str(export_id), files=len(result.files), bytes=result.bytes)
+    log.info("exports.built", export_id=str(export_id), files=len(files))
+
+
+async def _archive(
+    sessionmaker: async_sessionmaker[AsyncSession], person_id: uuid.UUID, root: Path
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The files and row counts of a person archive (``somna.privacy.archive``)."""
+    written = await build_archive(sessionmaker, person_id, root)
+    counts = {"people": 1, **{Path(item.name).stem: item.rows for item in written}}
+    return [dataclasses.asdict(item) for item in written], counts
 
 
 async def _mark(

@@ -34,6 +34,7 @@ TASK_MODULES: tuple[str, ...] = (
     "somna.webhooks.tasks",
     "somna.outgoing.tasks",
     "somna.housekeeping",
+    "somna.privacy.tasks",
 )
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")

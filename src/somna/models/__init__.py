@@ -7,7 +7,7 @@ from somna.models.body_measurement import BodyMeasurement
 from somna.models.burnout_score import BurnoutScore
 from somna.models.connection import CONNECTION_STATUSES, Connection
 from somna.models.cycle import Cycle
-from somna.models.export import EXPORT_STATUSES, Export
+from somna.models.export import EXPORT_KINDS, EXPORT_STATUSES, Export
 from somna.models.idempotency_key import IdempotencyKey
 from somna.models.insight import Insight
 from somna.models.job import JOB_STATUSES, Job
@@ -35,6 +35,7 @@ from somna.models.workout import Workout
 __all__ = [
     "CONNECTION_STATUSES",
     "DELIVERY_STATUSES",
+    "EXPORT_KINDS",
     "EXPORT_STATUSES",
     "JOB_STATUSES",
     "ROLES",

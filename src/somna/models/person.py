@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
@@ -26,3 +27,7 @@ class Person(IdMixin, TimestampMixin, Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     # "metadata" is reserved by SQLAlchemy's declarative base, hence the column alias.
     attributes: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
+    # Set while a deletion is scheduled (docs/privacy.md): the person is hidden and their syncs
+    # paused until ``delete_after``, when the privacy job removes them; restore clears both.
+    deletion_requested_at: Mapped[datetime | None]
+    delete_after: Mapped[datetime | None] = mapped_column(index=True)

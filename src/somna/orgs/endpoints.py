@@ -42,7 +42,7 @@ async def create_organization(
         owner_email=str(body.owner_email),
         owner_password=body.owner_password,
         slug=body.slug,
-        settings=body.settings.model_dump(),
+        settings=body.settings.model_dump(exclude_none=True),
     )
     return OrganizationCreated(
         **OrganizationOut.model_validate(created.organization).model_dump(),

@@ -29,6 +29,13 @@ class OrganizationSettings(BaseModel):
     timezone: TimeZoneName = Field(
         "UTC", description="Default IANA time zone of the organisation's new people."
     )
+    retention_days: int | None = Field(
+        None,
+        ge=1,
+        le=36_500,
+        description="Records (and mood ratings, insights, scores) older than this many days "
+        "are deleted daily; null keeps them all. See docs/privacy.md.",
+    )
 
 
 class OrganizationCreate(BaseModel):

@@ -17,6 +17,7 @@ RECORD_EVENT_TYPES = tuple(
 )
 EXHAUSTED = "endpoint.delivery_exhausted"
 PING = "ping"
+PERSON_DELETED = "person.deleted"
 EVENT_TYPES: tuple[str, ...] = (
     *RECORD_EVENT_TYPES,
     "sync.succeeded",
@@ -27,6 +28,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "connection.revoked",
     "burnout.level_changed",
     "export.completed",
+    PERSON_DELETED,
     EXHAUSTED,
 )
 ALL = "*"

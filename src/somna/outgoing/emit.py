@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from somna.jobs.port import JobQueue
-from somna.outgoing.catalog import MAX_BATCH, RECORD_EVENT_PREFIX
+from somna.outgoing.catalog import MAX_BATCH, PERSON_DELETED, RECORD_EVENT_PREFIX
 from somna.outgoing.service import record_event
 
 
@@ -138,3 +138,22 @@ async def burnout_level_changed(
     await record_event(
         session, queue, organization_id, "burnout.level_changed", data, person_id=person_id
     )
+
+
+async def person_deleted(
+    session: AsyncSession,
+    queue: JobQueue | None,
+    organization_id: uuid.UUID,
+    *,
+    person_id: uuid.UUID,
+    requested_at: datetime | None,
+    deleted_at: datetime,
+) -> None:
+    """``person.deleted``, written with the deletion. It names the person by id only and is not
+    tied to them, so it survives the deletion it reports (docs/privacy.md)."""
+    data = {
+        "person_id": str(person_id),
+        "requested_at": requested_at.isoformat() if requested_at else None,
+        "deleted_at": deleted_at.isoformat(),
+    }
+    await record_event(session, queue, organization_id, PERSON_DELETED, data, tie_to_person=False)

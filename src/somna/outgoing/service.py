@@ -53,6 +53,19 @@ def secret_box(settings: Settings) -> SecretBox:
 # --- events --------------------------------------------------------------------------------
 
 
+def person_of(data: Mapping[str, Any]) -> uuid.UUID | None:
+    """The one person an event's data is about, if any."""
+    value = data.get("person_id")
+    if value is None:
+        user_ids = data.get("user_ids")
+        if isinstance(user_ids, list) and len(user_ids) == 1:
+            value = user_ids[0]
+    try:
+        return uuid.UUID(str(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
 async def record_event(
     session: AsyncSession,
     queue: JobQueue | None,
@@ -64,13 +77,17 @@ async def record_event(
     endpoint_id: uuid.UUID | None = None,
     keep: bool = False,
     exclude: uuid.UUID | None = None,
+    tie_to_person: bool = True,
 ) -> list[WebhookDelivery]:
     """Write an event and one delivery per subscribed endpoint in ``session``'s transaction,
     with their jobs in the outbox: a rollback drops all of it, a commit sends it.
 
     An event about a person (``person_id``) carries that person's next ``sequence`` number;
     others carry ``null``. ``endpoint_id`` sends to that endpoint only, whatever it subscribes
-    to (``ping``). An event nobody subscribes to is not stored unless ``keep``.
+    to (``ping``). An event nobody subscribes to is not stored unless ``keep``. An event about
+    one person (its data's ``person_id``, or a single ``user_ids`` entry) is tied to them and
+    goes when they are deleted, unless not ``tie_to_person`` (``person.deleted``, which
+    outlives them).
     """
     endpoints = await EndpointRepository(session).enabled_in_organization(organization_id)
     if endpoint_id is not None:
@@ -98,6 +115,7 @@ async def record_event(
             id=event_id,
             organization_id=organization_id,
             event_type=event_type,
+            person_id=person_of(data) if tie_to_person else None,
             payload=payload,
             created_at=now,
         ),

@@ -67,6 +67,7 @@ from somna.sync.pacer import Pacer
 from somna.sync.planner import Window, incremental_window, pending_horizon
 from somna.sync.repository import (
     NEVER_SYNCED,
+    PAUSED,
     RECONCILABLE,
     CheckpointRepository,
     StoredRecords,
@@ -85,6 +86,8 @@ MAX_RUN_ATTEMPTS = 12
 # Who executes a run when the caller names nobody (tests, scripts): this process.
 PROCESS_OWNER = f"process:{socket.gethostname()}:{os.getpid()}"
 MAX_ERRORS_KEPT = 50
+# Why a run of a person awaiting deletion stops (docs/privacy.md): restoring them syncs again.
+PERSON_HIDDEN = "the person is scheduled for deletion"
 _COLLECTION_REFUSALS = (
     ProviderUnauthorized,
     ProviderForbidden,
@@ -531,6 +534,8 @@ class RunExecutor:
             raise RunStopped("the connection was deleted")
         if status == "revoked":
             raise RunStopped("the connection was disconnected")
+        if status == PAUSED:
+            raise RunStopped(PERSON_HIDDEN)
 
     async def _start(self) -> _Run | None:
         try:
@@ -553,9 +558,12 @@ class RunExecutor:
                 raise ConnectionBusy(holder.id, holder.leased_until)
         connection = await session.get(Connection, row.connection_id) if row.connection_id else None
         resuming = row.status == "waiting_for_budget" and row.owner == self.owner
+        person = await session.get(Person, row.person_id)
         reason = None
         if connection is None:
             reason, status = "the connection was deleted", "cancelled"
+        elif person is not None and person.delete_after is not None:
+            reason, status = PERSON_HIDDEN, "cancelled"
         elif connection.status == "revoked":
             reason, status = "the connection was disconnected", "cancelled"
         elif connection.status != "active":
@@ -573,7 +581,6 @@ class RunExecutor:
             self._refuse_if_held(row, now)
             return None
         await session.refresh(row)
-        person = await session.get(Person, row.person_id)
         requested = (
             Window(row.window_start, row.window_end)
             if row.window_start is not None and row.window_end is not None

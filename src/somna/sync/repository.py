@@ -20,6 +20,9 @@ from somna.models.sync_run import HOLDING_STATUSES, HOLDING_WHERE, QUEUED_INCREM
 from somna.records.repository import COLLECTION_MODELS
 
 PENDING_STATUSES = ("queued", *HOLDING_STATUSES)
+# Not a stored status: what ``status_of`` says of a connection whose person is awaiting
+# deletion (docs/privacy.md), whose syncs stop at their next page.
+PAUSED = "paused"
 # The column a collection's records are placed in time by (what provider windows filter on).
 TIME_COLUMNS = {
     "sleep": "start_at",
@@ -60,7 +63,6 @@ _READ_CHECKPOINTS = select(
     _CHECKPOINTS.c.next_token,
     _CHECKPOINTS.c.synced_until,
 ).where(_CHECKPOINTS.c.connection_id == bindparam("connection"))
-_CONNECTION_STATUS = select(Connection.status).where(Connection.id == bindparam("connection"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,7 @@ NEVER_SYNCED = Checkpoint(None, None, None, None, None)
 
 
 _CONNECTIONS = cast(Table, Connection.__table__)
+_PEOPLE = cast(Table, Person.__table__)
 _CHECKPOINT_COLUMNS = (
     "connection_id",
     "collection",
@@ -92,16 +95,22 @@ _CHECKPOINT_COLUMNS = (
 
 @functools.cache
 def _save_checkpoint(dialect: str) -> Any:
-    """The checkpoint upsert, written only while the connection is not revoked, checked (and
-    on PostgreSQL held ``FOR SHARE``) by the same statement."""
+    """The checkpoint upsert, written only while the connection is not revoked and its person
+    not awaiting deletion, checked (and on PostgreSQL held ``FOR SHARE``) by the same
+    statement."""
     params = {
         name: bindparam(name, type_=_CHECKPOINTS.c[name].type) for name in _CHECKPOINT_COLUMNS
     }
     source = (
         select(*params.values())
-        .select_from(_CONNECTIONS)
-        .where(_CONNECTIONS.c.id == params["connection_id"], _CONNECTIONS.c.status != "revoked")
-        .with_for_update(read=True)
+        .select_from(_CONNECTIONS.join(_PEOPLE, _PEOPLE.c.id == _CONNECTIONS.c.person_id))
+        .where(
+            _CONNECTIONS.c.id == params["connection_id"],
+            _CONNECTIONS.c.status != "revoked",
+            # A person whose deletion is scheduled gets no more records: the page stops.
+            _PEOPLE.c.delete_after.is_(None),
+        )
+        .with_for_update(read=True, of=_CONNECTIONS)
     )
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_CHECKPOINTS)
     insert = insert.from_select(list(_CHECKPOINT_COLUMNS), source)
@@ -312,8 +321,14 @@ class SyncRunRepository(Repository[SyncRun]):
     async def get_in_organization(
         self, organization_id: uuid.UUID, run_id: uuid.UUID
     ) -> SyncRun | None:
-        statement = select(SyncRun).where(
-            SyncRun.id == run_id, SyncRun.organization_id == organization_id
+        statement = (
+            select(SyncRun)
+            .join(Person, Person.id == SyncRun.person_id)
+            .where(
+                SyncRun.id == run_id,
+                SyncRun.organization_id == organization_id,
+                Person.delete_after.is_(None),  # hidden while their deletion is scheduled
+            )
         )
         return await self.session.scalar(statement)
 
@@ -327,7 +342,12 @@ class SyncRunRepository(Repository[SyncRun]):
         limit: int,
         cursor: str | None,
     ) -> tuple[list[Any], str | None]:
-        statement = select(SyncRun).where(SyncRun.organization_id == organization_id)
+        hidden = select(Person.id).where(
+            Person.organization_id == organization_id, Person.delete_after.is_not(None)
+        )
+        statement = select(SyncRun).where(
+            SyncRun.organization_id == organization_id, SyncRun.person_id.not_in(hidden)
+        )
         if person_id is not None:
             statement = statement.where(SyncRun.person_id == person_id)
         if provider is not None:
@@ -359,7 +379,8 @@ class CheckpointRepository(Repository[SyncCheckpoint]):
         """One statement for a page's checkpoint: the window in progress and its cursor
         (``window`` ``None``: finished), and ``synced_until`` moved forward, never back.
 
-        ``False``, writing nothing, when the connection is revoked or gone. The same statement
+        ``False``, writing nothing, when the connection is revoked or gone, or its person is
+        awaiting deletion. The same statement
         checks it: on PostgreSQL holding its row ``FOR SHARE`` to the commit (a disconnect
         waits, or is seen), on SQLite as the transaction's first write, which holds the one
         writer's lock from its start."""
@@ -401,7 +422,11 @@ class SyncConnectionRepository(Repository[Connection]):
         statement = (
             select(Connection, Person.timezone)
             .join(Person, Person.id == Connection.person_id)
-            .where(Connection.organization_id == organization_id, Connection.status == "active")
+            .where(
+                Connection.organization_id == organization_id,
+                Connection.status == "active",
+                Person.delete_after.is_(None),  # paused while their deletion is scheduled
+            )
             .order_by(Connection.created_at, Connection.id)
         )
         if person_id is not None:
@@ -413,19 +438,30 @@ class SyncConnectionRepository(Repository[Connection]):
     async def due(self, now: datetime, limit: int) -> list[Connection]:
         statement = (
             select(Connection)
-            .where(Connection.status == "active", Connection.next_sync_at <= now)
+            .join(Person, Person.id == Connection.person_id)
+            .where(
+                Connection.status == "active",
+                Connection.next_sync_at <= now,
+                Person.delete_after.is_(None),  # paused while their deletion is scheduled
+            )
             .order_by(Connection.next_sync_at)
             .limit(limit)
         )
         return list(await self.session.scalars(statement))
 
     async def status_of(self, connection_id: uuid.UUID) -> str | None:
-        """The connection's status, unlocked: a page commit checks it again, holding the row,
-        in its checkpoint statement (``CheckpointRepository.save``)."""
-        status: str | None = await self.session.scalar(
-            _CONNECTION_STATUS, {"connection": connection_id}
+        """The connection's status, or ``PAUSED`` while its person's deletion is scheduled;
+        unlocked: a page commit checks both again, holding the connection row, in its
+        checkpoint statement (``CheckpointRepository.save``)."""
+        statement = (
+            select(Connection.status, Person.delete_after)
+            .join(Person, Person.id == Connection.person_id)
+            .where(Connection.id == connection_id)
         )
-        return status
+        row = (await self.session.execute(statement)).first()
+        if row is None:
+            return None
+        return PAUSED if row.delete_after is not None else str(row.status)
 
 
 class StoredRecords:

@@ -45,7 +45,7 @@ class SyncRunRead(BaseModel):
     connection_id: uuid.UUID | None
     provider: str
     status: RunStatus
-    trigger: str = Field(description="connect, manual, schedule, organization or cli.")
+    trigger: str = Field(description="connect, manual, schedule, organization, cli or restore.")
     window_start: datetime | None = Field(description="Requested window; null: incremental.")
     window_end: datetime | None
     counts: dict[str, Any] = Field(

@@ -263,6 +263,8 @@ async def sync_connections(
             person = await session.get(Person, connection.person_id) if connection else None
             if connection is None or person is None or connection.status != "active":
                 continue
+            if person.delete_after is not None:
+                continue  # paused while the person's deletion is scheduled
             targets.append((connection, _window(services.settings, payload, person.timezone)))
 
     async def one(connection: Connection, window: Window | None) -> SyncOutcome:

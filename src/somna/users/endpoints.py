@@ -1,16 +1,16 @@
-"""People (``/users``), their preferences, and the ``/me`` aliases for member accounts."""
+"""People (``/users``), their preferences, and the ``/me`` aliases for member accounts.
+
+Deleting, restoring and exporting a person are ``somna.privacy.endpoints``."""
 
 # No `from __future__ import annotations`: the route factories below use local
 # dependency aliases, which FastAPI can only see when annotations are evaluated eagerly.
 
-import uuid
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, status
-from pydantic import BaseModel
 
-from somna.auth.dependencies import RequireScopes, RequireSensitive, forbid_members
+from somna.auth.dependencies import RequireScopes, forbid_members
 from somna.auth.principal import Principal
 from somna.auth.responses import error_response
 from somna.db import SessionDep
@@ -28,11 +28,6 @@ UsersWrite = Annotated[Principal, Depends(RequireScopes("users:write"))]
 EMAIL_TAKEN: dict[int | str, dict[str, Any]] = {
     409: error_response("`user_email_taken`: another person of the organisation has it.")
 }
-
-
-class PersonDeleted(BaseModel):
-    id: uuid.UUID
-    deleted: bool
 
 
 @router.post("/users", status_code=status.HTTP_201_CREATED, responses=EMAIL_TAKEN)
@@ -101,18 +96,6 @@ def _person_routes(prefix: str, loader: PersonLoader, *, tag: str) -> APIRouter:
         return await service.put_preferences(session, person, payload)
 
     return person_router
-
-
-@router.delete("/users/{user_id}")
-async def delete_user(
-    _principal: Annotated[Principal, Depends(RequireSensitive("users:write"))],
-    person: Annotated[Person, Depends(person_from_path)],
-    session: SessionDep,
-) -> PersonDeleted:
-    """Delete a person and all their data (sensitive: signed with a key, owner/admin by JWT)."""
-    person_id = person.id
-    await service.delete_person(session, person)
-    return PersonDeleted(id=person_id, deleted=True)
 
 
 router.include_router(_person_routes("/users/{user_id}", person_from_path, tag="users"))

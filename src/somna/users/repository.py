@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from somna.kit.pagination import keyset_page
 from somna.kit.repository import Repository
@@ -40,8 +40,11 @@ class PersonRepository(Repository[Person]):
         descending: bool = True,
         email: str | None = None,
     ) -> tuple[list[Any], str | None]:
-        """Keyset pages, newest first by default; ``search`` matches part of the email."""
-        statement = select(Person).where(Person.organization_id == organization_id)
+        """Keyset pages, newest first by default; ``search`` matches part of the email.
+        People whose deletion is scheduled are left out."""
+        statement = select(Person).where(
+            Person.organization_id == organization_id, Person.delete_after.is_(None)
+        )
         if email is not None:
             statement = statement.where(func.lower(Person.email) == email.lower())
         if search:
@@ -52,10 +55,6 @@ class PersonRepository(Repository[Person]):
             self.session, statement, [first_key, Person.id], limit=limit, cursor=cursor,
             descending=descending,
         )  # fmt: skip
-
-    async def delete_person(self, person_id: uuid.UUID) -> None:
-        # Foreign keys cascade to connections, records, mood, scores, insights and accounts.
-        await self.session.execute(delete(Person).where(Person.id == person_id))
 
 
 class PreferencesRepository(Repository[UserPreferences]):

@@ -28,10 +28,24 @@ def person_read(person: Person) -> PersonRead:
     )
 
 
-async def get_person(session: AsyncSession, principal: Principal, person_id: uuid.UUID) -> Person:
-    """The person if the principal may see them; 404 otherwise, even across organisations."""
+async def get_person(
+    session: AsyncSession,
+    principal: Principal,
+    person_id: uuid.UUID,
+    *,
+    include_hidden: bool = False,
+) -> Person:
+    """The person if the principal may see them; 404 otherwise, even across organisations.
+
+    A person whose deletion is scheduled is hidden (404) unless ``include_hidden``: only
+    restoring them may find them (docs/privacy.md).
+    """
     person = await PersonRepository(session).get(person_id)
-    if person is None or not principal.can_access_person(person.organization_id, person.id):
+    if (
+        person is None
+        or not principal.can_access_person(person.organization_id, person.id)
+        or (person.delete_after is not None and not include_hidden)
+    ):
         raise PersonNotFound(f"No user with id {person_id}.", extra={"user_id": str(person_id)})
     return person
 
@@ -94,10 +108,6 @@ async def update_person(session: AsyncSession, person: Person, payload: PersonUp
         person.timezone = changes["timezone"]
     await session.flush()
     return person
-
-
-async def delete_person(session: AsyncSession, person: Person) -> None:
-    await PersonRepository(session).delete_person(person.id)
 
 
 async def get_preferences(session: AsyncSession, person: Person) -> PreferencesRead:

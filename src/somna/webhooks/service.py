@@ -24,7 +24,7 @@ from somna.providers.exceptions import ProviderError, ProviderRateLimited
 from somna.providers.registry import get_provider
 from somna.records.canonical import AnyRecord
 from somna.records.repository import COLLECTION_MODELS, RecordRepository
-from somna.sync.engine import SyncServices, describe
+from somna.sync.engine import PERSON_HIDDEN, SyncServices, describe
 from somna.sync.transport import PacedTransport
 from somna.webhooks.repository import WebhookEventRepository, delete_recoveries
 
@@ -103,14 +103,13 @@ async def redrive(
         )
         for event in stale:
             notification_user = event.provider_user_id
-            connections = (
-                await ConnectionRepository(session).by_provider_user(
+            active = (
+                await ConnectionRepository(session).syncable_for_provider_user(
                     event.provider, notification_user
                 )
                 if notification_user
                 else []
             )
-            active = [item for item in connections if item.status == "active"]
             if not active:
                 await inbox.mark_processed(event.id, "no active connection for this provider user")
                 continue
@@ -137,10 +136,9 @@ async def _connections(
 ) -> list[Connection]:
     if notification.provider_user_id is None:
         return []
-    found = await ConnectionRepository(session).by_provider_user(
+    return await ConnectionRepository(session).syncable_for_provider_user(
         notification.provider, notification.provider_user_id
     )
-    return [connection for connection in found if connection.status == "active"]
 
 
 # --- processing ---------------------------------------------------------------------------
@@ -160,7 +158,7 @@ async def process(
         person = await session.get(Person, connection.person_id) if connection else None
     if event is None:
         return
-    problem = _unworkable(event, connection)
+    problem = _unworkable(event, connection, person)
     if problem is not None or connection is None:
         await _done(services, event_id, problem)
         return
@@ -176,9 +174,14 @@ async def process(
         await _store(services, event_id, connection, collection, record_id, record)
 
 
-def _unworkable(event: WebhookEvent, connection: Connection | None) -> str | None:
+def _unworkable(
+    event: WebhookEvent, connection: Connection | None, person: Person | None
+) -> str | None:
     if connection is None or connection.status != "active":
         return "the connection is no longer active"
+    if person is not None and person.delete_after is not None:
+        # Paused: a restore syncs the connection, which fetches what this event named.
+        return PERSON_HIDDEN
     if event.collection not in COLLECTION_MODELS or not event.record_id:
         return f"nothing to fetch for {event.event_type}"
     return None

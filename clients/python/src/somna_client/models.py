@@ -284,6 +284,13 @@ class DaysResponse(SomnaModel):
     sources: dict[str, str | None]
 
 
+class DeletionScheduled(SomnaModel):
+    id: str
+    status: str
+    delete_after: datetime
+    deleted: bool
+
+
 class DeliveryRead(SomnaModel):
     id: str
     endpoint_id: str
@@ -601,11 +608,6 @@ class PeriodSummary(SomnaModel):
     mean_efficiency_pct: float | None = None
     mean_latency_seconds: int | None = None
     mean_waso_seconds: int | None = None
-
-
-class PersonDeleted(SomnaModel):
-    id: str
-    deleted: bool
 
 
 class PersonRead(SomnaModel):

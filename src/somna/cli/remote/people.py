@@ -54,11 +54,31 @@ def delete_user(
     yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
     as_json: bool = AS_JSON,
 ) -> None:
-    """Delete a person and every record of theirs (signed when using an API key)."""
+    """Schedule a person's deletion (signed when using an API key): hidden at once, removed
+    with every record of theirs after the server's grace period; `users restore` undoes it."""
     if not yes:
         typer.confirm(f"Delete {user_id} and all their data?", abort=True)
     with connect() as client:
-        show_fields(client.users.delete(user_id), as_json=as_json)
+        answer = client.users.delete(user_id)
+    if as_json:
+        show_fields(answer, as_json=True)
+        return
+    show_fields(answer, as_json=False, title="Deletion")
+    if answer.status == "deletion_scheduled":
+        typer.echo(
+            f"Hidden now; deleted after {answer.delete_after.isoformat()} "
+            f"unless `somna users restore {user_id}` before then."
+        )
+
+
+@users.command("restore")
+def restore_user(
+    user_id: str = typer.Argument(..., help="The person's id."),
+    as_json: bool = AS_JSON,
+) -> None:
+    """Undo a scheduled deletion within the grace period; the person's syncs resume."""
+    with connect() as client:
+        show_fields(client.users.restore(user_id), as_json=as_json)
 
 
 @sleep.command("list")

@@ -1,5 +1,5 @@
-"""Settings: the organisation's default time zone and source priority (owners and admins),
-and a person's preferences (sleep goal, time zone, source priority)."""
+"""Settings: the organisation's default time zone, source priority and record retention (owners
+and admins), and a person's preferences (sleep goal, time zone, source priority)."""
 
 from __future__ import annotations
 
@@ -51,6 +51,7 @@ async def settings_page(page: Page, saved: bool = False, error: str | None = Non
         organization=organization,
         timezone=current.get("timezone", "UTC"),
         priority=",".join(current.get("source_priority") or []),
+        retention_days=current.get("retention_days"),
         choices=PRIORITY_CHOICES,
         saved=saved,
         error=error,
@@ -63,17 +64,24 @@ async def save_settings(
     page: Page,
     timezone: Annotated[str, Form(max_length=64)],
     source_priority: Annotated[str, Form(max_length=40)] = "",
+    retention_days: Annotated[str, Form(max_length=10)] = "",
 ) -> RedirectResponse:
     page.require_admin()
     page.require("organizations:write")
     try:
-        checked = OrganizationSettings(timezone=timezone.strip())
+        checked = OrganizationSettings(
+            timezone=timezone.strip(), retention_days=retention_days.strip() or None
+        )
     except ValidationError as exc:
         return RedirectResponse(f"/settings?error={_errors(exc)}", status_code=303)
     await orgs.update_settings(
         page.session,
         page.principal.organization_id,
-        {"timezone": checked.timezone, "source_priority": _priority(source_priority)},
+        {
+            "timezone": checked.timezone,
+            "source_priority": _priority(source_priority),
+            "retention_days": checked.retention_days,
+        },
     )
     return RedirectResponse("/settings?saved=true", status_code=303)
 

@@ -19,7 +19,8 @@ from somna_client._operations import (
 )
 from somna_client.models import (
     AccountOut,
-    PersonDeleted,
+    DeletionScheduled,
+    ExportRead,
     PersonRead,
     PreferencesRead,
     ProfileOut,
@@ -62,9 +63,30 @@ def _update_user(
 
 
 @operation("DELETE", "/users/{user_id}")
-def _delete_user(user_id: str) -> Spec[PersonDeleted]:
-    """Delete a person and every record of theirs (sensitive: signed with an API key)."""
-    return Spec("DELETE", person_path(user_id), model(PersonDeleted), sensitive=True)
+def _delete_user(user_id: str) -> Spec[DeletionScheduled]:
+    """Schedule a person's deletion after the server's grace period: hidden at once, removed
+    with every record of theirs at ``delete_after`` (sensitive: signed with an API key)."""
+    return Spec("DELETE", person_path(user_id), model(DeletionScheduled), sensitive=True)
+
+
+@operation("POST", "/users/{user_id}/restore")
+def _restore_user(user_id: str) -> Spec[PersonRead]:
+    """Undo a scheduled deletion within the grace period (sensitive: signed with an API key)."""
+    return Spec("POST", person_path(user_id, "/restore"), model(PersonRead), sensitive=True)
+
+
+@operation("POST", "/users/{user_id}/data-export")
+def _export_user_data(user_id: str) -> Spec[ExportRead]:
+    """Start an archive of everything held about a person; follow it with
+    ``client.exports.wait`` and download it like any export (sensitive: signed with an API
+    key)."""
+    return Spec(
+        "POST",
+        person_path(user_id, "/data-export"),
+        model(ExportRead),
+        creates=True,
+        sensitive=True,
+    )
 
 
 @operation("GET", "/users/{user_id}/preferences")
@@ -94,6 +116,8 @@ class Users(Resource[C]):
     retrieve = _retrieve_user
     update = _update_user
     delete = _delete_user
+    restore = _restore_user
+    data_export = _export_user_data
     preferences = _preferences
     update_preferences = _update_preferences
 
