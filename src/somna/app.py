@@ -12,6 +12,7 @@ from somna import __version__
 from somna.api import api_router
 from somna.apidocs import STATIC_PATH as DOCS_STATIC_PATH
 from somna.apidocs import install_docs
+from somna.audit.writer import AuditWriter
 from somna.auth.lifespan import close_access_state, open_access_state
 from somna.config import Settings, ensure_secret_key, get_settings
 from somna.db import create_engine, create_sessionmaker
@@ -38,6 +39,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings.database_url)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        audit_writer = AuditWriter(
+            app.state.sessionmaker,
+            interval=settings.audit_flush_seconds,
+            batch_size=settings.audit_buffer_size,
+        )
+        audit_writer.start()
+        app.state.audit_writer = audit_writer
         open_access_state(app, settings)
         jobs = JobRuntime(settings, app.state.sessionmaker)
         await jobs.start(background_worker=settings.runs_worker_in_app)
@@ -46,6 +54,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            # Requests are over: the reads still buffered are written before anything closes.
+            try:
+                await audit_writer.aclose()
+            except Exception:  # the database is gone: say how much was lost, close the rest
+                log.exception("audit.final_flush_failed", lost=audit_writer.pending)
             await jobs.aclose()
             await close_access_state(app)
             await engine.dispose()

@@ -208,6 +208,22 @@ class Settings(BaseSettings):
         description="Outgoing events and their delivery log are kept this long once settled.",
     )
 
+    # The audit log (somna.audit).
+    audit_enabled: bool = Field(
+        True,
+        description="Record access to personal data and administrative actions (off only to "
+        "measure its cost).",
+    )
+    audit_flush_seconds: float = Field(
+        0.5,
+        gt=0,
+        le=1.0,
+        description="Longest time a recorded read waits in memory before it is written.",
+    )
+    audit_buffer_size: int = Field(
+        500, ge=1, le=100_000, description="Buffered reads that trigger a write at once."
+    )
+
     @model_validator(mode="after")
     def _default_database(self) -> Settings:
         if not self.database_url:

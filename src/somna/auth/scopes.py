@@ -22,6 +22,7 @@ RESOURCE_SCOPES = (
     "events",
     "keys",
     "webhooks",
+    "audit",
 )
 
 
@@ -50,8 +51,9 @@ _MEMBER_SCOPES = ("users", "connections", "sleep", "sync", "exports")
 ROLE_GRANTS: dict[str, frozenset[str]] = {
     "owner": ALL_GRANTS,
     "admin": ALL_GRANTS,
-    # Analysts read everything but keys, and run analytics and exports; they manage nothing.
-    "analyst": (READ_ALL - {grant("keys", "read")})
+    # Analysts read everything but keys and the audit log (who looked at whom is for owners
+    # and admins), and run analytics and exports; they manage nothing.
+    "analyst": (READ_ALL - {grant("keys", "read"), grant("audit", "read")})
     | {grant("analytics", "write"), grant("exports", "write")},
     "member": expand(("write",), _MEMBER_SCOPES) | {grant("analytics", "read")},
 }

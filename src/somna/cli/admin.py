@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from somna.cli._output import abort, console, print_json
-from somna.cli.lookup import USAGE_ERROR, database_session, find_organization, run_command
+from somna.cli.lookup import (
+    USAGE_ERROR,
+    database_session,
+    find_organization,
+    record_cli,
+    run_command,
+)
 
 if TYPE_CHECKING:
     from somna.rotation import ColumnReport
@@ -22,6 +28,10 @@ accounts_app = typer.Typer(
 )
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(accounts_app, name="accounts")
+audit_app = typer.Typer(
+    help="The audit log (append-only, hash-chained).", no_args_is_help=True, rich_markup_mode=None
+)
+app.add_typer(audit_app, name="audit")
 AS_JSON = typer.Option(False, "--json", help="Print JSON, nothing else.")
 
 
@@ -36,6 +46,9 @@ async def _create_org(name: str, email: str, password: str, slug: str | None) ->
             created = await create_organization(
                 session, name=name, owner_email=email, owner_password=password, slug=slug
             )
+            organization_id = created.organization.id
+            await record_cli(session, organization_id, "organizations.create", "organizations",
+                             str(organization_id))  # fmt: skip
             await session.commit()
             return {
                 "organization_id": str(created.organization.id),
@@ -150,6 +163,8 @@ async def _accounts(org: str) -> list[dict[str, Any]]:
     async with database_session() as session:
         organization = await find_organization(session, org)
         rows = await list_accounts(session, owner_of(organization))
+        await record_cli(session, organization.id, "accounts.read", "accounts")
+        await session.commit()
         return [
             {"id": str(row.id), "email": row.email, "role": row.role,
              "person_id": str(row.person_id) if row.person_id else None,
@@ -181,6 +196,8 @@ async def _reset_password(email: str, password: str) -> str:
 
     async with database_session() as session:
         account = await reset_password(session, email, password)
+        await record_cli(session, account.organization_id, "accounts.reset_password", "accounts",
+                         str(account.id), account.person_id)  # fmt: skip
         await session.commit()
         return str(account.id)
 
@@ -200,6 +217,42 @@ def reset_password_command(
         abort(f"--password must be at least {MIN_PASSWORD_LENGTH} characters", USAGE_ERROR)
     account_id = run_command(_reset_password(email, password))
     console.print(f"Password reset for {email} ({account_id}); its sessions were ended.")
+
+
+async def _verify(org: str | None) -> list[dict[str, Any]]:
+    from somna.audit.service import chained_organizations, verify_chain
+
+    async with database_session() as session:
+        if org is not None:
+            organization_ids = [(await find_organization(session, org)).id]
+        else:
+            organization_ids = await chained_organizations(session)
+        reports = [await verify_chain(session, item) for item in organization_ids]
+        return [
+            {"organization_id": str(report.organization_id), "rows": report.rows,
+             "intact": report.intact, "problems": report.problems}
+            for report in reports
+        ]  # fmt: skip
+
+
+@audit_app.command("verify")
+def verify_audit(
+    org: str | None = typer.Option(None, "--org", help="Organisation id or slug (default: all)."),
+    as_json: bool = AS_JSON,
+) -> None:
+    """Walk the hash chains; exit 1 when a row was removed or edited."""
+    reports = run_command(_verify(org))
+    broken = [report for report in reports if not report["intact"]]
+    if as_json:
+        print_json({"organizations": reports, "intact": not broken})
+    else:
+        for report in reports:
+            state = "intact" if report["intact"] else "BROKEN"
+            console.print(f"{report['organization_id']}: {report['rows']} rows, {state}")
+            for problem in report["problems"]:
+                console.print(f"  {problem}", soft_wrap=True)
+    if broken:
+        raise typer.Exit(1)
 
 
 def _register_database_commands() -> None:

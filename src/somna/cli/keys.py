@@ -14,6 +14,7 @@ from somna.cli.lookup import (
     database_session,
     find_organization,
     owner_of,
+    record_cli,
     run_command,
 )
 
@@ -38,8 +39,10 @@ async def _create(org: str, fields: dict[str, Any]) -> dict[str, Any]:
         created = await create_api_key(
             session, get_settings(), organization_id=organization.id, **fields
         )
+        result = KeyCreated.of_created(created).model_dump(mode="json")
+        await record_cli(session, organization.id, "keys.create", "keys", result["id"])
         await session.commit()
-        return KeyCreated.of_created(created).model_dump(mode="json")
+        return result
 
 
 async def _list(org: str) -> list[dict[str, Any]]:
@@ -49,6 +52,8 @@ async def _list(org: str) -> list[dict[str, Any]]:
     async with database_session() as session:
         organization = await find_organization(session, org)
         rows = await list_keys(session, owner_of(organization))
+        await record_cli(session, organization.id, "keys.read", "keys")
+        await session.commit()
         return [KeyOut.of(row).model_dump(mode="json") for row in rows]
 
 
@@ -62,6 +67,7 @@ async def _rotate(org: str, key_id: uuid.UUID, grace_seconds: int | None) -> dic
         created = await rotate_key(
             session, get_settings(), None, owner_of(organization), key_id, grace_seconds
         )
+        await record_cli(session, organization.id, "keys.rotate", "keys", str(key_id))
         await session.commit()
         return KeyCreated.of_created(created).model_dump(mode="json")
 
@@ -73,6 +79,7 @@ async def _revoke(org: str, key_id: uuid.UUID) -> dict[str, Any]:
     async with database_session() as session:
         organization = await find_organization(session, org)
         row = await revoke_key(session, None, owner_of(organization), key_id)
+        await record_cli(session, organization.id, "keys.revoke", "keys", str(key_id))
         await session.commit()
         return KeyOut.of(row).model_dump(mode="json")
 

@@ -46,6 +46,28 @@ async def database_session() -> AsyncIterator[AsyncSession]:
         await engine.dispose()
 
 
+async def record_cli(
+    session: AsyncSession,
+    organization_id: uuid.UUID,
+    action: str,
+    resource_type: str,
+    resource_id: str | None = None,
+    person_id: uuid.UUID | None = None,
+) -> None:
+    """Audit an admin command that works on the database directly, in its transaction (the
+    command commits both or neither)."""
+    from somna.audit.service import record_cli as record
+
+    await record(
+        session,
+        organization_id,
+        action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        person_id=person_id,
+    )
+
+
 async def find_organization(session: AsyncSession, ref: str) -> Organization:
     """By id or slug."""
     from somna.orgs.repository import OrganizationRepository

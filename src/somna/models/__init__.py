@@ -3,6 +3,7 @@
 from somna.kit.models import Base
 from somna.models.account import ROLES, Account
 from somna.models.api_key import ApiKey
+from somna.models.audit_event import AUDIT_OUTCOMES, GENESIS_HASH, AuditChainHead, AuditEvent
 from somna.models.body_measurement import BodyMeasurement
 from somna.models.burnout_score import BurnoutScore
 from somna.models.connection import CONNECTION_STATUSES, Connection
@@ -33,15 +34,19 @@ from somna.models.webhook_event import WebhookEvent
 from somna.models.workout import Workout
 
 __all__ = [
+    "AUDIT_OUTCOMES",
     "CONNECTION_STATUSES",
     "DELIVERY_STATUSES",
     "EXPORT_KINDS",
     "EXPORT_STATUSES",
+    "GENESIS_HASH",
     "JOB_STATUSES",
     "ROLES",
     "SYNC_STATUSES",
     "Account",
     "ApiKey",
+    "AuditChainHead",
+    "AuditEvent",
     "Base",
     "BodyMeasurement",
     "BurnoutScore",

@@ -1,0 +1,89 @@
+"""The buffered writer: reads are recorded off the request path, within a second.
+
+A read appends an ``AuditDraft`` to an in-memory list (no I/O on the request); a background
+task writes the list in one transaction every ``audit_flush_seconds`` (at most 1 s), or at once
+when ``audit_buffer_size`` drafts wait. ``aclose`` (the app's lifespan) writes what is left, so
+a clean shutdown loses nothing; a killed process loses at most the last interval of reads.
+Writes of data are not buffered: they share the request's transaction (``recorder``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from somna.audit.chain import AuditDraft
+from somna.audit.repository import AuditRepository
+from somna.db import write_transaction
+
+log = structlog.get_logger(__name__)
+
+
+class AuditWriter:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        interval: float,
+        batch_size: int,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.interval = interval
+        self.batch_size = batch_size
+        self._pending: list[AuditDraft] = []
+        self._full = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        # One flush at a time: two would interleave their chain appends for no gain.
+        self._flushing = asyncio.Lock()
+
+    def record(self, draft: AuditDraft) -> None:
+        """Queue one event; it is written within ``interval`` seconds."""
+        self._pending.append(draft)
+        if len(self._pending) >= self.batch_size:
+            self._full.set()
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="somna.audit.writer")
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._full.wait(), self.interval)
+            self._full.clear()
+            try:
+                await self.flush()
+            except Exception:
+                # Kept in the buffer and tried again next interval (a locked or restarting
+                # database); logged, never raised into a request.
+                log.exception("audit.flush_failed", pending=len(self._pending))
+
+    async def flush(self) -> int:
+        """Write everything queued so far; returns how many events were written."""
+        async with self._flushing:
+            batch, self._pending = self._pending, []
+            if not batch:
+                return 0
+            try:
+                async with write_transaction(self.sessionmaker) as session:
+                    await AuditRepository(session).append(batch)
+            except BaseException:
+                self._pending[:0] = batch  # in front: the order of the chain stays the order seen
+                raise
+            return len(batch)
+
+    async def aclose(self) -> None:
+        """Stop the timer and write what is left (the lifespan's shutdown)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.flush()
