@@ -113,11 +113,25 @@ def _person(
     return principal.person_id
 
 
+def route_template(request: Request) -> str:
+    """The full path template of the matched route. An included router's route knows its path
+    without the prefixes it was mounted under, so they are taken back from the real path."""
+    route = request.scope.get("route")
+    template: str | None = getattr(route, "path_format", None)
+    if template is None:
+        return request.url.path
+    path = request.url.path
+    try:
+        suffix = template.format_map(request.path_params)
+    except (KeyError, ValueError, IndexError):
+        return template
+    return path[: len(path) - len(suffix)] + template if path.endswith(suffix) else template
+
+
 def draft_for(
     request: Request, principal: Principal, *, channel: str, outcome: str, status_code: int | None
 ) -> AuditDraft:
-    route = request.scope.get("route")
-    template = getattr(route, "path_format", request.url.path)
+    template = route_template(request)
     shape = route_shape(request.method, template)
     path: Mapping[str, str] = request.path_params
     resource_id = path.get(shape.id_parameter) if shape.id_parameter else None
