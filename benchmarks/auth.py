@@ -1,5 +1,6 @@
 """Throughput of one endpoint with API-key auth and rate limiting (memory, then Redis) against
-the same endpoint with neither, in one run.
+the same endpoint with neither, in one run; and the same keyed endpoint with the audit log's
+recording dependency (a read: buffered, flushed every half second by the server itself).
 
     .venv/bin/python -m benchmarks.auth [--seconds 4] [--rounds 3] [--connections 32]
 
@@ -20,11 +21,12 @@ import uuid
 from contextlib import ExitStack
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from benchmarks._load import SECRET, LoadResult, make_key, pin, run_load, serve
 from somna import __version__, migrations
 from somna.app import create_app
+from somna.audit.recorder import record_api_access
 from somna.auth.dependencies import CurrentPrincipal
 
 APP = "benchmarks.auth:bench_app"
@@ -41,6 +43,11 @@ def bench_app() -> FastAPI:
 
     @app.get("/bench/keyed")
     async def keyed_route(principal: CurrentPrincipal) -> dict[str, str]:
+        return PAYLOAD
+
+    # The API's audit dependency, exactly as ``api_router`` declares it.
+    @app.get("/bench/audited", dependencies=[Depends(record_api_access, scope="function")])
+    async def audited_route(principal: CurrentPrincipal) -> dict[str, str]:
         return PAYLOAD
 
     return app
@@ -117,6 +124,7 @@ def main() -> None:
                  "/bench/open", {}),
                 ("API key + rate limit (memory)", base, "/bench/keyed", auth),
                 ("API key + rate limit (Redis)", redis_env, "/bench/keyed", auth),
+                ("API key + rate limit (memory) + audit", base, "/bench/audited", auth),
             ],
             args,
         )  # fmt: skip
@@ -138,6 +146,14 @@ def _report(runs: list[tuple[str, LoadResult]], args: argparse.Namespace) -> Non
         lines.append(
             f"| {name} | {result.per_second:,.0f} | {ratio:.2f} | {cost} | {result.errors} |"
         )
+    by_name = dict(runs)
+    keyed, audited = (
+        by_name["API key + rate limit (memory)"],
+        by_name["API key + rate limit (memory) + audit"],
+    )
+    lines.append("")
+    cost = (1 - audited.per_second / keyed.per_second) * 100
+    lines.append(f"audit cost on the keyed read route: {cost:.1f} %")
     sys.stdout.write("\n".join(lines) + "\n")
 
 

@@ -36,7 +36,7 @@ ArchiveRows = list[dict[str, Any]]
 SectionReader = Callable[[AsyncSession, Person], Awaitable[ArchiveRows]]
 
 # Modules whose import registers archive sections; add yours here (see the module docstring).
-SECTION_MODULES: tuple[str, ...] = ("somna.privacy.sections",)
+SECTION_MODULES: tuple[str, ...] = ("somna.privacy.sections", "somna.audit.archive")
 ARCHIVE_DIR = "archive"
 
 _SECTIONS: dict[str, SectionReader] = {}

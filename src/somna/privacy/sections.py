@@ -1,6 +1,6 @@
 """The sections every person archive holds: the profile, every collection, mood, scores,
 insights, connections (without tokens), sync runs, member accounts (without passwords) and the
-outgoing-webhook events about the person. The audit trail is added by ``somna.audit``."""
+outgoing-webhook events about the person. The audit trail is added by ``somna.audit.archive``."""
 
 from __future__ import annotations
 

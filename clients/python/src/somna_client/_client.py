@@ -17,6 +17,7 @@ from somna_client._base_client import (
 )
 from somna_client._operations import ROUTES
 from somna_client.resources.analytics import Analytics
+from somna_client.resources.audit_events import AsyncAuditEventsResource, AuditEventsResource
 from somna_client.resources.connections import Connections
 from somna_client.resources.events import Events, Server
 from somna_client.resources.exports import AsyncExportsResource, ExportsResource
@@ -94,6 +95,7 @@ class Somna(SyncAPIClient):
         self.keys = Keys(self)
         self.webhook_endpoints = WebhookEndpoints(self)
         self.exports = ExportsResource(self)
+        self.audit_events = AuditEventsResource(self)
         self.events = Events(self)
 
     @classmethod
@@ -163,6 +165,7 @@ class AsyncSomna(AsyncAPIClient):
         self.keys = Keys(self)
         self.webhook_endpoints = WebhookEndpoints(self)
         self.exports = AsyncExportsResource(self)
+        self.audit_events = AsyncAuditEventsResource(self)
         self.events = Events(self)
 
     @classmethod

@@ -50,6 +50,29 @@ class AttemptRead(SomnaModel):
     error: str | None = None
 
 
+class AuditEventRead(SomnaModel):
+    """One recorded access or administrative action."""
+
+    id: str
+    organization_id: str
+    seq: int
+    occurred_at: datetime
+    actor_type: str
+    actor_id: str | None = None
+    channel: str
+    action: str
+    route: str | None = None
+    resource_type: str | None = None
+    resource_id: str | None = None
+    person_id: str | None = None
+    client_address: str | None = None
+    request_id: str | None = None
+    outcome: str
+    status_code: int | None = None
+    prev_hash: str
+    hash: str
+
+
 class AuthorizationStart(SomnaModel):
     authorization_url: str
     state: str
