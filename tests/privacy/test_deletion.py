@@ -144,8 +144,16 @@ async def test_after_the_grace_period_nothing_of_the_person_remains(
     assert alice.whoop_user_id in {str(user) for user in whoop.world.revoked_users}
     db_session.expire_all()
     left = await _rows_naming(db_session, alice.person_id, alice_connections, alice.email)
-    # The only trace: the person.deleted event, which names the id and nothing else.
-    assert set(left) == {"outgoing_events"}, {name: len(rows) for name, rows in left.items()}
+    # The only traces: the person.deleted event, which names the id and nothing else, and the
+    # audit trail, which stays (append-only) and names the person by id only.
+    assert set(left) == {"outgoing_events", "audit_events"}, {
+        name: len(rows) for name, rows in left.items()
+    }
+    assert all(
+        str(alice.person_id) in {str(row["person_id"]), str(row["resource_id"])}
+        or row["person_id"] is None
+        for row in left["audit_events"]
+    )
     [event] = left["outgoing_events"]
     assert event["event_type"] == "person.deleted"
     assert event["person_id"] is None
