@@ -84,3 +84,16 @@ async def test_dataframes_have_one_typed_row_per_session(
     assert polars_frame.height == NIGHTS
     assert polars_frame.schema["asleep_seconds"] == pl.Int64
     assert isinstance(polars_frame.schema["start_at"], pl.Datetime)
+
+
+async def test_a_person_without_nights_gives_empty_frames_with_the_columns(
+    client: Somna, aclient: AsyncSomna, db_session: AsyncSession, org: Org
+) -> None:
+    """Code that selects columns works whether or not the person has slept yet."""
+    person = await person_with_nights(db_session, org, 0)
+    frame = client.sleep.list(str(person.id)).to_pandas()
+    assert len(frame) == 0
+    assert {"local_date", "asleep_seconds", "efficiency_pct"} <= set(frame.columns)
+    polars_frame = await aclient.sleep.list(str(person.id)).to_polars()
+    assert polars_frame.height == 0
+    assert {"local_date", "asleep_seconds"} <= set(polars_frame.columns)

@@ -76,3 +76,15 @@ async def test_the_async_client_signs_too(
     async with AsyncSomna(live_url, api_key=key.key, signing_secret=key.signing_secret) as client:
         revoked = await client.keys.revoke(str(target.id))
     assert revoked.is_active is False
+
+
+async def test_the_same_signed_request_twice_in_a_second_is_not_a_replay(
+    client: Somna, db_session: AsyncSession, org: Org
+) -> None:
+    """Delete, restore, delete: the two deletions are the same request; the second is dated
+    a second later, so the server does not take it for a replay of the first."""
+    person = await person_with_nights(db_session, org, 1)
+    first = client.users.delete(str(person.id))
+    client.users.restore(str(person.id))
+    again = client.users.delete(str(person.id))
+    assert (first.status, again.status) == ("deletion_scheduled", "deletion_scheduled")

@@ -30,9 +30,9 @@ class OutgoingEvent(IdMixin, Base):
     )
     event_type: Mapped[str] = mapped_column(String(100))
     # The person the event is about, so that their deletion takes their events (and, by
-    # cascade, the deliveries) along; null for events about no one person.
-    person_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("people.id", ondelete="CASCADE"), index=True
-    )
+    # cascade, the deliveries) along; null for events about no one person. No foreign key: an
+    # event may name a person its transaction does not see, and ``person.deleted`` names one
+    # who is gone; the deletion removes these rows itself.
+    person_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)

@@ -21,6 +21,7 @@ from somna.models import (
     Job,
     MoodRating,
     Organization,
+    OutgoingEvent,
     Person,
     WebhookEvent,
 )
@@ -123,10 +124,16 @@ class DeletionRepository(Repository[Person]):
             removed += int(result.rowcount or 0)
         return removed
 
+    async def delete_events(self, person_id: uuid.UUID) -> None:
+        """The outgoing-webhook events about the person; their deliveries cascade."""
+        await self.session.execute(
+            delete(OutgoingEvent).where(OutgoingEvent.person_id == person_id)
+        )
+
     async def delete_person(self, person_id: uuid.UUID) -> None:
         # Foreign keys cascade to connections (and their checkpoints), records, mood ratings,
-        # scores, insights, preferences, OAuth states, sync runs, exports, member accounts
-        # (their tokens and sessions) and outgoing events (their deliveries).
+        # scores, insights, preferences, OAuth states, sync runs, exports and member accounts
+        # (their tokens and sessions).
         await self.session.execute(delete(Person).where(Person.id == person_id))
 
 

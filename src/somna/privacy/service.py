@@ -159,6 +159,7 @@ async def _remove(
     await repository.delete_finished_jobs([c.id for c in connections] + [e.id for e in exports])
     folders = await _drop_exports(repository, services, exports, person_id)
     await session.flush()  # the export rows first: the cascade below would take them unseen
+    await repository.delete_events(person_id)
     await repository.delete_person(person_id)
     await emit.person_deleted(
         session, services.queue, organization_id,

@@ -50,14 +50,30 @@ class _Attempts:
 
     def __init__(self, spec: Spec[Any]) -> None:
         self.idempotency_key = str(uuid.uuid4()) if spec.creates else None
-        self.last_timestamp = 0
         self.refreshed = False
 
-    def timestamp(self) -> int:
-        # The server accepts each signature once: a retry within the same second must not
-        # repeat the previous attempt's timestamp (a second ahead is well within tolerance).
-        self.last_timestamp = max(int(time.time()), self.last_timestamp + 1)
-        return self.last_timestamp
+
+class _Timestamps:
+    """Signature timestamps that never repeat for the same request.
+
+    The server accepts each signature once, and a signature covers only the timestamp (whole
+    seconds), method, path and body: the same request signed twice within one second (a retry,
+    or a person deleted, restored and deleted again) would be refused as a replay. Such a
+    repeat is dated a second after the previous one instead, well within the tolerance."""
+
+    KEEP = 256
+
+    def __init__(self) -> None:
+        self._last: dict[tuple[str, bytes, bytes], int] = {}
+
+    def next(self, request: httpx.Request) -> int:
+        now = int(time.time())
+        if len(self._last) > self.KEEP:
+            self._last = {key: at for key, at in self._last.items() if at >= now}
+        key = (request.method, request.url.raw_path, request.content)
+        stamp = max(now, self._last.get(key, 0) + 1)
+        self._last[key] = stamp
+        return stamp
 
 
 class BaseClient:
@@ -86,6 +102,7 @@ class BaseClient:
             **(default_headers or {}),
         }
         self._tokens: TokenPair | None = None
+        self._timestamps = _Timestamps()
 
     # --- requests -----------------------------------------------------------------------
 
@@ -117,7 +134,7 @@ class BaseClient:
             headers=headers,
         )
         if spec.sensitive and self._tokens is None and self.signing_secret:
-            sign(request, self.signing_secret, attempts.timestamp())
+            sign(request, self.signing_secret, self._timestamps.next(request))
         return request
 
     def _retry_delay(self, attempt: int, response: httpx.Response | None) -> float | None:

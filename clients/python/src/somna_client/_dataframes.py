@@ -20,23 +20,36 @@ def rows(items: Sequence[Any]) -> list[dict[str, Any]]:
     return [item.model_dump() if isinstance(item, BaseModel) else dict(item) for item in items]
 
 
-def to_pandas(items: Sequence[Any]) -> Any:
+def columns_of(parser: Any) -> list[str]:
+    """The fields of the model a page's items are parsed into (``Model.model_validate``), so
+    that an empty list still gives a frame with its columns."""
+    owner = getattr(parser, "__self__", None)
+    if isinstance(owner, type) and issubclass(owner, BaseModel):
+        return list(owner.model_fields)
+    return []
+
+
+def to_pandas(items: Sequence[Any], columns: Sequence[str] = ()) -> Any:
     try:
         import pandas as pd
     except ImportError as exc:
         raise MissingDependency(
             'to_pandas() needs pandas: pip install "somna-client[pandas]"'
         ) from exc
+    if not items:
+        return pd.DataFrame(columns=list(columns))
     frame = pd.DataFrame.from_records(rows(items))
     # Nullable dtypes, so that a column of seconds with gaps stays integer (Int64), not float.
     return frame.convert_dtypes()
 
 
-def to_polars(items: Sequence[Any]) -> Any:
+def to_polars(items: Sequence[Any], columns: Sequence[str] = ()) -> Any:
     try:
         import polars as pl
     except ImportError as exc:
         raise MissingDependency(
             'to_polars() needs polars: pip install "somna-client[polars]"'
         ) from exc
+    if not items:
+        return pl.DataFrame(schema=list(columns))
     return pl.from_dicts(rows(items), infer_schema_length=None)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Generator, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from somna_client._dataframes import to_pandas, to_polars
+from somna_client._dataframes import columns_of, to_pandas, to_polars
 
 if TYPE_CHECKING:
     from somna_client._base_client import AsyncAPIClient, SyncAPIClient
@@ -61,11 +61,11 @@ class SyncPage(_Page[T]):
 
     def to_pandas(self) -> Any:
         """Every item of every page as a pandas DataFrame, one row per item."""
-        return to_pandas(self.to_list())
+        return to_pandas(self.to_list(), columns_of(self._spec.item))
 
     def to_polars(self) -> Any:
         """Every item of every page as a polars DataFrame, one row per item."""
-        return to_polars(self.to_list())
+        return to_polars(self.to_list(), columns_of(self._spec.item))
 
 
 class AsyncPage(_Page[T]):
@@ -120,8 +120,8 @@ class AsyncPaginator(Generic[T]):
 
     async def to_pandas(self) -> Any:
         """Every item of every page as a pandas DataFrame, one row per item."""
-        return to_pandas(await self.to_list())
+        return to_pandas(await self.to_list(), columns_of(self._spec.item))
 
     async def to_polars(self) -> Any:
         """Every item of every page as a polars DataFrame, one row per item."""
-        return to_polars(await self.to_list())
+        return to_polars(await self.to_list(), columns_of(self._spec.item))

@@ -46,13 +46,6 @@ def upgrade() -> None:
     with op.batch_alter_table("outgoing_events", schema=None) as batch_op:
         batch_op.add_column(sa.Column("person_id", sa.Uuid(), nullable=True))
         batch_op.create_index(batch_op.f("ix_outgoing_events_person_id"), ["person_id"])
-        batch_op.create_foreign_key(
-            batch_op.f("fk_outgoing_events_person_id_people"),
-            "people",
-            ["person_id"],
-            ["id"],
-            ondelete="CASCADE",
-        )
     with op.batch_alter_table("exports", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("kind", sa.String(length=20), nullable=False, server_default="records")
@@ -68,9 +61,6 @@ def downgrade() -> None:
         batch_op.drop_constraint(op.f("ck_exports_kind_known"), type_="check")
         batch_op.drop_column("kind")
     with op.batch_alter_table("outgoing_events", schema=None) as batch_op:
-        batch_op.drop_constraint(
-            batch_op.f("fk_outgoing_events_person_id_people"), type_="foreignkey"
-        )
         batch_op.drop_index(batch_op.f("ix_outgoing_events_person_id"))
         batch_op.drop_column("person_id")
     with op.batch_alter_table("people", schema=None) as batch_op:
