@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from pathlib import Path
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from somna.audit.chain import AuditDraft
 from somna.audit.writer import AuditWriter
 from somna.db import create_engine, create_sessionmaker
+from somna.models import GENESIS_HASH, AuditChainHead
 from tests.audit.support import audit_rows, audit_rows_without_flush
 from tests.support.auth import create_organization, create_person
 from tests.support.cli import run_somna
@@ -104,6 +106,38 @@ async def test_the_buffered_writer_flushes_on_shutdown(
     await writer.aclose()
     await engine.dispose()
     assert await audit_rows_of(db_session, organization_id) == list(range(1, 26))
+
+
+async def test_the_writer_closes_after_the_flush_it_is_in(
+    db_session: AsyncSession, database_url: str
+) -> None:
+    """Shutting down while the timer's flush waits on the database: that flush ends, then the
+    last one writes the rest; every draft once, in order. (The writer used to cancel the flush
+    in flight: in the privacy tests this left the final flush on SQLite waiting forever, the
+    lifespan timing out. That hang depends on where the cancel lands and is not reproduced
+    here; what is checked is that closing waits for the flush and loses or repeats nothing.)"""
+    organization_id = uuid.uuid4()
+    # The test's own transaction holds the chain head (SQLite: the write lock) until it commits.
+    db_session.add(
+        AuditChainHead(organization_id=organization_id, last_seq=0, last_hash=GENESIS_HASH)
+    )
+    await db_session.flush()
+    engine = create_engine(database_url)
+    # A batch of one wakes the timer at once.
+    writer = AuditWriter(create_sessionmaker(engine), interval=3600, batch_size=1)
+    writer.start()
+    writer.record(AuditDraft(organization_id, "cli", None, "cli", "person.read"))
+    while writer.pending:  # the timer has taken the draft: its flush has begun
+        await asyncio.sleep(0)
+    for _ in range(9):
+        writer.record(AuditDraft(organization_id, "cli", None, "cli", "person.read"))
+    closing = asyncio.create_task(writer.aclose())
+    await asyncio.sleep(0)  # aclose has begun, the flush still waits on the head
+    await db_session.commit()
+    await closing
+    await engine.dispose()
+    assert writer.pending == 0
+    assert await audit_rows_of(db_session, organization_id) == list(range(1, 11))
 
 
 async def audit_rows_of(db_session: AsyncSession, organization_id: uuid.UUID) -> list[int]:

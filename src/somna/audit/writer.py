@@ -4,6 +4,12 @@ A read appends an ``AuditDraft`` to an in-memory list (no I/O on the request); a
 task writes the list in one transaction every ``audit_flush_seconds`` (at most 1 s), or at once
 when ``audit_buffer_size`` drafts wait. ``aclose`` (the app's lifespan) writes what is left, so
 a clean shutdown loses nothing; a killed process loses at most the last interval of reads.
+
+The background task is never cancelled: ``aclose`` asks it to stop and waits for the flush it
+may be in to finish. Cancelling a flush halfway through a statement left the SQLite driver's
+connection waiting for an answer that never came, so the final flush hung the shutdown; and a
+flush cancelled during its commit could not know whether its rows were written (re-queued,
+they would have been chained twice).
 Writes of data are not buffered: they share the request's transaction (``recorder``).
 """
 
@@ -34,7 +40,9 @@ class AuditWriter:
         self.interval = interval
         self.batch_size = batch_size
         self._pending: list[AuditDraft] = []
-        self._full = asyncio.Event()
+        # Set when a batch is full or the writer is closing: the timer flushes at once.
+        self._wake = asyncio.Event()
+        self._closing = False
         self._task: asyncio.Task[None] | None = None
         # One flush at a time: two would interleave their chain appends for no gain.
         self._flushing = asyncio.Lock()
@@ -43,7 +51,7 @@ class AuditWriter:
         """Queue one event; it is written within ``interval`` seconds."""
         self._pending.append(draft)
         if len(self._pending) >= self.batch_size:
-            self._full.set()
+            self._wake.set()
 
     @property
     def pending(self) -> int:
@@ -55,9 +63,12 @@ class AuditWriter:
 
     async def _run(self) -> None:
         while True:
+            # Only this wait is ever interrupted (by its timeout), never a write.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._full.wait(), self.interval)
-            self._full.clear()
+                await asyncio.wait_for(self._wake.wait(), self.interval)
+            self._wake.clear()
+            if self._closing:
+                return  # aclose writes what is left
             try:
                 await self.flush()
             except Exception:
@@ -80,10 +91,11 @@ class AuditWriter:
             return len(batch)
 
     async def aclose(self) -> None:
-        """Stop the timer and write what is left (the lifespan's shutdown)."""
+        """Stop the timer, once its current flush (if any) is done, and write what is left
+        (the lifespan's shutdown)."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            self._closing = True
+            self._wake.set()
+            await self._task
             self._task = None
         await self.flush()
