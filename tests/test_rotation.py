@@ -116,7 +116,7 @@ async def test_rotate_reencrypt_and_drop_the_old_key(
     assert stored is not None
     assert stored.access_token_encrypted is not None
     assert token_box(dropped).decrypt(stored.access_token_encrypted)
-    assert await _signed_delete(dropped, db_session, key) == 200
+    assert await _signed_delete(dropped, db_session, key) == 202  # deletion scheduled
     run = await _sync(dropped, db_session, stored)
     assert run.status == "succeeded", run.errors
     assert run.counts["sleep"]["inserted"] > 0

@@ -40,7 +40,11 @@ def serve_in_thread(
     """Serve ``app`` on 127.0.0.1 (on ``port``, else a free one) until the block ends; yields
     its base URL."""
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    # The plain asyncio loop, not uvloop: uvloop in a server thread beside the test's own
+    # loops and the sandboxes' crashed the interpreter (SIGSEGV) in one full run.
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_config=None, lifespan="on", loop="asyncio"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
