@@ -13,13 +13,10 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from somna.config import Settings
 from somna.models import Connection, MoodRating, SleepSession
 from somna.privacy.archive import sections
-from somna.sandbox import WhoopSandbox
 from tests.connections.support import run_jobs
-from tests.outgoing.receiver import Receiver
-from tests.privacy.support import USERS, arrange
+from tests.privacy.support import USERS, World
 from tests.support.auth import create_account, create_api_key, create_organization
 
 
@@ -31,12 +28,9 @@ async def _ids(db_session: AsyncSession, model: Any, person_id: Any) -> set[str]
 async def test_the_archive_holds_exactly_the_persons_data(
     sync_app: FastAPI,
     sync_client: httpx.AsyncClient,
-    sync_settings: Settings,
     db_session: AsyncSession,
-    whoop: WhoopSandbox,
-    receiver: Receiver,
+    world: World,
 ) -> None:
-    world = await arrange(sync_app, sync_client, db_session, sync_settings, whoop, receiver)
     alice, bob = world.alice, world.bob
     path = f"{USERS}/{alice.person_id}/data-export"
 
@@ -105,14 +99,10 @@ async def test_the_archive_holds_exactly_the_persons_data(
 
 
 async def test_the_archive_is_not_for_people_of_other_organisations(
-    sync_app: FastAPI,
     sync_client: httpx.AsyncClient,
-    sync_settings: Settings,
     db_session: AsyncSession,
-    whoop: WhoopSandbox,
-    receiver: Receiver,
+    world: World,
 ) -> None:
-    world = await arrange(sync_app, sync_client, db_session, sync_settings, whoop, receiver)
     other = await create_organization(db_session, sync_client, name="Elsewhere")
     path = f"{USERS}/{world.alice.person_id}/data-export"
     answer = await sync_client.post(path, headers=other.owner.headers)

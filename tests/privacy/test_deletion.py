@@ -30,7 +30,7 @@ from somna.sync.engine import PERSON_HIDDEN, SyncProgress, SyncServices
 from somna.sync.service import schedule_due, sync_connections
 from tests.connections.support import run_jobs
 from tests.outgoing.receiver import Receiver
-from tests.privacy.support import USERS, arrange, connection_ids
+from tests.privacy.support import USERS, World, connection_ids
 from tests.support.auth import create_api_key
 
 
@@ -88,12 +88,11 @@ async def _count(db_session: AsyncSession, model: Any, *criteria: Any) -> int:
 async def test_after_the_grace_period_nothing_of_the_person_remains(
     sync_app: FastAPI,
     sync_client: httpx.AsyncClient,
-    sync_settings: Settings,
     db_session: AsyncSession,
     whoop: WhoopSandbox,
     receiver: Receiver,
+    world: World,
 ) -> None:
-    world = await arrange(sync_app, sync_client, db_session, sync_settings, whoop, receiver)
     alice, bob = world.alice, world.bob
     archive = await sync_client.post(
         f"{USERS}/{alice.person_id}/data-export", headers=world.org.owner.headers
@@ -184,10 +183,8 @@ async def test_hidden_during_the_grace_period_and_restored(
     sync_client: httpx.AsyncClient,
     sync_settings: Settings,
     db_session: AsyncSession,
-    whoop: WhoopSandbox,
-    receiver: Receiver,
+    world: World,
 ) -> None:
-    world = await arrange(sync_app, sync_client, db_session, sync_settings, whoop, receiver)
     alice, bob, headers = world.alice, world.bob, world.org.owner.headers
     base = f"{USERS}/{alice.person_id}"
     statistics = f"/api/v1/organizations/{world.org.id}/statistics"
@@ -258,13 +255,9 @@ async def test_hidden_during_the_grace_period_and_restored(
 
 async def test_a_running_sync_stops_at_its_next_page(
     sync_app: FastAPI,
-    sync_client: httpx.AsyncClient,
-    sync_settings: Settings,
     db_session: AsyncSession,
-    whoop: WhoopSandbox,
-    receiver: Receiver,
+    world: World,
 ) -> None:
-    world = await arrange(sync_app, sync_client, db_session, sync_settings, whoop, receiver)
     alice = world.alice
     services = _services(sync_app)
     pages: list[SyncProgress] = []
@@ -311,12 +304,10 @@ async def _queued_runs(
 async def test_no_grace_period_deletes_at_once(
     sync_app: FastAPI,
     sync_client: httpx.AsyncClient,
-    sync_settings: Settings,
     db_session: AsyncSession,
     whoop: WhoopSandbox,
-    receiver: Receiver,
+    world: World,
 ) -> None:
-    world = await arrange(sync_app, sync_client, db_session, sync_settings, whoop, receiver)
     sync_app.state.settings.deletion_grace_days = 0
     path = f"{USERS}/{world.alice.person_id}"
     answer = await sync_client.delete(path, headers=world.org.owner.headers)
