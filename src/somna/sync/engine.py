@@ -37,7 +37,6 @@ from typing import Any, NoReturn, cast
 
 import httpx
 import structlog
-from sqlalchemy import case, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -686,35 +685,15 @@ class RunExecutor:
     async def _note_outcome(
         self, session: AsyncSession, run: _Run, status: str, error: str | None, now: datetime
     ) -> bool | None:
-        """The run's end on its connection, by one UPDATE: a connection a disconnect deleted
-        meanwhile (on SQLite this transaction reads before it writes) is no row to update, not
-        a stale ORM object whose flush fails the run. Whether this was the connection's first
-        sync (``backfill.completed``), or None when the connection is gone."""
-        before = await session.execute(
-            select(Connection.last_sync_at).where(Connection.id == run.connection.id)
-        )
-        found = before.first()
-        if found is None:
-            return None
-        values: dict[str, Any] = {"last_error": error}
-        if status in ("succeeded", "partial"):
-            values["last_sync_at"] = now
+        """The run's end on its connection; whether it was the connection's first sync
+        (``backfill.completed``), or None when the connection is gone."""
         interval = self.settings.sync_interval_minutes
-        if interval > 0:
-            values["next_sync_at"] = case(
-                (
-                    Connection.status == "active",
-                    literal(now + timedelta(minutes=interval), Connection.next_sync_at.type),
-                ),
-                else_=Connection.next_sync_at,
-            )
-        await session.execute(
-            update(Connection)
-            .where(Connection.id == run.connection.id)
-            .values(**values)
-            .execution_options(synchronize_session=False)
+        return await SyncConnectionRepository(session).note_outcome(
+            run.connection.id,
+            error=error,
+            synced_at=now if status in ("succeeded", "partial") else None,
+            next_sync_at=now + timedelta(minutes=interval) if interval > 0 else None,
         )
-        return found[0] is None
 
     def _event(
         self,

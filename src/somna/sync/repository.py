@@ -9,7 +9,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, case, delete, func, or_, select, text, update
+from sqlalchemy import (
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from somna.kit.pagination import keyset_page
@@ -448,6 +460,44 @@ class SyncConnectionRepository(Repository[Connection]):
             .limit(limit)
         )
         return list(await self.session.scalars(statement))
+
+    async def note_outcome(
+        self,
+        connection_id: uuid.UUID,
+        *,
+        error: str | None,
+        synced_at: datetime | None,
+        next_sync_at: datetime | None,
+    ) -> bool | None:
+        """A run's end on its connection, by one UPDATE: a connection a disconnect deleted
+        meanwhile (on SQLite the transaction reads before it writes) is no row to update, not
+        a stale ORM object whose flush fails the run. ``next_sync_at`` applies only while the
+        connection is active. Whether the connection had never synced before, or None when
+        it is gone."""
+        before = await self.session.execute(
+            select(Connection.last_sync_at).where(Connection.id == connection_id)
+        )
+        found = before.first()
+        if found is None:
+            return None
+        values: dict[str, Any] = {"last_error": error}
+        if synced_at is not None:
+            values["last_sync_at"] = synced_at
+        if next_sync_at is not None:
+            values["next_sync_at"] = case(
+                (
+                    Connection.status == "active",
+                    literal(next_sync_at, Connection.next_sync_at.type),
+                ),
+                else_=Connection.next_sync_at,
+            )
+        await self.session.execute(
+            update(Connection)
+            .where(Connection.id == connection_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return found[0] is None
 
     async def status_of(self, connection_id: uuid.UUID) -> str | None:
         """The connection's status, or ``PAUSED`` while its person's deletion is scheduled;
