@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from somna.records.canonical import Stage
+from somna.sandbox.history import generate
 from somna.sandbox.hypnogram import as_string, count_cycles, stats
-from somna.sandbox.physiology import History, Sleep, generate, make_profile
+from somna.sandbox.physiology import History, Sleep, make_profile
 
 END = date(2026, 11, 20)
 

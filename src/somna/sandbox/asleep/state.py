@@ -13,7 +13,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from somna.sandbox.asleep import stats as statmod
-from somna.sandbox.physiology import Sleep, generate, make_profile
+from somna.sandbox.history import generate
+from somna.sandbox.physiology import Sleep, make_profile
 
 ALPHANUM = string.ascii_lowercase + string.digits
 TOO_SHORT = timedelta(minutes=20)

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from somna.kit.crypto import random_token
+from somna.sandbox.history import generate
 from somna.sandbox.physiology import (
     Cycle,
     History,
@@ -17,7 +18,6 @@ from somna.sandbox.physiology import (
     Recovery,
     Sleep,
     Workout,
-    generate,
     make_profile,
 )
 
