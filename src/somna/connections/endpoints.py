@@ -13,6 +13,7 @@ from somna.auth.dependencies import RequireScopes, RequireSensitive
 from somna.auth.principal import Principal
 from somna.auth.responses import error_response
 from somna.connections import service
+from somna.connections.dependencies import ConnectionServicesDep
 from somna.connections.pages import connected_page
 from somna.connections.schemas import (
     AsleepConnectRequest,
@@ -26,7 +27,6 @@ from somna.db import SessionDep
 from somna.jobs.dependencies import JobQueueDep
 from somna.models import Person
 from somna.request_checks import accepts_any_query
-from somna.sync.dependencies import SyncServicesDep
 from somna.users.dependencies import person_from_me, person_from_path
 
 ConnectionsRead = Annotated[Principal, Depends(RequireScopes("connections:read"))]
@@ -53,7 +53,7 @@ def _person_routes(prefix: str, loader: PersonLoader, tag: str) -> APIRouter:
         _principal: ConnectionsWrite,
         person: LoadedPerson,
         session: SessionDep,
-        services: SyncServicesDep,
+        services: ConnectionServicesDep,
         payload: Annotated[WhoopConnectRequest | None, Body()] = None,
     ) -> AuthorizationStart:
         """Start connecting WHOOP: send the person's browser to `authorization_url`."""
@@ -74,7 +74,7 @@ def _person_routes(prefix: str, loader: PersonLoader, tag: str) -> APIRouter:
         _principal: ConnectionsWrite,
         person: LoadedPerson,
         session: SessionDep,
-        services: SyncServicesDep,
+        services: ConnectionServicesDep,
         queue: JobQueueDep,
         response: Response,
     ) -> ConnectionRead:
@@ -93,7 +93,7 @@ def _person_routes(prefix: str, loader: PersonLoader, tag: str) -> APIRouter:
         principal: ConnectionsWrite,
         person: LoadedPerson,
         session: SessionDep,
-        services: SyncServicesDep,
+        services: ConnectionServicesDep,
         delete_data: Annotated[
             bool, Query(description="Also delete every record this connection brought in.")
         ] = False,
@@ -129,7 +129,7 @@ router.include_router(_person_routes("/me", person_from_me, "me"))
 @accepts_any_query
 async def whoop_callback(
     session: SessionDep,
-    services: SyncServicesDep,
+    services: ConnectionServicesDep,
     queue: JobQueueDep,
     code: Annotated[str | None, Query(max_length=2000)] = None,
     state: Annotated[str | None, Query(max_length=512)] = None,
