@@ -83,14 +83,15 @@ async def find_organization(session: AsyncSession, ref: str) -> Organization:
 
 async def find_person(session: AsyncSession, organization: Organization, ref: str) -> Person:
     """By id or email, in ``organization``."""
-    from somna.models import Person
     from somna.users.repository import PersonRepository
 
+    people = PersonRepository(session)
     as_id = as_uuid(ref)
-    person = await session.get(Person, as_id) if as_id else None
-    if as_id is None:
-        person = await PersonRepository(session).get_by_email(organization.id, ref)
-    if person is None or person.organization_id != organization.id:
+    if as_id is not None:
+        person = await people.get_in_organization(organization.id, as_id)
+    else:
+        person = await people.get_by_email(organization.id, ref)
+    if person is None:
         raise NotFoundOnCommandLine(f"No person {ref!r} in organisation {organization.slug!r}.")
     return person
 

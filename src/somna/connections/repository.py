@@ -122,22 +122,29 @@ class ConnectionRepository(Repository[Connection]):
         )
         return await self.session.scalar(statement.limit(1))
 
-    async def ids_matching(
+    async def with_owners(
         self,
         *,
         organization_id: uuid.UUID | None = None,
-        person_id: uuid.UUID | None = None,
+        person_ids: Sequence[uuid.UUID] = (),
         provider: str | None = None,
         statuses: Sequence[str] = ("active",),
-    ) -> list[uuid.UUID]:
-        statement = select(Connection.id).where(Connection.status.in_(list(statuses)))
+    ) -> list[tuple[Connection, Person]]:
+        """Matching connections with their people, oldest first, in one query (no person
+        filter when ``person_ids`` is empty)."""
+        statement = (
+            select(Connection, Person)
+            .join(Person, Person.id == Connection.person_id)
+            .where(Connection.status.in_(list(statuses)))
+        )
         if organization_id is not None:
             statement = statement.where(Connection.organization_id == organization_id)
-        if person_id is not None:
-            statement = statement.where(Connection.person_id == person_id)
+        if person_ids:
+            statement = statement.where(Connection.person_id.in_(list(person_ids)))
         if provider is not None:
             statement = statement.where(Connection.provider == provider)
-        return list(await self.session.scalars(statement.order_by(Connection.created_at)))
+        rows = await self.session.execute(statement.order_by(Connection.created_at))
+        return [(connection, person) for connection, person in rows]
 
     async def save_tokens(self, connection_id: uuid.UUID, values: dict[str, Any]) -> bool:
         """Store refreshed tokens, unless the connection was revoked meanwhile."""
