@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
-from somna.cli._output import abort, console, errors, print_json
+from somna.cli._output import abort, console, date_option, errors, print_json
 from somna.cli.lookup import (
     USAGE_ERROR,
     NotFoundOnCommandLine,
     as_uuid,
+    database,
     find_organization,
     find_person,
 )
@@ -169,12 +170,9 @@ async def _main(
 ) -> BatchSummary:
     from somna.batchsync.runner import run_batch
     from somna.config import get_settings
-    from somna.db import create_engine, create_sessionmaker
 
     settings = get_settings()
-    engine = create_engine(settings.database_url)
-    try:
-        sessionmaker = create_sessionmaker(engine)
+    async with database(settings) as sessionmaker:
         async with sessionmaker() as session:
             targets = await resolve_targets(session, selection)
         if not targets and not as_json:
@@ -185,17 +183,6 @@ async def _main(
             concurrency=concurrency, trigger="cli", out=None if as_json else errors,
             wait_busy=wait_busy,
         )  # fmt: skip
-    finally:
-        await engine.dispose()
-
-
-def _date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        abort(f"{option} must be a date such as 2026-03-01, not {value!r}", 2)
 
 
 def _check_dates(since: date | None, until: date | None) -> None:
@@ -243,7 +230,7 @@ def sync(
 
     if provider is not None and provider not in PROVIDERS:
         abort(f"--provider must be one of {', '.join(PROVIDERS)}, not {provider!r}", 2)
-    start_date, end_date = _date(since, "--since"), _date(until, "--until")
+    start_date, end_date = date_option(since, "--since"), date_option(until, "--until")
     _check_dates(start_date, end_date)
     prepare_database(migrate=False)
     configure_logging("WARNING", get_settings().log_format)

@@ -35,7 +35,15 @@ PersonLoader = Callable[..., Coroutine[Any, Any, Person]]
 
 
 def _person_routes(prefix: str, loader: PersonLoader, tag: str) -> APIRouter:
+    """The same routes for ``/users/{user_id}`` and ``/me``; only the person loader differs."""
     router = APIRouter(prefix=prefix, tags=[tag])
+    _add_list_and_connect(router, loader)
+    _add_disconnect(router, loader)
+    return router
+
+
+def _add_list_and_connect(router: APIRouter, loader: PersonLoader) -> None:
+    # Route factories: the person dependency is a local alias, so each defines its own.
     LoadedPerson = Annotated[Person, Depends(loader)]
 
     @router.get("/connections")
@@ -86,6 +94,10 @@ def _person_routes(prefix: str, loader: PersonLoader, tag: str) -> APIRouter:
             response.status_code = status.HTTP_200_OK
         return await service.get_connection_read(session, connection)
 
+
+def _add_disconnect(router: APIRouter, loader: PersonLoader) -> None:
+    LoadedPerson = Annotated[Person, Depends(loader)]
+
     @router.delete("/connections/{provider}")
     async def disconnect(
         provider: Literal["whoop", "asleep"],
@@ -106,8 +118,6 @@ def _person_routes(prefix: str, loader: PersonLoader, tag: str) -> APIRouter:
         return await service.disconnect(
             session, services, person, provider, delete_data=delete_data
         )
-
-    return router
 
 
 router = APIRouter()
