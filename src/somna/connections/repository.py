@@ -85,13 +85,6 @@ class ConnectionRepository(Repository[Connection]):
         )
         return list(await self.session.scalars(statement))
 
-    async def by_provider_user(self, provider: str, provider_user_id: str) -> list[Connection]:
-        """Every connection of this vendor account (one per organisation that linked it)."""
-        statement = select(Connection).where(
-            Connection.provider == provider, Connection.provider_user_id == provider_user_id
-        )
-        return list(await self.session.scalars(statement))
-
     async def syncable_for_provider_user(
         self, provider: str, provider_user_id: str
     ) -> list[Connection]:
