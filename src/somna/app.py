@@ -24,6 +24,7 @@ from somna.jobs.runtime import JobRuntime
 from somna.logging import RequestIdMiddleware, configure_logging
 from somna.openapi import install_openapi, operation_id
 from somna.ratelimit.http import RateLimitMiddleware
+from somna.sync.for_connections import connection_services_for
 from somna.web.router import ASSETS_PATH, install_web
 
 log = structlog.get_logger(__name__)
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.connection_services = connection_services_for  # connections may not import sync
     install_error_handlers(app)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(

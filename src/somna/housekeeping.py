@@ -17,12 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from somna.auth.repository import RefreshTokenRepository
 from somna.config import Settings
+from somna.connections.repository import OAuthStateRepository
 from somna.events.repository import UsageEventRepository
 from somna.jobs.port import JobContext
 from somna.jobs.registry import periodic, task
 from somna.kit.time import utc_now
 from somna.outgoing.repository import EventRepository
-from somna.providers.repository import OAuthStateRepository
 from somna.webhooks.repository import WebhookEventRepository
 
 log = structlog.get_logger(__name__)

@@ -53,28 +53,38 @@ async def _owner_and_person(
     return org, person.id
 
 
-async def _person_with_whoop(
+@pytest.fixture
+async def owner_and_person(
+    db_session: AsyncSession, sync_client: httpx.AsyncClient
+) -> tuple[Org, uuid.UUID]:
+    """An organisation (its owner signed in) with one person, on the sandbox-backed app."""
+    return await _owner_and_person(db_session, sync_client)
+
+
+@pytest.fixture
+async def person_with_whoop(
     db_session: AsyncSession,
-    client: httpx.AsyncClient,
-    settings: Settings,
+    owner_and_person: tuple[Org, uuid.UUID],
+    sync_settings: Settings,
     whoop: WhoopSandbox,
 ) -> tuple[Org, uuid.UUID, Member, Connection]:
-    """An organisation's person with an active WHOOP connection to the first sandbox member."""
-    org, person_id = await _owner_and_person(db_session, client)
+    """That person with an active WHOOP connection to the first sandbox member."""
+    org, person_id = owner_and_person
     person = await db_session.get(Person, person_id)
     member = whoop.members[0]
-    connection = await whoop_connection(db_session, settings, whoop, member, person=person)
+    connection = await whoop_connection(db_session, sync_settings, whoop, member, person=person)
     return org, person_id, member, connection
 
 
 async def test_whoop_consent_stores_an_encrypted_connection_and_syncs_it(
+    owner_and_person: tuple[Org, uuid.UUID],
     sync_client: httpx.AsyncClient,
     sync_app: FastAPI,
     sync_settings: Settings,
     db_session: AsyncSession,
     whoop: WhoopSandbox,
 ) -> None:
-    org, person_id = await _owner_and_person(db_session, sync_client)
+    org, person_id = owner_and_person
     member = whoop.members[1]
     started = await sync_client.post(
         f"/api/v1/users/{person_id}/connections/whoop", headers=org.owner.headers
@@ -185,8 +195,7 @@ async def test_return_to_must_be_allowed_and_is_where_the_browser_goes(
 async def test_callback_refuses_unknown_state_and_a_whoop_account_linked_to_someone_else(
     sync_client: httpx.AsyncClient,
     db_session: AsyncSession,
-    whoop: WhoopSandbox,
-    sync_settings: Settings,
+    person_with_whoop: tuple[Org, uuid.UUID, Member, Connection],
 ) -> None:
     unknown = await sync_client.get(
         "/api/v1/oauth/whoop/callback", params={"code": "x", "state": "not-a-state-we-issued"}
@@ -194,7 +203,7 @@ async def test_callback_refuses_unknown_state_and_a_whoop_account_linked_to_some
     assert unknown.status_code == 400
     assert unknown.json()["error"] == "invalid_state"
 
-    org, _, member, _ = await _person_with_whoop(db_session, sync_client, sync_settings, whoop)
+    org, _, member, _ = person_with_whoop
     second = await create_person(db_session, org.id)
     started = await sync_client.post(
         f"/api/v1/users/{second.id}/connections/whoop", headers=org.owner.headers
@@ -209,9 +218,12 @@ async def test_callback_refuses_unknown_state_and_a_whoop_account_linked_to_some
 
 
 async def test_asleep_create_link_and_refusals(
-    sync_client: httpx.AsyncClient, db_session: AsyncSession, asleep: AsleepSandbox
+    sync_client: httpx.AsyncClient,
+    db_session: AsyncSession,
+    asleep: AsleepSandbox,
+    owner_and_person: tuple[Org, uuid.UUID],
 ) -> None:
-    org, person_id = await _owner_and_person(db_session, sync_client)
+    org, person_id = owner_and_person
     path = f"/api/v1/users/{person_id}/connections/asleep"
     created = await sync_client.post(
         path, json={"metadata": {"birth_year": 1990, "gender": "female"}}, headers=org.owner.headers
@@ -262,13 +274,11 @@ async def test_asleep_create_link_and_refusals(
 async def test_disconnect_revokes_and_keeps_or_deletes_the_data(
     sync_client: httpx.AsyncClient,
     sync_app: FastAPI,
-    sync_settings: Settings,
     db_session: AsyncSession,
     whoop: WhoopSandbox,
+    person_with_whoop: tuple[Org, uuid.UUID, Member, Connection],
 ) -> None:
-    org, person_id, member, connection = await _person_with_whoop(
-        db_session, sync_client, sync_settings, whoop
-    )
+    org, person_id, member, connection = person_with_whoop
     connection_id = connection.id
     await sync_client.post(f"/api/v1/users/{person_id}/sync", headers=org.owner.headers)
     await run_jobs(sync_app)
@@ -334,13 +344,11 @@ async def test_a_member_deletes_their_own_connection_data(
 async def test_a_refused_refresh_marks_the_connection_for_reauthorization(
     sync_client: httpx.AsyncClient,
     sync_app: FastAPI,
-    sync_settings: Settings,
     db_session: AsyncSession,
     whoop: WhoopSandbox,
+    person_with_whoop: tuple[Org, uuid.UUID, Member, Connection],
 ) -> None:
-    org, person_id, member, connection = await _person_with_whoop(
-        db_session, sync_client, sync_settings, whoop
-    )
+    org, person_id, member, connection = person_with_whoop
     # The member revoked us at WHOOP: the access token dies and the refresh token is refused.
     whoop.world.revoke_user(member.user_id)
     synced = await sync_client.post(f"/api/v1/users/{person_id}/sync", headers=org.owner.headers)
@@ -376,9 +384,12 @@ async def test_unconfigured_provider_is_reported_not_crashed(
 
 @pytest.mark.parametrize("role", ["analyst"])
 async def test_connecting_needs_write_access(
-    sync_client: httpx.AsyncClient, db_session: AsyncSession, role: str
+    sync_client: httpx.AsyncClient,
+    db_session: AsyncSession,
+    owner_and_person: tuple[Org, uuid.UUID],
+    role: str,
 ) -> None:
-    org, person_id = await _owner_and_person(db_session, sync_client)
+    org, person_id = owner_and_person
     analyst = await create_account(db_session, sync_client, org.id, role)
     answer = await sync_client.post(
         f"/api/v1/users/{person_id}/connections/whoop", headers=analyst.headers

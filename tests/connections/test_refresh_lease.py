@@ -17,10 +17,10 @@ from somna.connections.clients import (
     refresher,
     token_box,
 )
+from somna.connections.refresh import ManagedToken
 from somna.db import create_engine, create_sessionmaker
 from somna.models import Connection
 from somna.providers.oauth import TokenSet
-from somna.providers.refresh import ManagedToken
 from somna.providers.whoop.provider import WhoopProvider
 from somna.sandbox import WhoopSandbox
 from tests.connections.support import asleep, sync_settings, whoop, whoop_connection

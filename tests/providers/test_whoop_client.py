@@ -19,7 +19,7 @@ from somna.providers.exceptions import (
     ReauthorizationRequired,
 )
 from somna.providers.http import OutgoingRequest, RetryPolicy
-from somna.providers.refresh import StaticToken
+from somna.providers.tokens import StaticToken
 from somna.providers.whoop.client import WhoopClient, WhoopCollection
 from somna.sandbox import WhoopSandbox
 from somna.sandbox.whoop.state import Member

@@ -12,15 +12,15 @@ import httpx
 import pytest
 
 from somna.config import Settings
-from somna.kit.time import utc_now
-from somna.providers.base import ConnectionContext, TimeWindow
-from somna.providers.exceptions import OAuthError, ReauthorizationRequired
-from somna.providers.oauth import OAuth2Client, TokenSet, new_state
-from somna.providers.refresh import (
+from somna.connections.refresh import (
     LocalRefreshCoordinator,
     ManagedToken,
     RefreshCoordinator,
 )
+from somna.kit.time import utc_now
+from somna.providers.base import ConnectionContext, TimeWindow
+from somna.providers.exceptions import OAuthError, ReauthorizationRequired
+from somna.providers.oauth import OAuth2Client, TokenSet, new_state
 from somna.providers.whoop.provider import SCOPES, WhoopProvider
 from somna.records.canonical import AnyRecord
 from somna.sandbox import WhoopSandbox

@@ -320,6 +320,7 @@ async def test_disconnecting_with_delete_data_hands_the_night_back(
 ) -> None:
     from somna.connections.service import disconnect
     from somna.sync.engine import SyncServices
+    from somna.sync.for_connections import SyncForConnections
     from somna.sync.pacer import create_pacer
 
     person, connections = await _setup(db_session)
@@ -337,7 +338,9 @@ async def test_disconnecting_with_delete_data_hands_the_night_back(
     engine = create_engine(settings.database_url)
     try:
         services = SyncServices(settings, create_sessionmaker(engine), create_pacer(settings))
-        await disconnect(db_session, services, person, "asleep", delete_data=True)
+        await disconnect(
+            db_session, SyncForConnections(services), person, "asleep", delete_data=True
+        )
     finally:
         await engine.dispose()
     assert await _flags(db_session, person) == {"w": True}

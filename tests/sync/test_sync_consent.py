@@ -22,6 +22,7 @@ from somna.models import Person, SyncRun
 from somna.records.repository import COLLECTION_MODELS, RecordRepository
 from somna.sandbox import WhoopSandbox
 from somna.sync.engine import SyncServices, execute_run
+from somna.sync.for_connections import SyncForConnections
 from somna.sync.pacer import MemoryPacer, provider_budgets
 from tests.connections.support import (
     asleep,
@@ -80,7 +81,9 @@ async def test_a_disconnect_racing_a_page_commit_leaves_no_record_after_it(
         async with services.sessionmaker() as session:
             person = await session.get(Person, person_id)
             assert person is not None
-            await disconnect(session, services, person, "whoop", delete_data=delete_data)
+            await disconnect(
+                session, SyncForConnections(services), person, "whoop", delete_data=delete_data
+            )
             await session.commit()
 
     try:

@@ -10,6 +10,7 @@ import typer
 from somna.cli._output import abort, console, print_json
 from somna.cli.lookup import (
     USAGE_ERROR,
+    database,
     database_session,
     find_organization,
     record_cli,
@@ -36,28 +37,22 @@ AS_JSON = typer.Option(False, "--json", help="Print JSON, nothing else.")
 
 
 async def _create_org(name: str, email: str, password: str, slug: str | None) -> dict[str, str]:
-    from somna.config import get_settings
-    from somna.db import create_engine, create_sessionmaker
     from somna.orgs.service import create_organization
 
-    engine = create_engine(get_settings().database_url)
-    try:
-        async with create_sessionmaker(engine)() as session:
-            created = await create_organization(
-                session, name=name, owner_email=email, owner_password=password, slug=slug
-            )
-            organization_id = created.organization.id
-            await record_cli(session, organization_id, "organizations.create", "organizations",
-                             str(organization_id))  # fmt: skip
-            await session.commit()
-            return {
-                "organization_id": str(created.organization.id),
-                "slug": created.organization.slug,
-                "owner_account_id": str(created.owner.id),
-                "is_operator": str(created.organization.is_operator).lower(),
-            }
-    finally:
-        await engine.dispose()
+    async with database_session() as session:
+        created = await create_organization(
+            session, name=name, owner_email=email, owner_password=password, slug=slug
+        )
+        organization_id = created.organization.id
+        await record_cli(session, organization_id, "organizations.create", "organizations",
+                         str(organization_id))  # fmt: skip
+        await session.commit()
+        return {
+            "organization_id": str(created.organization.id),
+            "slug": created.organization.slug,
+            "owner_account_id": str(created.owner.id),
+            "is_operator": str(created.organization.is_operator).lower(),
+        }
 
 
 @app.command("create-org")
@@ -88,18 +83,14 @@ def create_org(
 
 async def _reencrypt() -> list[ColumnReport]:
     from somna.config import get_settings
-    from somna.db import create_engine, create_sessionmaker
     from somna.logging import configure_logging
     from somna.rotation import reencrypt_all
 
     settings = get_settings()
     # Log lines go to stderr (and only warnings), so that --json leaves stdout to the report.
     configure_logging("WARNING", settings.log_format)
-    engine = create_engine(settings.database_url)
-    try:
-        return await reencrypt_all(settings, create_sessionmaker(engine))
-    finally:
-        await engine.dispose()
+    async with database(settings) as sessionmaker:
+        return await reencrypt_all(settings, sessionmaker)
 
 
 @app.command("reencrypt")

@@ -22,7 +22,9 @@ from somna.cli._output import abort, console
 if TYPE_CHECKING:
     from types import FrameType
 
+    from somna.config import Settings
     from somna.demo.runner import DemoResult
+    from somna.demo.world import DemoWorld
 
 DEFAULT_OUT = Path(".somna") / "demo-exports"
 
@@ -82,6 +84,44 @@ def _print_access(result: DemoResult, url: str | None) -> None:
     print_lines(console, "Somna demo", lines)
 
 
+def _prepare(serve: bool, host: str, port: int, out: Path) -> Settings:
+    """Check what the run needs before starting anything: a free port, the exports folder, a
+    migrated database and readable settings."""
+    from somna.cli.server import prepare_database
+    from somna.config import ConfigurationError, get_settings
+    from somna.logging import configure_logging
+
+    if serve and not _port_free(host, port):
+        abort(f"cannot serve on {host}:{port}: the address is in use (try --port)", 2)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        abort(f"cannot create {out}: {exc.strerror}", 2)
+    prepare_database(migrate=True)
+    try:
+        base = get_settings()
+    except ConfigurationError as exc:
+        abort(str(exc), 2)
+    configure_logging("WARNING", base.log_format)
+    return base
+
+
+def _serve(world: DemoWorld, base: Settings, result: DemoResult, host: str, port: int) -> None:
+    """Serve the API with both sandboxes running, until interrupted."""
+    from somna.demo.runner import serve_somna, somna_settings
+
+    url = f"http://{_reachable_host(host)}:{port}"
+    world.point_webhooks_at(url)
+    server = serve_somna(somna_settings(world, base, url, worker_in_app=True), host, port)
+    try:
+        _print_access(result, url)
+        console.print(f"Serving on [bold]{url}[/] with both sandboxes running; Ctrl-C stops.")
+        while True:
+            time.sleep(3600)
+    finally:
+        server.stop()
+
+
 def demo(
     serve: bool = typer.Option(True, "--serve/--no-serve", help="Serve the API afterwards."),
     host: str = typer.Option("127.0.0.1", help="Address to serve on."),
@@ -98,32 +138,12 @@ def demo(
     ),
 ) -> None:
     """Sandboxes, a demo organisation connected, synced, exported and summarised; then serve."""
-    from somna.cli.server import prepare_database
-    from somna.config import ConfigurationError, get_settings
     from somna.demo.cast import cast
     from somna.demo.identity import DemoError
-    from somna.demo.runner import (
-        DemoOptions,
-        run_demo,
-        serve_somna,
-        somna_settings,
-        write_demo_env,
-    )
+    from somna.demo.runner import DemoOptions, run_demo, write_demo_env
     from somna.demo.world import DemoWorld
-    from somna.logging import configure_logging
 
-    if serve and not _port_free(host, port):
-        abort(f"cannot serve on {host}:{port}: the address is in use (try --port)", 2)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        abort(f"cannot create {out}: {exc.strerror}", 2)
-    prepare_database(migrate=True)
-    try:
-        base = get_settings()
-    except ConfigurationError as exc:
-        abort(str(exc), 2)
-    configure_logging("WARNING", base.log_format)
+    base = _prepare(serve, host, port, out)
     console.rule("[bold]Somna demo")
     # Both stop the demo whatever this process inherited: a shell that starts a job in the
     # background without job control hands it SIGINT already ignored.
@@ -136,7 +156,6 @@ def demo(
     )
     world.start()
     write_demo_env(world.settings_for(base))
-    server = None
     try:
         options = DemoOptions(people=people, days=days, out=out, requests_per_minute=rate_limit)
         try:
@@ -149,16 +168,8 @@ def demo(
             if result.sync.failures:
                 raise typer.Exit(1)
             return
-        url = f"http://{_reachable_host(host)}:{port}"
-        world.point_webhooks_at(url)
-        server = serve_somna(somna_settings(world, base, url, worker_in_app=True), host, port)
-        _print_access(result, url)
-        console.print(f"Serving on [bold]{url}[/] with both sandboxes running; Ctrl-C stops.")
-        while True:
-            time.sleep(3600)
+        _serve(world, base, result, host, port)
     except KeyboardInterrupt:
         console.print("Stopping.")
     finally:
-        if server is not None:
-            server.stop()
         world.stop()

@@ -12,8 +12,14 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
-from somna.cli._output import abort, console, errors, print_json
-from somna.cli.lookup import USAGE_ERROR, NotFoundOnCommandLine, find_organization, find_person
+from somna.cli._output import abort, console, date_option, errors, print_json
+from somna.cli.lookup import (
+    USAGE_ERROR,
+    NotFoundOnCommandLine,
+    database,
+    find_organization,
+    find_person,
+)
 
 if TYPE_CHECKING:
     from somna.exports.exporter import ExportResult
@@ -59,13 +65,10 @@ async def _run(
     request: _Request, out: Path, formats: tuple[str, ...], progress: Progress | None
 ) -> ExportResult:
     from somna.config import get_settings
-    from somna.db import create_engine, create_sessionmaker
     from somna.exports.exporter import run_export
 
     settings = get_settings()
-    engine = create_engine(settings.database_url)
-    try:
-        sessionmaker = create_sessionmaker(engine)
+    async with database(settings) as sessionmaker:
         async with sessionmaker() as session:
             scope = await _scope(session, request)
         return await run_export(
@@ -76,17 +79,6 @@ async def _run(
             batch_size=settings.export_batch_size,
             progress=_Bars(progress) if progress is not None else None,
         )
-    finally:
-        await engine.dispose()
-
-
-def _date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        abort(f"{option} must be a date such as 2026-03-01, not {value!r}", 2)
 
 
 def _summary(result: ExportResult, out: Path) -> Table:
@@ -122,7 +114,9 @@ def export(
         formats = normalise_formats(format_list.split(","))
     except ValueError as exc:
         abort(f"--format: {exc}", 2)
-    request = _Request(org, tuple(users), _date(since, "--since"), _date(until, "--until"))
+    request = _Request(
+        org, tuple(users), date_option(since, "--since"), date_option(until, "--until")
+    )
     if request.since and request.until and request.until < request.since:
         abort("--until is before --since", 2)
     try:

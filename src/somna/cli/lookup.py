@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from somna.cli._output import abort
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
     from somna.auth.principal import Principal
+    from somna.config import Settings
     from somna.models import Organization, Person
 
 USAGE_ERROR = 2
@@ -33,17 +34,25 @@ def as_uuid(value: str) -> uuid.UUID | None:
 
 
 @asynccontextmanager
-async def database_session() -> AsyncIterator[AsyncSession]:
-    """A session on the configured database; the engine is closed afterwards."""
+async def database(
+    settings: Settings | None = None,
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on the configured database; the engine is closed afterwards."""
     from somna.config import get_settings
     from somna.db import create_engine, create_sessionmaker
 
-    engine = create_engine(get_settings().database_url)
+    engine = create_engine((settings or get_settings()).database_url)
     try:
-        async with create_sessionmaker(engine)() as session:
-            yield session
+        yield create_sessionmaker(engine)
     finally:
         await engine.dispose()
+
+
+@asynccontextmanager
+async def database_session() -> AsyncIterator[AsyncSession]:
+    """A session on the configured database; the engine is closed afterwards."""
+    async with database() as sessionmaker, sessionmaker() as session:
+        yield session
 
 
 async def record_cli(
@@ -83,14 +92,15 @@ async def find_organization(session: AsyncSession, ref: str) -> Organization:
 
 async def find_person(session: AsyncSession, organization: Organization, ref: str) -> Person:
     """By id or email, in ``organization``."""
-    from somna.models import Person
     from somna.users.repository import PersonRepository
 
+    people = PersonRepository(session)
     as_id = as_uuid(ref)
-    person = await session.get(Person, as_id) if as_id else None
-    if as_id is None:
-        person = await PersonRepository(session).get_by_email(organization.id, ref)
-    if person is None or person.organization_id != organization.id:
+    if as_id is not None:
+        person = await people.get_in_organization(organization.id, as_id)
+    else:
+        person = await people.get_by_email(organization.id, ref)
+    if person is None:
         raise NotFoundOnCommandLine(f"No person {ref!r} in organisation {organization.slug!r}.")
     return person
 

@@ -20,6 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from somna.config import Settings
 from somna.connections.exceptions import TokenUnreadable
+from somna.connections.refresh import (
+    LocalRefreshCoordinator,
+    ManagedToken,
+    Refresher,
+    local_refresh_coordinator,
+)
 from somna.connections.repository import ConnectionRepository
 from somna.kit.crypto import DecryptionError, SecretBox
 from somna.kit.time import utc_now
@@ -28,12 +34,6 @@ from somna.outgoing import emit
 from somna.providers.base import ConnectionContext, Provider
 from somna.providers.exceptions import ProviderUnavailable, ReauthorizationRequired
 from somna.providers.oauth import TokenSet
-from somna.providers.refresh import (
-    LocalRefreshCoordinator,
-    ManagedToken,
-    Refresher,
-    local_refresh_coordinator,
-)
 from somna.providers.registry import get_provider
 
 log = structlog.get_logger(__name__)

@@ -13,6 +13,7 @@ from somna.auth.dependencies import RequireScopes, RequireSensitive
 from somna.auth.principal import Principal
 from somna.auth.responses import error_response
 from somna.connections import service
+from somna.connections.dependencies import ConnectionServicesDep
 from somna.connections.pages import connected_page
 from somna.connections.schemas import (
     AsleepConnectRequest,
@@ -26,7 +27,6 @@ from somna.db import SessionDep
 from somna.jobs.dependencies import JobQueueDep
 from somna.models import Person
 from somna.request_checks import accepts_any_query
-from somna.sync.dependencies import SyncServicesDep
 from somna.users.dependencies import person_from_me, person_from_path
 
 ConnectionsRead = Annotated[Principal, Depends(RequireScopes("connections:read"))]
@@ -35,7 +35,15 @@ PersonLoader = Callable[..., Coroutine[Any, Any, Person]]
 
 
 def _person_routes(prefix: str, loader: PersonLoader, tag: str) -> APIRouter:
+    """The same routes for ``/users/{user_id}`` and ``/me``; only the person loader differs."""
     router = APIRouter(prefix=prefix, tags=[tag])
+    _add_list_and_connect(router, loader)
+    _add_disconnect(router, loader)
+    return router
+
+
+def _add_list_and_connect(router: APIRouter, loader: PersonLoader) -> None:
+    # Route factories: the person dependency is a local alias, so each defines its own.
     LoadedPerson = Annotated[Person, Depends(loader)]
 
     @router.get("/connections")
@@ -53,7 +61,7 @@ def _person_routes(prefix: str, loader: PersonLoader, tag: str) -> APIRouter:
         _principal: ConnectionsWrite,
         person: LoadedPerson,
         session: SessionDep,
-        services: SyncServicesDep,
+        services: ConnectionServicesDep,
         payload: Annotated[WhoopConnectRequest | None, Body()] = None,
     ) -> AuthorizationStart:
         """Start connecting WHOOP: send the person's browser to `authorization_url`."""
@@ -74,7 +82,7 @@ def _person_routes(prefix: str, loader: PersonLoader, tag: str) -> APIRouter:
         _principal: ConnectionsWrite,
         person: LoadedPerson,
         session: SessionDep,
-        services: SyncServicesDep,
+        services: ConnectionServicesDep,
         queue: JobQueueDep,
         response: Response,
     ) -> ConnectionRead:
@@ -86,6 +94,10 @@ def _person_routes(prefix: str, loader: PersonLoader, tag: str) -> APIRouter:
             response.status_code = status.HTTP_200_OK
         return await service.get_connection_read(session, connection)
 
+
+def _add_disconnect(router: APIRouter, loader: PersonLoader) -> None:
+    LoadedPerson = Annotated[Person, Depends(loader)]
+
     @router.delete("/connections/{provider}")
     async def disconnect(
         provider: Literal["whoop", "asleep"],
@@ -93,7 +105,7 @@ def _person_routes(prefix: str, loader: PersonLoader, tag: str) -> APIRouter:
         principal: ConnectionsWrite,
         person: LoadedPerson,
         session: SessionDep,
-        services: SyncServicesDep,
+        services: ConnectionServicesDep,
         delete_data: Annotated[
             bool, Query(description="Also delete every record this connection brought in.")
         ] = False,
@@ -106,8 +118,6 @@ def _person_routes(prefix: str, loader: PersonLoader, tag: str) -> APIRouter:
         return await service.disconnect(
             session, services, person, provider, delete_data=delete_data
         )
-
-    return router
 
 
 router = APIRouter()
@@ -129,7 +139,7 @@ router.include_router(_person_routes("/me", person_from_me, "me"))
 @accepts_any_query
 async def whoop_callback(
     session: SessionDep,
-    services: SyncServicesDep,
+    services: ConnectionServicesDep,
     queue: JobQueueDep,
     code: Annotated[str | None, Query(max_length=2000)] = None,
     state: Annotated[str | None, Query(max_length=512)] = None,

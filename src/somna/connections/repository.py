@@ -1,4 +1,5 @@
-"""SQL of the connections table."""
+"""SQL of the connections table (with the newest sync run of each), and of pending OAuth
+authorizations (the states a connect flow issues)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from sqlalchemy import delete, func, or_, select, update
 
 from somna.kit.repository import Repository
 from somna.kit.time import utc_now
-from somna.models import Connection, Person
+from somna.models import Connection, Person, SyncRun
+from somna.models.oauth_state import OAuthState
 
 # States in which a connection holds tokens that a refresh may replace.
 _LIVE = ("active", "error", "reauthorization_required")
@@ -36,6 +38,33 @@ class ConnectionRepository(Repository[Connection]):
         rows = (await self.session.execute(statement)).all()
         return {(provider, status): int(count) for provider, status, count in rows}
 
+    async def latest_runs(self, connection_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, SyncRun]:
+        """The newest sync run of each connection that has one (for the connection list)."""
+        if not connection_ids:
+            return {}
+        newest = (
+            select(SyncRun.connection_id, func.max(SyncRun.created_at).label("created_at"))
+            .where(SyncRun.connection_id.in_(list(connection_ids)))
+            .group_by(SyncRun.connection_id)
+            .subquery()
+        )
+        statement = select(SyncRun).join(
+            newest,
+            (SyncRun.connection_id == newest.c.connection_id)
+            & (SyncRun.created_at == newest.c.created_at),
+        )
+        runs = await self.session.scalars(statement)
+        # The column is nullable (a run outlives a deleted connection); these matched an id.
+        return {run.connection_id: run for run in runs if run.connection_id is not None}
+
+    async def forget_tokens(self, connection: Connection) -> None:
+        """Mark the connection revoked and drop its tokens (its records stay)."""
+        connection.status = "revoked"
+        connection.access_token_encrypted = connection.refresh_token_encrypted = None
+        connection.token_expires_at = connection.next_sync_at = None
+        connection.last_error = None
+        await self.session.flush()
+
     async def lock(self, connection: Connection) -> None:
         """Hold the connection row for this transaction (``FOR UPDATE`` on PostgreSQL) and
         reload it: a sync page in flight, which holds it ``FOR SHARE``, commits first; a later
@@ -53,13 +82,6 @@ class ConnectionRepository(Repository[Connection]):
             select(Connection)
             .where(Connection.person_id == person_id)
             .order_by(Connection.provider, Connection.id)
-        )
-        return list(await self.session.scalars(statement))
-
-    async def by_provider_user(self, provider: str, provider_user_id: str) -> list[Connection]:
-        """Every connection of this vendor account (one per organisation that linked it)."""
-        statement = select(Connection).where(
-            Connection.provider == provider, Connection.provider_user_id == provider_user_id
         )
         return list(await self.session.scalars(statement))
 
@@ -93,22 +115,29 @@ class ConnectionRepository(Repository[Connection]):
         )
         return await self.session.scalar(statement.limit(1))
 
-    async def ids_matching(
+    async def with_owners(
         self,
         *,
         organization_id: uuid.UUID | None = None,
-        person_id: uuid.UUID | None = None,
+        person_ids: Sequence[uuid.UUID] = (),
         provider: str | None = None,
         statuses: Sequence[str] = ("active",),
-    ) -> list[uuid.UUID]:
-        statement = select(Connection.id).where(Connection.status.in_(list(statuses)))
+    ) -> list[tuple[Connection, Person]]:
+        """Matching connections with their people, oldest first, in one query (no person
+        filter when ``person_ids`` is empty)."""
+        statement = (
+            select(Connection, Person)
+            .join(Person, Person.id == Connection.person_id)
+            .where(Connection.status.in_(list(statuses)))
+        )
         if organization_id is not None:
             statement = statement.where(Connection.organization_id == organization_id)
-        if person_id is not None:
-            statement = statement.where(Connection.person_id == person_id)
+        if person_ids:
+            statement = statement.where(Connection.person_id.in_(list(person_ids)))
         if provider is not None:
             statement = statement.where(Connection.provider == provider)
-        return list(await self.session.scalars(statement.order_by(Connection.created_at)))
+        rows = await self.session.execute(statement.order_by(Connection.created_at))
+        return [(connection, person) for connection, person in rows]
 
     async def save_tokens(self, connection_id: uuid.UUID, values: dict[str, Any]) -> bool:
         """Store refreshed tokens, unless the connection was revoked meanwhile."""
@@ -184,3 +213,45 @@ class ConnectionRepository(Repository[Connection]):
     async def delete_connection(self, connection_id: uuid.UUID) -> None:
         # Records and checkpoints cascade; sync runs keep their history (SET NULL).
         await self.session.execute(delete(Connection).where(Connection.id == connection_id))
+
+
+class OAuthStateRepository(Repository[OAuthState]):
+    model = OAuthState
+
+    async def consume(
+        self, state_hash: str, provider: str, now: datetime, person_id: uuid.UUID | None = None
+    ) -> OAuthState | None:
+        """Mark a live, unused state used and return it; ``None`` if there is none.
+
+        One UPDATE ... RETURNING, so two callbacks racing with the same state cannot both win.
+        """
+        statement = (
+            update(OAuthState)
+            .where(
+                OAuthState.state_hash == state_hash,
+                OAuthState.provider == provider,
+                OAuthState.used_at.is_(None),
+                OAuthState.expires_at > now,
+                *([OAuthState.person_id == person_id] if person_id is not None else []),
+            )
+            .values(used_at=now)
+            .returning(OAuthState)
+            .execution_options(synchronize_session=False)
+        )
+        return (await self.session.scalars(statement)).one_or_none()
+
+    async def delete_expired(self, before: datetime) -> int:
+        """Delete states that expired before ``before`` or were used (each is single-use)."""
+        result = await self.session.execute(
+            delete(OAuthState).where(
+                or_(OAuthState.expires_at < before, OAuthState.used_at.is_not(None))
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def delete_for_person(self, person_id: uuid.UUID, provider: str) -> None:
+        await self.session.execute(
+            delete(OAuthState).where(
+                OAuthState.person_id == person_id, OAuthState.provider == provider
+            )
+        )

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from somna.auth.passwords import hash_password
 from somna.auth.repository import AccountRepository
 from somna.auth.scopes import RESOURCE_SCOPES
+from somna.batchsync.targets import sync_targets
 from somna.config import Settings
-from somna.connections.repository import ConnectionRepository
 from somna.keys.repository import ApiKeyRepository
 from somna.keys.service import create_api_key
 from somna.kit.time import utc_now
@@ -98,13 +98,10 @@ async def active_connections(
 ) -> list[uuid.UUID]:
     """The active connections of these people, in their order."""
     async with sessionmaker() as session:
-        repository = ConnectionRepository(session)
-        found: list[uuid.UUID] = []
-        for person_id in person_ids:
-            found += await repository.ids_matching(
-                organization_id=organization_id, person_id=person_id
-            )
-        return found
+        targets = await sync_targets(
+            session, organization_id=organization_id, person_ids=person_ids
+        )
+    return [target.connection_id for target in targets if target.status == "active"]
 
 
 async def cancel_queued_runs(

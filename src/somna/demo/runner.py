@@ -15,7 +15,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from somna.app import create_app
-from somna.cli.sync import BatchSummary, Selection, resolve_targets, run_batch
+from somna.batchsync.runner import run_batch
+from somna.batchsync.summary import BatchSummary
+from somna.batchsync.targets import sync_targets
 from somna.config import DEMO_ENV_FILE, Settings
 from somna.db import create_engine, create_sessionmaker
 from somna.demo.cast import DemoPerson
@@ -194,8 +196,9 @@ async def _sync(
     connections = await active_connections(sessionmaker, identity.organization_id, person_ids)
     await cancel_queued_runs(sessionmaker, connections)
     async with sessionmaker() as session:
-        selection = Selection(str(identity.organization_id), tuple(str(i) for i in person_ids))
-        targets = await resolve_targets(session, selection)
+        targets = await sync_targets(
+            session, organization_id=identity.organization_id, person_ids=person_ids
+        )
     return await run_batch(
         settings, sessionmaker, targets, start_date=None, end_date=None,
         concurrency=SYNC_CONCURRENCY, trigger="cli", out=console, pacer=pacer,

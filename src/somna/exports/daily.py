@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from somna.analytics import daily_service, service
 from somna.analytics.repository import AnalyticsRepository
 from somna.exports.files import CSV_DIR, PARQUET_DIR
-from somna.models import Person
+from somna.users.repository import PersonRepository
 
 DAILY_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
     ("user_id", pa.string()),
@@ -63,7 +63,7 @@ async def daily_rows(
     exported_at: datetime,
 ) -> list[dict[str, Any]]:
     """The person's daily rows for the export window (none without records)."""
-    loaded = await session.get(Person, uuid.UUID(str(person["id"])))
+    loaded = await PersonRepository(session).get(uuid.UUID(str(person["id"])))
     if loaded is None:
         return []
     ctx = await service.person_context(session, loaded, exported_at)

@@ -35,6 +35,7 @@ from somna.privacy.repository import (
     retention_days,
 )
 from somna.sync.engine import PERSON_HIDDEN, SyncServices
+from somna.sync.for_connections import SyncForConnections
 from somna.sync.repository import SyncConnectionRepository, SyncRunRepository
 from somna.sync.service import request_sync
 from somna.users.service import get_person
@@ -127,7 +128,9 @@ async def carry_out(
     for connection in connections:
         if connection.status == "revoked" or connection.access_token_encrypted is None:
             continue
-        revoked, problem = await revoke_at_provider(services, connection, person)
+        revoked, problem = await revoke_at_provider(
+            SyncForConnections(services), connection, person
+        )
         if revoked:
             outcome.revoked.append(connection.provider)
         elif problem is not None:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from somna.config import Settings
     from somna.providers.oauth import OAuth2Client
-    from somna.providers.refresh import ManagedToken
+    from somna.providers.tokens import TokenSource
 
 Collection = Literal["sleep", "recovery", "cycles", "workouts", "body_measurements"]
 AuthKind = Literal["oauth2", "api_key"]
@@ -95,13 +95,14 @@ class ProviderIdentity:
 class ConnectionContext:
     """What a provider needs to act for one connection.
 
-    ``token`` is the managed OAuth token (OAuth providers); ``provider_user_id`` is the vendor's
-    id for the person (needed by API-key providers such as Asleep); ``zone`` is the person's
-    time zone, used only where a payload carries no offset of its own.
+    ``token`` is the OAuth token source (OAuth providers; for a stored connection, one that
+    refreshes under the connection's lock); ``provider_user_id`` is the vendor's id for the
+    person (needed by API-key providers such as Asleep); ``zone`` is the person's time zone,
+    used only where a payload carries no offset of its own.
     """
 
     provider_user_id: str | None = None
-    token: ManagedToken | None = None
+    token: TokenSource | None = None
     zone: tzinfo | None = None
 
 

@@ -312,24 +312,6 @@ class SyncRunRepository(Repository[SyncRun]):
         result = await self.session.execute(statement)
         return int(getattr(result, "rowcount", 0) or 0)
 
-    async def latest_for_connections(
-        self, connection_ids: Sequence[uuid.UUID]
-    ) -> dict[uuid.UUID, SyncRun]:
-        if not connection_ids:
-            return {}
-        newest = (
-            select(SyncRun.connection_id, func.max(SyncRun.created_at).label("created_at"))
-            .where(SyncRun.connection_id.in_(list(connection_ids)))
-            .group_by(SyncRun.connection_id)
-            .subquery()
-        )
-        statement = select(SyncRun).join(
-            newest,
-            (SyncRun.connection_id == newest.c.connection_id)
-            & (SyncRun.created_at == newest.c.created_at),
-        )
-        return {run.connection_id: run for run in await self.session.scalars(statement)}  # type: ignore[misc]
-
     async def get_in_organization(
         self, organization_id: uuid.UUID, run_id: uuid.UUID
     ) -> SyncRun | None:

@@ -26,6 +26,7 @@ from somna.records.canonical import AnyRecord
 from somna.records.repository import COLLECTION_MODELS, RecordRepository
 from somna.sync.engine import PERSON_HIDDEN, SyncServices, describe
 from somna.sync.transport import PacedTransport
+from somna.users.repository import PersonRepository
 from somna.webhooks.repository import WebhookEventRepository, delete_recoveries
 
 log = structlog.get_logger(__name__)
@@ -153,9 +154,10 @@ async def process(
 ) -> None:
     """Fetch (or delete) the record an inbox event names, for one connection."""
     async with services.sessionmaker() as session:
-        event = await session.get(WebhookEvent, event_id)
-        connection = await session.get(Connection, connection_id)
-        person = await session.get(Person, connection.person_id) if connection else None
+        event = await WebhookEventRepository(session).get(event_id)
+        connection = await ConnectionRepository(session).get(connection_id)
+        people = PersonRepository(session)
+        person = await people.get(connection.person_id) if connection else None
     if event is None:
         return
     problem = _unworkable(event, connection, person)

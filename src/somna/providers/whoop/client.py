@@ -11,7 +11,7 @@ import httpx
 
 from somna.providers.exceptions import ProviderResponseError, error_for_status
 from somna.providers.http import ProviderHttp
-from somna.providers.refresh import TokenSource
+from somna.providers.tokens import TokenSource
 
 PROVIDER = "whoop"
 MAX_PAGE_SIZE = 25

@@ -24,7 +24,7 @@ from somna.providers.exceptions import MappingError, ProviderNotFound, Unsupport
 from somna.providers.http import ProviderHttp, RequestHook
 from somna.providers.oauth import OAuth2Client, OAuthEndpoints
 from somna.providers.payload import parse_offset_minutes
-from somna.providers.refresh import StaticToken, TokenSource
+from somna.providers.tokens import StaticToken, TokenSource
 from somna.providers.whoop import mapper, webhooks
 from somna.providers.whoop.client import MAX_PAGE_SIZE, WhoopClient, WhoopCollection
 from somna.records.canonical import AnyRecord

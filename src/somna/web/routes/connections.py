@@ -15,6 +15,7 @@ from somna.connections import service as connections
 from somna.connections.schemas import AsleepConnectRequest
 from somna.jobs.port import JobQueue
 from somna.sync.engine import SyncServices
+from somna.sync.for_connections import SyncForConnections
 from somna.web.dependencies import Page, PageContext
 from somna.web.routes import page_router
 from somna.web.routes.person import load_person
@@ -24,9 +25,11 @@ ACTIVE_RUN_STATUSES = frozenset({"queued", "running"})
 Provider = Literal["whoop", "asleep"]
 
 
-def sync_services(page: PageContext) -> SyncServices:
+def sync_services(page: PageContext) -> SyncForConnections:
     state = page.request.app.state
-    return SyncServices(state.settings, state.sessionmaker, state.pacer, queue=state.jobs)
+    return SyncForConnections(
+        SyncServices(state.settings, state.sessionmaker, state.pacer, queue=state.jobs)
+    )
 
 
 def job_queue(page: PageContext) -> JobQueue:

@@ -12,12 +12,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from somna.connections.repository import OAuthStateRepository
 from somna.kit.crypto import sha256_hex
 from somna.kit.time import utc_now
 from somna.models.oauth_state import OAuthState
 from somna.providers.exceptions import InvalidOAuthState
 from somna.providers.oauth import MIN_STATE_LENGTH, new_state
-from somna.providers.repository import OAuthStateRepository
 
 STATE_TTL = timedelta(minutes=10)
 

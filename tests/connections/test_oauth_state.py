@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from somna.connections.oauth_state import consume_state, issue_state
 from somna.kit.crypto import sha256_hex
 from somna.kit.time import utc_now
 from somna.models import OAuthState
 from somna.providers.exceptions import InvalidOAuthState
-from somna.providers.oauth_state import consume_state, issue_state
 from tests.support.factories import make_organization, make_person
 
 
