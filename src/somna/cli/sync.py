@@ -41,9 +41,9 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
     from somna.config import Settings
+    from somna.pacing import Pacer
+    from somna.sync.batch import SyncOutcome
     from somna.sync.engine import SyncProgress
-    from somna.sync.pacer import Pacer
-    from somna.sync.service import SyncOutcome
 
 PROVIDERS = ("whoop", "asleep")
 BUSY = "busy"  # the reason a connection another sync held was skipped (as the service says)
@@ -410,9 +410,9 @@ async def run_batch(
     wait_busy: float = 0.0,
 ) -> BatchSummary:
     """Sync ``targets`` with bars on ``out`` (none: quietly); ``pacer`` defaults to a new one."""
+    from somna.pacing import create_pacer
+    from somna.sync.batch import sync_connections
     from somna.sync.engine import SyncServices
-    from somna.sync.pacer import create_pacer
-    from somna.sync.service import sync_connections
 
     own_pacer = pacer is None
     services = SyncServices(settings, sessionmaker, pacer or create_pacer(settings))

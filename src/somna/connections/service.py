@@ -48,6 +48,7 @@ from somna.jobs.port import JobQueue, RetryLater
 from somna.kit.time import utc_now
 from somna.models import Connection, Person, SyncRun
 from somna.outgoing import emit
+from somna.pacing import PacedTransport
 from somna.providers import oauth_state
 from somna.providers.asleep.provider import AsleepProvider
 from somna.providers.base import ConnectionContext, Provider, ProviderIdentity
@@ -56,9 +57,8 @@ from somna.providers.oauth import TokenSet
 from somna.providers.repository import OAuthStateRepository
 from somna.providers.whoop.provider import WhoopProvider
 from somna.sync.engine import SyncServices, describe
-from somna.sync.repository import StoredRecords, SyncRunRepository
+from somna.sync.repositories import StoredRecords, SyncRunRepository
 from somna.sync.service import forget_progress, request_sync
-from somna.sync.transport import PacedTransport
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")

@@ -35,7 +35,7 @@ from somna.privacy.repository import (
     retention_days,
 )
 from somna.sync.engine import PERSON_HIDDEN, SyncServices
-from somna.sync.repository import SyncConnectionRepository, SyncRunRepository
+from somna.sync.repositories import SyncConnectionRepository, SyncRunRepository
 from somna.sync.service import request_sync
 from somna.users.service import get_person
 
