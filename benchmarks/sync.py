@@ -53,14 +53,15 @@ from somna.kit.time import utc_now
 from somna.logging import configure_logging
 from somna.models import Connection, Organization, Person, SyncRun
 from somna.models.sync_run import HOLDING_STATUSES
+from somna.pacing import MemoryPacer, provider_budgets
 from somna.providers.base import Collection, TimeWindow
 from somna.providers.http import new_transport
 from somna.providers.oauth import TokenSet, parse_token_response
 from somna.records.repository import COLLECTION_MODELS
 from somna.sandbox import WhoopConfig, WhoopSandbox
+from somna.sync.batch import sync_connections
 from somna.sync.engine import SyncServices
-from somna.sync.pacer import MemoryPacer, provider_budgets
-from somna.sync.service import request_sync, sync_connections
+from somna.sync.service import request_sync
 
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"

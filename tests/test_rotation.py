@@ -22,10 +22,10 @@ from somna.db import create_engine, create_sessionmaker
 from somna.kit.crypto import SecretBox
 from somna.kit.repository import EncryptedColumn
 from somna.models import ApiKey, Connection, SyncRun
+from somna.pacing import MemoryPacer, provider_budgets
 from somna.rotation import reencrypt_all
 from somna.sandbox import WhoopSandbox
 from somna.sync.engine import SyncServices, execute_run
-from somna.sync.pacer import MemoryPacer, provider_budgets
 from tests.conftest import TEST_SECRET
 from tests.connections.support import asleep, queue_run, sync_settings, whoop, whoop_connection
 from tests.support.auth import TestKey, create_api_key, create_organization, create_person

@@ -107,7 +107,7 @@ class Settings(BaseSettings):
         60.0, ge=0, description="Longer rate-limit waits are handed back to the job, not slept."
     )
 
-    # Background jobs (somna.jobs) and the provider budget (somna.sync.pacer).
+    # Background jobs (somna.jobs) and the provider budget (somna.pacing).
     job_queue: Literal["auto", "embedded", "procrastinate"] = Field(
         "auto", description="auto: embedded on SQLite, Procrastinate on PostgreSQL."
     )

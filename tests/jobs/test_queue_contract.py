@@ -53,6 +53,8 @@ async def test_dedup_key_allows_one_queued_job_per_key(
     await runtime.run_until_idle()
     runs = Counter(words[1] for words in lines(queue_env.log))
     assert runs == {"same": 2, "other": 1}
+    # Each is a job of its own: its first attempt, however many jobs shared the key before.
+    assert {words[2] for words in lines(queue_env.log)} == {"1"}
 
 
 async def test_lock_key_serialises_jobs_while_other_keys_run_in_parallel(
@@ -86,7 +88,13 @@ async def test_a_failing_job_is_retried_until_it_succeeds(
     )
     for _ in range(5):
         await runtime.run_until_idle()
-    assert [words[0] for words in lines(queue_env.log)] == ["try", "try", "try", "done"]
+    # The task sees each attempt's number, counted alike by every adapter.
+    assert [(words[0], words[2]) for words in lines(queue_env.log)] == [
+        ("try", "1"),
+        ("try", "2"),
+        ("try", "3"),
+        ("done", "3"),
+    ]
     assert deferred.job_id is not None
     info = await runtime.queue.get_job(deferred.job_id)
     assert info is not None
@@ -105,7 +113,7 @@ async def test_a_job_fails_for_good_after_max_attempts(
     assert deferred.job_id is not None
     info = await runtime.queue.get_job(deferred.job_id)
     assert info is not None
-    assert info.status == "failed"
+    assert (info.status, info.attempts) == ("failed", 2)
 
 
 async def test_retry_later_reschedules_without_failing_the_job(
@@ -116,13 +124,14 @@ async def test_retry_later_reschedules_without_failing_the_job(
     )
     for _ in range(6):
         await runtime.run_until_idle()
-    events = [words[0] for words in lines(queue_env.log)]
-    # Three pauses on a job allowed two attempts: pauses are not failures.
-    assert events == ["later", "later", "later", "done"]
+    events = [(words[0], words[2]) for words in lines(queue_env.log)]
+    # Three pauses on a job allowed two attempts: pauses are not failures, and every run of
+    # it is still its first attempt, on every adapter.
+    assert events == [("later", "1"), ("later", "1"), ("later", "1"), ("done", "1")]
     assert deferred.job_id is not None
     info = await runtime.queue.get_job(deferred.job_id)
     assert info is not None
-    assert info.status == "succeeded"
+    assert (info.status, info.attempts) == ("succeeded", 1)
 
 
 async def test_enqueue_is_sent_with_the_commit_and_dropped_on_rollback(

@@ -18,9 +18,9 @@ from somna.outgoing import emit
 from somna.outgoing.catalog import ALL
 from somna.outgoing.service import secret_box
 from somna.outgoing.signing import new_secret
+from somna.pacing import MemoryPacer, provider_budgets
 from somna.sandbox import AsleepSandbox, WhoopSandbox
 from somna.sync.engine import SyncServices, execute_run
-from somna.sync.pacer import MemoryPacer, provider_budgets
 from tests.connections.support import (
     asleep,
     queue_run,

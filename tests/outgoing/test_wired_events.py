@@ -20,9 +20,9 @@ from somna.models import MoodRating, OutgoingEvent, WebhookEndpoint
 from somna.outgoing.catalog import ALL
 from somna.outgoing.service import secret_box
 from somna.outgoing.signing import new_secret
+from somna.pacing import MemoryPacer, provider_budgets
 from somna.sandbox import WhoopSandbox
 from somna.sync.engine import SyncServices, execute_run
-from somna.sync.pacer import MemoryPacer, provider_budgets
 from tests.analytics.support import NOW, TODAY, night, pin_now, recovery, store
 from tests.connections.support import (
     asleep,

@@ -26,8 +26,9 @@ from somna.models import (
 )
 from somna.privacy import service
 from somna.sandbox import WhoopSandbox
+from somna.sync.batch import sync_connections
 from somna.sync.engine import PERSON_HIDDEN, SyncProgress, SyncServices
-from somna.sync.service import schedule_due, sync_connections
+from somna.sync.service import schedule_due
 from tests.connections.support import run_jobs
 from tests.outgoing.receiver import Receiver
 from tests.privacy.support import USERS, World, connection_ids

@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from somna.config import Settings
 from somna.db import create_engine, create_sessionmaker
 from somna.models import BurnoutScore, Insight, MoodRating, Organization, SleepSession
+from somna.pacing import create_pacer
 from somna.privacy.service import apply_retention
 from somna.records.repository import RecordRepository
 from somna.sync.engine import SyncServices
-from somna.sync.pacer import create_pacer
 from tests.support.factories import make_connection, make_organization, make_person, sleep_record
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)

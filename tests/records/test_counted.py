@@ -319,9 +319,9 @@ async def test_disconnecting_with_delete_data_hands_the_night_back(
     db_session: AsyncSession, settings: Settings
 ) -> None:
     from somna.connections.service import disconnect
+    from somna.pacing import create_pacer
     from somna.sync.engine import SyncServices
     from somna.sync.for_connections import SyncForConnections
-    from somna.sync.pacer import create_pacer
 
     person, connections = await _setup(db_session)
     store = RecordRepository(db_session)

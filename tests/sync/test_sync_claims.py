@@ -25,11 +25,10 @@ from somna.config import Settings
 from somna.kit.time import utc_now
 from somna.models import SyncCheckpoint, SyncRun
 from somna.models.job import Job
+from somna.pacing import BudgetExhausted, MemoryPacer, PacedTransport, provider_budgets
 from somna.sandbox import WhoopSandbox
+from somna.sync.batch import sync_connections
 from somna.sync.engine import MAX_RUN_ATTEMPTS, ConnectionBusy, SyncServices, execute_run
-from somna.sync.pacer import BudgetExhausted, MemoryPacer, provider_budgets
-from somna.sync.service import sync_connections
-from somna.sync.transport import PacedTransport
 from tests.connections.support import (
     asleep,
     assert_whoop_complete,

@@ -19,11 +19,11 @@ from somna.config import Settings
 from somna.connections.service import disconnect
 from somna.db import create_engine, create_sessionmaker
 from somna.models import Person, SyncRun
+from somna.pacing import MemoryPacer, provider_budgets
 from somna.records.repository import COLLECTION_MODELS, RecordRepository
 from somna.sandbox import WhoopSandbox
 from somna.sync.engine import SyncServices, execute_run
 from somna.sync.for_connections import SyncForConnections
-from somna.sync.pacer import MemoryPacer, provider_budgets
 from tests.connections.support import (
     asleep,
     count_rows,

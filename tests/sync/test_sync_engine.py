@@ -17,11 +17,11 @@ from somna.config import Settings
 from somna.db import create_engine, create_sessionmaker
 from somna.kit.time import utc_now
 from somna.models import Connection, SleepSession, SyncCheckpoint, SyncRun
+from somna.pacing import Budget, MemoryPacer, provider_budgets
 from somna.providers.exceptions import ProviderUnavailable
 from somna.sandbox import AsleepSandbox, WhoopSandbox
+from somna.sync.batch import sync_connections
 from somna.sync.engine import SyncProgress, SyncServices, execute_run
-from somna.sync.pacer import Budget, MemoryPacer, provider_budgets
-from somna.sync.service import sync_connections
 from tests.connections.support import (
     asleep,
     asleep_connection,

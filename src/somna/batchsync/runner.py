@@ -12,9 +12,9 @@ from somna.batchsync.progress import SyncBars, sync_progress
 from somna.batchsync.summary import BatchSummary, collect_summary
 from somna.batchsync.targets import Target
 from somna.config import Settings
+from somna.pacing import Pacer, create_pacer
+from somna.sync.batch import sync_connections
 from somna.sync.engine import SyncServices
-from somna.sync.pacer import Pacer, create_pacer
-from somna.sync.service import sync_connections
 
 
 async def run_batch(

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from somna.sync.repository import SyncRunRepository
+from somna.sync.repositories import SyncRunRepository
 
 if TYPE_CHECKING:
     from somna.batchsync.targets import Target
-    from somna.sync.service import SyncOutcome
+    from somna.sync.batch import SyncOutcome
 
 BUSY = "busy"  # the reason a connection another sync held was skipped (as the service says)
 COLLECTIONS = ("sleep", "recovery", "cycles", "workouts", "body_measurements")

@@ -22,7 +22,7 @@ from somna.keys.service import create_api_key
 from somna.kit.time import utc_now
 from somna.orgs.repository import OrganizationRepository
 from somna.orgs.service import create_organization
-from somna.sync.repository import SyncRunRepository
+from somna.sync.repositories import SyncRunRepository
 
 DEMO_ORG_NAME = "Somna Demo"
 DEMO_ORG_SLUG = "somna-demo"

@@ -33,8 +33,8 @@ from somna.demo.world import DemoWorld
 from somna.exports.columns import FORMATS
 from somna.exports.exporter import ExportResult, run_export
 from somna.exports.repository import ExportScope
+from somna.pacing import MemoryPacer, Pacer, create_pacer
 from somna.sandbox.runner import ThreadedServer, free_port
-from somna.sync.pacer import MemoryPacer, Pacer, create_pacer
 
 SYNC_CONCURRENCY = 12
 

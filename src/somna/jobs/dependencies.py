@@ -1,4 +1,4 @@
-"""The job queue and provider pacer of the running app, as FastAPI dependencies."""
+"""The job queue of the running app, as a FastAPI dependency."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from somna.jobs.port import JobQueue
-from somna.sync.pacer import Pacer
 
 
 def get_job_queue(request: Request) -> JobQueue:
@@ -15,10 +14,4 @@ def get_job_queue(request: Request) -> JobQueue:
     return queue
 
 
-def get_pacer(request: Request) -> Pacer:
-    pacer: Pacer = request.app.state.pacer
-    return pacer
-
-
 JobQueueDep = Annotated[JobQueue, Depends(get_job_queue)]
-PacerDep = Annotated[Pacer, Depends(get_pacer)]

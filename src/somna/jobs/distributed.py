@@ -13,15 +13,10 @@ from datetime import timedelta
 from typing import Any
 
 import procrastinate
-import psycopg
 import structlog
 from procrastinate import exceptions as procrastinate_errors
 from procrastinate import jobs as procrastinate_jobs
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
-from procrastinate.schema import SchemaManager
-from sqlalchemy import DateTime, bindparam, text
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -37,6 +32,12 @@ from somna.jobs.port import (
     backoff_seconds,
 )
 from somna.jobs.registry import PeriodicSpec, TaskRegistry, TaskSpec
+from somna.jobs.repository import (
+    ProcrastinateJobRepository,
+    ProcrastinateRows,
+    ensure_schema,
+    libpq_url,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -45,7 +46,6 @@ JANITOR_TASK = "somna.jobs.retry_stalled"
 JANITOR_PRIORITY = 1_000
 # A per-job max_attempts travels in the job's kwargs (Procrastinate has no such column).
 MAX_ATTEMPTS_ARG = "_somna_max_attempts"
-_SCHEMA_LOCK = 0x50524F43  # advisory lock id: "PROC"
 _STATUSES: dict[str, JobStatus] = {
     "todo": "queued",
     "doing": "running",
@@ -54,68 +54,6 @@ _STATUSES: dict[str, JobStatus] = {
     "cancelled": "failed",
     "aborted": "failed",
 }
-
-
-# ``RetryLater`` is a pause, not an attempt: Procrastinate's retry adds one to ``attempts``, so
-# Somna gives it back first (the job is still ``doing`` and this worker's), and both adapters
-# count only the runs that ended in an error. The row is the job's own counter either way.
-_REFUND_ATTEMPT = """
-UPDATE procrastinate_jobs SET attempts = attempts - 1 WHERE id = %(job_id)s AND status = 'doing'
-"""
-
-# A stalled job goes back to ``todo``; if a newer job with its queueing lock waits there already,
-# the unique index refuses it. Like the embedded adapter, the retry then goes back without the
-# queueing lock: a retry is never dropped, and the lock still serialises the two.
-_DROP_QUEUEING_LOCK = """
-UPDATE procrastinate_jobs SET queueing_lock = NULL WHERE id = %(job_id)s AND status = 'doing'
-"""
-
-# Procrastinate's own SQL API for deferring (the function its Python client calls), run on
-# Somna's session so that it commits with the outbox relay's transaction.
-_DEFER = text(
-    """
-    SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(
-        CAST(:queue_name AS varchar), CAST(:task_name AS varchar), CAST(:priority AS integer),
-        CAST(:lock AS text), CAST(:queueing_lock AS text), CAST(:args AS jsonb),
-        CAST(:scheduled_at AS timestamptz)
-    )::procrastinate_job_to_defer_v1])
-    """
-).bindparams(bindparam("args", type_=JSONB), bindparam("scheduled_at", type_=DateTime(True)))
-
-_RUNNABLE_LEFT = """
-SELECT EXISTS (
-    SELECT 1 FROM procrastinate_jobs j
-     WHERE j.status = 'todo'
-       AND (j.scheduled_at IS NULL OR j.scheduled_at <= now())
-       AND (j.lock IS NULL OR NOT EXISTS (
-            SELECT 1 FROM procrastinate_jobs d WHERE d.status = 'doing' AND d.lock = j.lock))
-) AS runnable
-"""
-
-
-def libpq_url(database_url: str) -> str:
-    """The SQLAlchemy URL (``postgresql+asyncpg://``) as a libpq connection string."""
-    url = make_url(database_url)
-    if url.get_backend_name() != "postgresql":
-        raise ValueError("Procrastinate needs a PostgreSQL database")
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-async def ensure_schema(database_url: str) -> bool:
-    """Create Procrastinate's tables if they are missing; ``True`` when it created them.
-
-    Safe to run from every process at start: an advisory lock serialises the check.
-    """
-    connect = psycopg.AsyncConnection.connect
-    async with await connect(libpq_url(database_url)) as connection, connection.transaction():
-        await connection.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-        cursor = await connection.execute("SELECT to_regclass('procrastinate_jobs')")
-        row = await cursor.fetchone()
-        if row is not None and row[0] is not None:
-            return False
-        await connection.execute(SchemaManager.get_schema())
-    log.info("jobs.procrastinate_schema_created")
-    return True
 
 
 def stalled_check_cron(seconds: int) -> str:
@@ -193,7 +131,10 @@ class ProcrastinateQueue(JobQueue):
         try:
             await spec.run(self._context(context, spec.name, max_attempts), args)
         except RetryLater:
-            await self.app.connector.execute_query_async(_REFUND_ATTEMPT, job_id=context.job.id)
+            # A pause, not an attempt: Procrastinate's retry adds one to ``attempts``, so it is
+            # given back first (the job is still ``doing`` and this worker's), and both
+            # adapters count only the runs that ended in an error.
+            await ProcrastinateRows(self.app.connector).refund_attempt(context.job.id)
             raise
 
     def _register_task(self, spec: TaskSpec) -> None:
@@ -276,21 +217,10 @@ class ProcrastinateQueue(JobQueue):
     async def deliver_in(self, session: AsyncSession, request: JobRequest) -> None:
         # Procrastinate's tables live in the same PostgreSQL database as the outbox, so the
         # relay inserts through its own session: the job appears exactly when the outbox row
-        # goes. A queued job holding the queueing lock refuses the insert: a savepoint keeps
-        # that from spoiling the relay's other deliveries.
+        # goes. A queued job holding the queueing lock refuses the insert.
         job = self._deferrer(request).job
-        values = {
-            "queue_name": job.queue,
-            "task_name": job.task_name,
-            "priority": job.priority,
-            "lock": job.lock,
-            "queueing_lock": job.queueing_lock,
-            "args": job.task_kwargs,
-            "scheduled_at": job.scheduled_at,
-        }
         try:
-            async with session.begin_nested():
-                await session.execute(_DEFER, values)
+            await ProcrastinateJobRepository(session).defer(job)
         except IntegrityError:
             log.debug("jobs.outbox_deduplicated", task=request.task, key=request.dedup_key)
 
@@ -356,7 +286,9 @@ class ProcrastinateQueue(JobQueue):
         try:
             await self.app.job_manager.retry_job(job)
         except procrastinate_errors.UniqueViolation:
-            await self.app.connector.execute_query_async(_DROP_QUEUEING_LOCK, job_id=job.id)
+            # A newer job with its queueing lock waits already: like the embedded adapter, the
+            # retry goes back without the lock (never dropped; the lock still serialises them).
+            await ProcrastinateRows(self.app.connector).drop_queueing_lock(job.id)
             await self.app.job_manager.retry_job(job)
 
     def _worker_options(self, concurrency: int) -> dict[str, Any]:
@@ -403,6 +335,18 @@ class ProcrastinateQueue(JobQueue):
         # wait for a lock its own jobs held: go round until no due, unlocked job is left.
         while True:
             await self.app.run_worker_async(**options)
-            row = await self.app.connector.execute_query_one_async(_RUNNABLE_LEFT)
-            if not row["runnable"]:
+            if not await ProcrastinateRows(self.app.connector).runnable_left():
                 return self._runs - before
+
+
+# The schema check and the libpq URL are the adapter's to offer (``somna db``, tests), though
+# their SQL lives with the other statements in the repository.
+__all__ = [
+    "JANITOR_PRIORITY",
+    "JANITOR_TASK",
+    "MAX_ATTEMPTS_ARG",
+    "ProcrastinateQueue",
+    "ensure_schema",
+    "libpq_url",
+    "stalled_check_cron",
+]

@@ -33,7 +33,6 @@ from somna.jobs.port import (
 from somna.jobs.registry import PeriodicSpec, TaskRegistry
 from somna.jobs.repository import ClaimedJob, JobRepository, ScheduleRepository
 from somna.kit.time import utc_now
-from somna.models.job import Job
 
 log = structlog.get_logger(__name__)
 
@@ -86,7 +85,7 @@ class EmbeddedQueue(JobQueue):
         except ValueError:
             return None
         async with self.sessionmaker() as session:
-            job = await session.get(Job, key)
+            job = await JobRepository(session).get(key)
         if job is None:
             return None
         return JobInfo(

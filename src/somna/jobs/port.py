@@ -18,28 +18,16 @@ from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.util import await_only
 
 from somna.jobs.registry import TaskRegistry, TaskSpec
+from somna.kit.retry import RetryLater
 from somna.kit.time import utc_now
 
 if TYPE_CHECKING:
     from somna.config import Settings
-    from somna.sync.pacer import Pacer
+    from somna.pacing import Pacer
 
 log = structlog.get_logger(__name__)
 
 JobStatus = Literal["queued", "running", "succeeded", "failed"]
-
-
-class RetryLater(Exception):
-    """Raised by a task: run this job again in ``seconds``, without spending an attempt.
-
-    For waits that are nobody's fault (a provider budget spent until tomorrow): the worker
-    slot is released instead of sleeping through it.
-    """
-
-    def __init__(self, seconds: float, reason: str = "retry requested") -> None:
-        super().__init__(f"{reason}; retry in {seconds:.1f} s")
-        self.seconds = max(0.0, float(seconds))
-        self.reason = reason
 
 
 @dataclass(frozen=True)

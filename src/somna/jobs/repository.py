@@ -1,4 +1,5 @@
-"""SQL of the embedded queue: the ``jobs`` and ``job_schedules`` tables, on SQLite or PostgreSQL."""
+"""SQL of the queues: the embedded queue's ``jobs``, ``job_schedules`` and outbox tables (SQLite
+or PostgreSQL), and the few statements Somna runs on Procrastinate's tables itself."""
 
 from __future__ import annotations
 
@@ -6,10 +7,14 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, delete, exists, or_, select, text, update
+import structlog
+from sqlalchemy import DateTime, and_, bindparam, delete, exists, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from somna.jobs.port import JobRequest
@@ -18,6 +23,12 @@ from somna.kit.time import utc_now
 from somna.models.job import Job
 from somna.models.job_outbox import JobOutbox
 from somna.models.job_schedule import JobSchedule
+
+if TYPE_CHECKING:
+    from procrastinate import BaseConnector
+    from procrastinate.jobs import Job as ProcrastinateJob
+
+log = structlog.get_logger(__name__)
 
 _QUEUED_DEDUP = text("status = 'queued' AND dedup_key IS NOT NULL")
 _ERROR_LENGTH = 4000
@@ -267,3 +278,111 @@ class OutboxRepository(Repository[JobOutbox]):
 
     async def waiting(self) -> int:
         return await self.count()
+
+
+# --- Procrastinate's tables -----------------------------------------------------------------
+
+_SCHEMA_LOCK = 0x50524F43  # advisory lock id: "PROC"
+
+_REFUND_ATTEMPT = """
+UPDATE procrastinate_jobs SET attempts = attempts - 1 WHERE id = %(job_id)s AND status = 'doing'
+"""
+
+_DROP_QUEUEING_LOCK = """
+UPDATE procrastinate_jobs SET queueing_lock = NULL WHERE id = %(job_id)s AND status = 'doing'
+"""
+
+_RUNNABLE_LEFT = """
+SELECT EXISTS (
+    SELECT 1 FROM procrastinate_jobs j
+     WHERE j.status = 'todo'
+       AND (j.scheduled_at IS NULL OR j.scheduled_at <= now())
+       AND (j.lock IS NULL OR NOT EXISTS (
+            SELECT 1 FROM procrastinate_jobs d WHERE d.status = 'doing' AND d.lock = j.lock))
+) AS runnable
+"""
+
+# Procrastinate's own SQL API for deferring (the function its Python client calls), run on
+# Somna's session so that it commits with the outbox relay's transaction.
+_DEFER = text(
+    """
+    SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(
+        CAST(:queue_name AS varchar), CAST(:task_name AS varchar), CAST(:priority AS integer),
+        CAST(:lock AS text), CAST(:queueing_lock AS text), CAST(:args AS jsonb),
+        CAST(:scheduled_at AS timestamptz)
+    )::procrastinate_job_to_defer_v1])
+    """
+).bindparams(bindparam("args", type_=JSONB), bindparam("scheduled_at", type_=DateTime(True)))
+
+
+def libpq_url(database_url: str) -> str:
+    """The SQLAlchemy URL (``postgresql+asyncpg://``) as a libpq connection string."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        raise ValueError("Procrastinate needs a PostgreSQL database")
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def ensure_schema(database_url: str) -> bool:
+    """Create Procrastinate's tables if they are missing; ``True`` when it created them.
+
+    Safe to run from every process at start: an advisory lock serialises the check.
+    """
+    import psycopg  # only the distributed mode needs it
+    from procrastinate.schema import SchemaManager
+
+    connect = psycopg.AsyncConnection.connect
+    async with await connect(libpq_url(database_url)) as connection, connection.transaction():
+        await connection.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+        cursor = await connection.execute("SELECT to_regclass('procrastinate_jobs')")
+        row = await cursor.fetchone()
+        if row is not None and row[0] is not None:
+            return False
+        await connection.execute(SchemaManager.get_schema())
+    log.info("jobs.procrastinate_schema_created")
+    return True
+
+
+class ProcrastinateJobRepository:
+    """Procrastinate's jobs table through Somna's session (the outbox relay's transaction)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def defer(self, job: ProcrastinateJob) -> None:
+        """Insert ``job`` with the relay's transaction. A queued job holding its queueing lock
+        refuses it (``IntegrityError``) inside a savepoint, which keeps that from spoiling the
+        relay's other deliveries."""
+        values = {
+            "queue_name": job.queue,
+            "task_name": job.task_name,
+            "priority": job.priority,
+            "lock": job.lock,
+            "queueing_lock": job.queueing_lock,
+            "args": job.task_kwargs,
+            "scheduled_at": job.scheduled_at,
+        }
+        async with self.session.begin_nested():
+            await self.session.execute(_DEFER, values)
+
+
+class ProcrastinateRows:
+    """Statements on Procrastinate's job rows through its own connector, beside its worker."""
+
+    def __init__(self, connector: BaseConnector) -> None:
+        self.connector = connector
+
+    async def refund_attempt(self, job_id: int | None) -> None:
+        """Give back the attempt Procrastinate's retry is about to add: the job only paused
+        (``RetryLater``). Only while the job is still ``doing``, that is this worker's."""
+        await self.connector.execute_query_async(_REFUND_ATTEMPT, job_id=job_id)
+
+    async def drop_queueing_lock(self, job_id: int | None) -> None:
+        """Let a stalled job go back to ``todo`` although a newer job holds its queueing
+        lock: a retry is never dropped, and the lock still serialises the two."""
+        await self.connector.execute_query_async(_DROP_QUEUEING_LOCK, job_id=job_id)
+
+    async def runnable_left(self) -> bool:
+        """Whether a job is due and not held back by a running job's lock."""
+        row = await self.connector.execute_query_one_async(_RUNNABLE_LEFT)
+        return bool(row["runnable"])

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from somna.config import Settings
 from somna.jobs.port import JobQueue, WorkerServices, backoff_seconds
 from somna.jobs.registry import TaskRegistry, load_task_modules
-from somna.sync.pacer import Pacer, create_pacer
+from somna.pacing import Pacer, create_pacer
 
 log = structlog.get_logger(__name__)
 

@@ -36,7 +36,7 @@ from somna.privacy.repository import (
 )
 from somna.sync.engine import PERSON_HIDDEN, SyncServices
 from somna.sync.for_connections import SyncForConnections
-from somna.sync.repository import SyncConnectionRepository, SyncRunRepository
+from somna.sync.repositories import SyncConnectionRepository, SyncRunRepository
 from somna.sync.service import request_sync
 from somna.users.service import get_person
 

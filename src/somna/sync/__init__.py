@@ -1,1 +1,1 @@
-"""Sync: windows, checkpoints, the webhook inbox and the provider budget (``sync.pacer``)."""
+"""Sync: runs, windows, checkpoints and the webhook inbox; provider pacing is ``somna.pacing``."""

@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from somna.config import Settings
 from somna.jobs.port import JobQueue
 from somna.models import Connection
+from somna.pacing import PacedTransport
 from somna.sync.dependencies import get_sync_services
 from somna.sync.engine import SyncServices
-from somna.sync.repository import StoredRecords, SyncRunRepository
+from somna.sync.repositories import StoredRecords, SyncRunRepository
 from somna.sync.service import forget_progress, request_sync
-from somna.sync.transport import PacedTransport
 
 
 class SyncForConnections:

@@ -1,44 +1,35 @@
 """Sync as the API, the schedule and the CLI ask for it: runs are rows, sent to the queue after
 the caller's commit; a worker executes them with :mod:`somna.sync.engine`.
 
-For operators' tools (the batch CLI, the demo) :func:`sync_connections` runs syncs in this
-process, with a progress callback, without a worker.
+For operators' tools (the batch CLI, the demo) :func:`somna.sync.batch.sync_connections` runs
+syncs in this process, with a progress callback, without a worker.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
-import random
-import socket
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from somna.auth.principal import Principal
 from somna.config import Settings
 from somna.connections.clients import zone_of
-from somna.db import write_transaction
-from somna.jobs.port import JobQueue, RetryLater
+from somna.jobs.port import JobQueue
 from somna.kit.time import utc_now
 from somna.models import Connection, Person, SyncRun
 from somna.sync.engine import (
-    ConnectionBusy,
-    ProgressCallback,
-    SyncProgress,
     SyncServices,
-    describe,
-    execute_run,
 )
 from somna.sync.exceptions import NothingToSync, SyncRunNotFound
 from somna.sync.planner import Window, explicit_window
-from somna.sync.repository import CheckpointRepository, SyncConnectionRepository, SyncRunRepository
+from somna.sync.repositories import (
+    CheckpointRepository,
+    SyncConnectionRepository,
+    SyncRunRepository,
+)
 from somna.sync.schemas import SyncRequest
 
 log = structlog.get_logger(__name__)
@@ -63,7 +54,7 @@ async def request_sync(
     fetch everything new anyway.
     """
     runs = SyncRunRepository(session)
-    values = _run_values(connection, trigger)
+    values = run_values(connection, trigger)
     if window is None:
         # An insert that cannot race: the unique index on queued incremental runs decides.
         for _ in range(3):
@@ -91,7 +82,7 @@ async def request_sync(
     return run
 
 
-def _run_values(connection: Connection, trigger: str) -> dict[str, Any]:
+def run_values(connection: Connection, trigger: str) -> dict[str, Any]:
     return {
         "organization_id": connection.organization_id,
         "connection_id": connection.id,
@@ -109,7 +100,7 @@ async def forget_progress(session: AsyncSession, connection_id: uuid.UUID) -> No
     await CheckpointRepository(session).delete_for_connection(connection_id)
 
 
-def _window(settings: Settings, payload: SyncRequest, zone_name: str) -> Window | None:
+def window_of(settings: Settings, payload: SyncRequest, zone_name: str) -> Window | None:
     if not payload.explicit:
         return None
     return explicit_window(
@@ -141,7 +132,7 @@ async def sync_people(
         raise NothingToSync(f"{whose} no active{which} connection to sync.")
     return [
         await request_sync(
-            session, queue, connection, trigger=trigger, window=_window(settings, payload, zone)
+            session, queue, connection, trigger=trigger, window=window_of(settings, payload, zone)
         )
         for connection, zone in connections
     ]
@@ -210,188 +201,7 @@ async def has_queued(services: SyncServices, connection_id: uuid.UUID) -> bool:
         return await SyncRunRepository(session).has_queued(connection_id)
 
 
-# --- in-process syncs with progress (the batch CLI, the demo) --------------------------------
-
-
-@dataclass(frozen=True)
-class SyncOutcome:
-    """What became of one connection: its run's final status, or ``skipped`` with the reason
-    ``busy`` (another executor held it for longer than the caller would wait)."""
-
-    run_id: uuid.UUID | None
-    connection_id: uuid.UUID
-    person_id: uuid.UUID
-    provider: str
-    status: str
-    error: str | None
-
-
-BUSY = "busy"
-# How often a caller willing to wait looks again at a connection another executor holds.
-BUSY_POLL_SECONDS = 0.5
-
-
-async def sync_connections(
-    services: SyncServices,
-    connection_ids: Sequence[uuid.UUID],
-    *,
-    start_date: date | None = None,
-    end_date: date | None = None,
-    trigger: str = "cli",
-    concurrency: int = 8,
-    max_attempts: int = 5,
-    wait_busy: float = 0.0,
-    progress: ProgressCallback | None = None,
-) -> list[SyncOutcome]:
-    """Sync these connections now, in this process, ``concurrency`` at a time.
-
-    Each connection's run is claimed like a worker claims it (the run row is the lock): a
-    connection another live executor holds is waited for up to ``wait_busy`` seconds, then
-    skipped (status ``skipped``, error ``busy``); a run whose executor died is adopted and
-    finished first. The runs are visible in ``GET /sync-runs``, executed by the workers'
-    engine, paced by ``services.pacer``. Transient faults are retried here with backoff
-    (``max_attempts``); budget waits are slept through. ``progress`` (sync or async) receives
-    a :class:`SyncProgress` after every page and once per connection at the end.
-    """
-    payload = SyncRequest(start_date=start_date, end_date=end_date)
-    owner = f"cli:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    slots = asyncio.Semaphore(max(1, concurrency))
-    targets: list[tuple[Connection, Window | None]] = []
-    async with services.sessionmaker() as session:
-        for connection_id in connection_ids:
-            connection = await session.get(Connection, connection_id)
-            person = await session.get(Person, connection.person_id) if connection else None
-            if connection is None or person is None or connection.status != "active":
-                continue
-            if person.delete_after is not None:
-                continue  # paused while the person's deletion is scheduled
-            targets.append((connection, _window(services.settings, payload, person.timezone)))
-
-    async def one(connection: Connection, window: Window | None) -> SyncOutcome:
-        async with slots:
-            claimed = await _claim_for_caller(
-                services, connection, window, trigger, owner, wait_busy
-            )
-            if claimed is None:
-                return SyncOutcome(
-                    None, connection.id, connection.person_id, connection.provider, "skipped", BUSY
-                )
-            status, error = await _run_with_retries(
-                services, claimed, owner, max_attempts, progress
-            )
-        return SyncOutcome(
-            claimed, connection.id, connection.person_id, connection.provider, status, error
-        )
-
-    return list(await asyncio.gather(*(one(c, w) for c, w in targets)))
-
-
-async def _claim_for_caller(
-    services: SyncServices,
-    connection: Connection,
-    window: Window | None,
-    trigger: str,
-    owner: str,
-    wait_busy: float,
-) -> uuid.UUID | None:
-    """A run of ``connection`` held by ``owner`` (``None``: busy past ``wait_busy``).
-
-    A dead executor's run is adopted and finished first. An incremental sync takes the queued
-    incremental run if there is one (it would fetch the same); otherwise a new run is inserted
-    already held, which the partial unique index refuses while another run holds the
-    connection.
-    """
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + max(0.0, wait_busy)
-    lease = timedelta(seconds=services.settings.job_lease_seconds)
-    while True:
-        try:
-            claimed = await _try_claim(services, connection, window, trigger, owner, lease)
-        except IntegrityError:  # another run of the connection was claimed at this instant
-            claimed = None
-        if isinstance(claimed, _Adopt):
-            await _run_with_retries(services, claimed.run_id, owner, 5, None)
-            continue
-        if claimed is not None:
-            return claimed
-        if loop.time() >= deadline:
-            log.info("sync.connection_busy", connection_id=str(connection.id))
-            return None
-        await asyncio.sleep(min(BUSY_POLL_SECONDS, max(0.0, deadline - loop.time())))
-
-
-@dataclass(frozen=True)
-class _Adopt:
-    run_id: uuid.UUID
-
-
-async def _try_claim(
-    services: SyncServices,
-    connection: Connection,
-    window: Window | None,
-    trigger: str,
-    owner: str,
-    lease: timedelta,
-) -> uuid.UUID | _Adopt | None:
-    async with write_transaction(services.sessionmaker) as session:
-        runs = SyncRunRepository(session)
-        now = utc_now()
-        holder = await runs.holder(connection.id)
-        if holder is not None:
-            alive = holder.leased_until is not None and holder.leased_until >= now
-            return None if alive and holder.owner != owner else _Adopt(holder.id)
-        if window is None:
-            queued = await runs.queued_incremental(connection.id)
-            if queued is not None:
-                held = await runs.claim(queued.id, owner, now=now, lease=lease, attempt=False)
-                return queued.id if held else None
-        values = _run_values(connection, trigger)
-        if window is not None:
-            values.update(window_start=window.start, window_end=window.end)
-        return await runs.insert_claimed(values, owner=owner, leased_until=now + lease)
-
-
-async def _run_with_retries(
-    services: SyncServices,
-    run_id: uuid.UUID,
-    owner: str,
-    max_attempts: int,
-    progress: ProgressCallback | None,
-) -> tuple[str, str | None]:
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            status = await execute_run(
-                services,
-                run_id,
-                owner=owner,
-                last_attempt=attempt >= max_attempts,
-                progress=progress,
-            )
-            return status, None if status == "succeeded" else await _last_error(services, run_id)
-        except ConnectionBusy:
-            return "skipped", BUSY
-        except RetryLater as later:
-            attempt -= 1  # a wait for budget is nobody's fault
-            await asyncio.sleep(min(later.seconds, 300.0) + random.uniform(0, 0.5))
-        except Exception as exc:
-            log.warning("sync.attempt_failed", run_id=str(run_id), error=describe(exc))
-            await asyncio.sleep(min(30.0, 0.5 * 2**attempt) * random.uniform(0.5, 1.0))
-
-
-async def _last_error(services: SyncServices, run_id: uuid.UUID) -> str | None:
-    async with services.sessionmaker() as session:
-        run = await session.get(SyncRun, run_id)
-    if run is None or not run.errors:
-        return None
-    last = run.errors[-1]
-    return str(last.get("error")) if isinstance(last, dict) else str(last)
-
-
 __all__ = [
-    "SyncOutcome",
-    "SyncProgress",
     "forget_progress",
     "get_run",
     "has_queued",
@@ -399,6 +209,5 @@ __all__ = [
     "next_run_id",
     "request_sync",
     "schedule_due",
-    "sync_connections",
     "sync_people",
 ]

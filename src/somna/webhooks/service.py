@@ -19,13 +19,13 @@ from somna.jobs.port import JobQueue, RetryLater
 from somna.kit.time import utc_now
 from somna.models import Connection, Person, WebhookEvent
 from somna.outgoing import emit
+from somna.pacing import PacedTransport
 from somna.providers.base import Collection, WebhookNotification
 from somna.providers.exceptions import ProviderError, ProviderRateLimited
 from somna.providers.registry import get_provider
 from somna.records.canonical import AnyRecord
 from somna.records.repository import COLLECTION_MODELS, RecordRepository
 from somna.sync.engine import PERSON_HIDDEN, SyncServices, describe
-from somna.sync.transport import PacedTransport
 from somna.users.repository import PersonRepository
 from somna.webhooks.repository import WebhookEventRepository, delete_recoveries
 

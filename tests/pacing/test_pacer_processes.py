@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 
 from tests.jobs.processes import ROOT
-from tests.sync.test_pacer import FAST, max_in_window
+from tests.pacing.test_pacer import FAST, max_in_window
 
 
 def test_two_processes_sharing_redis_stay_inside_every_window(
@@ -23,7 +23,7 @@ def test_two_processes_sharing_redis_stay_inside_every_window(
             [
                 sys.executable,
                 "-m",
-                "tests.sync.pacer_process",
+                "tests.pacing.pacer_process",
                 redis_test_url,
                 prefix,
                 str(out),

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import httpx
 
+from somna.pacing.port import Pacer
 from somna.providers.http import new_transport
-from somna.sync.pacer import Pacer
 
 
 class PacedTransport(httpx.AsyncBaseTransport):

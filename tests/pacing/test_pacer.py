@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from somna.jobs import RetryLater
-from somna.sync.pacer import (
+from somna.pacing import (
     Budget,
     BudgetExhausted,
     MemoryPacer,

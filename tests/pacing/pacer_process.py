@@ -11,8 +11,8 @@ import time
 
 from redis.asyncio import Redis
 
-from somna.sync.pacer import RedisPacer
-from tests.sync.test_pacer import FAST
+from somna.pacing import RedisPacer
+from tests.pacing.test_pacer import FAST
 
 
 async def main(
