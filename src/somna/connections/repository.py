@@ -197,17 +197,32 @@ class ConnectionRepository(Repository[Connection]):
         self, connection_id: uuid.UUID, reason: str
     ) -> tuple[Connection, str] | None:
         """Mark a live connection; returns it with its status before (``None`` when it was not
-        live, so nothing changed). The row is locked first, so the previous status is exact."""
+        live, or is gone, so nothing changed). The row is locked first where the database can
+        (PostgreSQL), so the previous status is exact; the change is one UPDATE that must still
+        find the row live, because on SQLite a disconnect may delete it between the read and
+        the write, and an ORM flush would then fail on the missing row."""
         statement = select(Connection).where(Connection.id == connection_id).with_for_update()
         connection = await self.session.scalar(statement)
         if connection is None or connection.status not in _LIVE:
             return None
         previous = connection.status
-        connection.status = "reauthorization_required"
-        connection.last_error = reason[:2000]
-        connection.next_sync_at = None
-        connection.updated_at = utc_now()
-        await self.session.flush()
+        values = {
+            "status": "reauthorization_required",
+            "last_error": reason[:2000],
+            "next_sync_at": None,
+            "updated_at": utc_now(),
+        }
+        marked = await self.session.execute(
+            update(Connection)
+            .where(Connection.id == connection_id, Connection.status.in_(_LIVE))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if not getattr(marked, "rowcount", 0):
+            return None
+        self.session.expunge(connection)
+        for name, value in values.items():
+            setattr(connection, name, value)
         return connection, previous
 
     async def delete_connection(self, connection_id: uuid.UUID) -> None:
