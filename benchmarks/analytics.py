@@ -16,9 +16,9 @@ loopback (pinned to CPU 0 where possible); this process is the client (CPU 1).
 
 "Before issue 16" is timed in this process against the same database, alternating with the
 current statistics: the organisation, its people (id and e-mail), the grouped statement
-without the weekday column, and the same ``_build_cohort_response`` the service still calls,
+without the weekday column, and the same ``build_cohort_response`` the service still calls,
 i.e. the pre-16 ``organization_statistics`` with today's helpers; "now" is
-``service.organization_statistics`` itself. Both are serialised with ``model_dump_json``.
+``cohort_service.organization_statistics`` itself. Both are serialised with ``model_dump_json``.
 
 The seed's loop is run sequentially, as the seed
 does, for a sample of people (at most ``--seed-sample`` people or ``--seed-seconds``) and
@@ -54,7 +54,8 @@ import httpx
 from benchmarks._load import SECRET, make_key, pin, serve
 from somna import __version__, migrations
 from somna.analytics.calculations import SleepPeriod
-from somna.analytics.repository import cohort_statement, counted_record_ids, night_columns
+from somna.analytics.cohort_repository import cohort_statement
+from somna.records.counted_nights import counted_record_ids, night_columns
 
 PG_ADMIN = os.environ.get("SOMNA_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 CHUNK_PEOPLE = 250
@@ -494,16 +495,17 @@ async def previous_statistics(
     """``organization_statistics`` as it was before issue 16: the organisation, its people's
     ids and e-mails, the grouped sums per (person, provider) without the weekday column, and
     the rows and four distributions (duration, efficiency, score, regularity) built by the
-    same ``_build_cohort_response`` that the service still calls."""
+    same ``build_cohort_response`` that the service still calls."""
     from sqlalchemy import select
 
-    from somna.analytics import service
-    from somna.analytics.repository import AnalyticsRepository, CohortQueries
+    from somna.analytics import cohort_service
+    from somna.analytics.cohort_repository import CohortQueries
+    from somna.analytics.repository import AnalyticsRepository
     from somna.models import Person
 
     organization = await AnalyticsRepository(session).organization(organization_id)
     assert organization is not None
-    first, last, zone_name = service._organization_window(organization, days, now)
+    first, last, zone_name = cohort_service.organization_window(organization, days, now)
     people = (
         await session.execute(
             select(Person.id, Person.email)
@@ -512,8 +514,8 @@ async def previous_statistics(
         )
     ).all()
     sums = await CohortQueries(session).night_sums(first, last, organization_id=organization_id)
-    with service._collector_paused():
-        return service._build_cohort_response(
+    with cohort_service.collector_paused():
+        return cohort_service.build_cohort_response(
             organization_id, first, last, zone_name, days, people, sums, not_found=[]
         )
 
@@ -522,11 +524,13 @@ async def current_statistics(
     session: Any, organization_id: uuid.UUID, days: int, now: datetime
 ) -> Any:
     """Today's ``organization_statistics``, with the new distributions."""
-    from somna.analytics import service
+    from somna.analytics import cohort_service
     from somna.auth.principal import Principal
 
     principal = Principal("api_key", organization_id, frozenset({"analytics:read"}))
-    return await service.organization_statistics(session, principal, organization_id, days, now)
+    return await cohort_service.organization_statistics(
+        session, principal, organization_id, days, now
+    )
 
 
 @dataclass(frozen=True)

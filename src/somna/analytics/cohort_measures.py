@@ -27,7 +27,7 @@ from somna.analytics.calculations.cohort_measures import (
 )
 from somna.analytics.calculations.readiness import NORMAL_DAYS, RECENT_DAYS
 from somna.analytics.calculations.stats import DAY_SECONDS, Distribution, distribution
-from somna.analytics.repository import CohortQueries
+from somna.analytics.cohort_repository import CohortQueries
 
 RECOVERY_DAYS = RECENT_DAYS + NORMAL_DAYS
 

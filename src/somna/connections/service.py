@@ -16,7 +16,6 @@ from urllib.parse import urlencode, urlsplit
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from somna.analytics.repository import CountedNights
 from somna.config import Settings
 from somna.connections.clients import (
     ConnectionRef,
@@ -55,6 +54,7 @@ from somna.providers.exceptions import ProviderError, ProviderNotFound
 from somna.providers.oauth import TokenSet
 from somna.providers.repository import OAuthStateRepository
 from somna.providers.whoop.provider import WhoopProvider
+from somna.records.counted_nights import CountedNights
 from somna.sync.engine import SyncServices, describe
 from somna.sync.repository import StoredRecords, SyncRunRepository
 from somna.sync.service import forget_progress, request_sync
