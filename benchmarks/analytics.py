@@ -16,9 +16,9 @@ loopback (pinned to CPU 0 where possible); this process is the client (CPU 1).
 
 "Before issue 16" is timed in this process against the same database, alternating with the
 current statistics: the organisation, its people (id and e-mail), the grouped statement
-without the weekday column, and the same ``_build_cohort_response`` the service still calls,
+without the weekday column, and the same ``build_cohort_response`` the service still calls,
 i.e. the pre-16 ``organization_statistics`` with today's helpers; "now" is
-``service.organization_statistics`` itself. Both are serialised with ``model_dump_json``.
+``cohort_service.organization_statistics`` itself. Both are serialised with ``model_dump_json``.
 
 The seed's loop is run sequentially, as the seed
 does, for a sample of people (at most ``--seed-sample`` people or ``--seed-seconds``) and
@@ -30,11 +30,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import json
-import math
 import os
 import platform
-import random
 import sqlite3
 import statistics
 import sys
@@ -44,343 +41,19 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
 
+from benchmarks._analytics_compare import Comparison, compare_in_process
+from benchmarks._analytics_data import Dataset, bench_today, load_postgres, load_sqlite
 from benchmarks._load import SECRET, make_key, pin, serve
 from somna import __version__, migrations
-from somna.analytics.calculations import SleepPeriod
-from somna.analytics.repository import cohort_statement, counted_record_ids, night_columns
+from somna.analytics.cohort_repository import cohort_statement
 
 PG_ADMIN = os.environ.get("SOMNA_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-CHUNK_PEOPLE = 250
-ZONES = (("UTC", 0), ("Asia/Tokyo", 540), ("America/Sao_Paulo", -180), ("Asia/Kolkata", 330))
-DUPLICATE_EVERY, DUPLICATE_NIGHTS = 10, 30
-# A night of 30-s epochs: wake, then light/deep/REM cycles (sliced to the night's length).
-_CYCLE = "L" * 40 + "D" * 30 + "L" * 20 + "R" * 30 + "W" * 2
-HYPNOGRAM_SOURCE = "W" * 30 + _CYCLE * 20
-
-
-@dataclass(frozen=True)
-class Dataset:
-    organization_id: uuid.UUID
-    people: list[uuid.UUID]
-    sessions: int
-    duplicates: int
-    recoveries: int
-
-
-# Synthetic data ----------------------------------------------------------------------------
-
-
-def _person_rows(
-    index: int, organization_id: uuid.UUID, today: date, nights: int, now: datetime
-) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-    """One person, their connections, sleep and recovery rows; deterministic per index."""
-    rng = random.Random(index)
-    zone, offset = ZONES[index % len(ZONES)]
-    tz = timezone(timedelta(minutes=offset))
-    person = {
-        "id": uuid.UUID(int=rng.getrandbits(128)),
-        "organization_id": organization_id,
-        "email": f"person{index:05d}@bench.example",
-        "timezone": zone,
-        "metadata": {},
-        "created_at": now,
-        "updated_at": now,
-    }
-    providers = ["whoop"] + (["asleep"] if index % DUPLICATE_EVERY == 0 else [])
-    connections = {
-        provider: {
-            "id": uuid.UUID(int=rng.getrandbits(128)),
-            "organization_id": organization_id,
-            "person_id": person["id"],
-            "provider": provider,
-            "provider_user_id": f"{provider}-{index}",
-            "status": "active",
-            "scopes": [],
-            "created_at": now,
-            "updated_at": now,
-        }
-        for provider in providers
-    }
-    bed_mean = rng.uniform(21.5, 24.5) * 60  # minutes after local midnight of the evening
-    spread = rng.uniform(10, 90)
-    free_delay = rng.uniform(0, 120)  # later on free-day nights: social jetlag
-    hrv_mean, rhr_mean = rng.uniform(3.3, 4.5), rng.uniform(48, 72)  # ln ms, bpm
-    sleeps, recoveries = [], []
-    for k in range(nights):
-        wake_date = today - timedelta(days=nights - 1 - k)
-        bed = bed_mean + rng.gauss(0, spread) + (free_delay if wake_date.weekday() >= 5 else 0)
-        evening = datetime.combine(wake_date - timedelta(days=1), datetime.min.time(), tzinfo=tz)
-        start = evening + timedelta(minutes=bed)
-        in_bed = int(max(4.0, min(11.0, rng.gauss(7.8, 0.8))) * 3600)
-        end = start + timedelta(seconds=in_bed)
-        efficiency = max(60.0, min(99.0, rng.gauss(88, 5)))
-        asleep = int(in_bed * efficiency / 100)
-        latency = rng.randint(0, min(2400, in_bed - asleep))
-        record_id = f"whoop-{index}-{k}"
-        sleeps.append(
-            _sleep_row(
-                connections["whoop"], person, record_id, start, end, offset, now,
-                in_bed=in_bed, asleep=asleep, latency=latency, efficiency=efficiency,
-            )
-        )  # fmt: skip
-        if "asleep" in connections and k >= nights - DUPLICATE_NIGHTS:
-            a_start = start + timedelta(minutes=rng.randint(-10, 10))
-            epochs = max(1, (in_bed + rng.randint(-900, 900)) // 30)
-            hypnogram = HYPNOGRAM_SOURCE[:epochs].ljust(epochs, "W")
-            sleeps.append(
-                _sleep_row(
-                    connections["asleep"], person, f"asleep-{index}-{k}", a_start,
-                    a_start + timedelta(seconds=30 * epochs), offset, now, in_bed=30 * epochs,
-                    asleep=sum(1 for c in hypnogram if c in "LDR") * 30,
-                    latency=30 * hypnogram.index("L"), efficiency=None, hypnogram=hypnogram,
-                )
-            )  # fmt: skip
-        if rng.random() < 0.95:  # a morning recovery on most days
-            recoveries.append(
-                _recovery_row(
-                    connections["whoop"], person, f"whoop-rec-{index}-{k}", end, now,
-                    hrv=math.exp(rng.gauss(hrv_mean, 0.15)), rhr=rng.gauss(rhr_mean, 3),
-                )
-            )  # fmt: skip
-    _derive(sleeps)
-    return person, list(connections.values()), sleeps, recoveries
-
-
-def _recovery_row(
-    connection: dict[str, Any],
-    person: dict[str, Any],
-    record_id: str,
-    at: datetime,
-    now: datetime,
-    *,
-    hrv: float,
-    rhr: float,
-) -> dict[str, Any]:
-    return {
-        "id": uuid.uuid4(),
-        "connection_id": connection["id"],
-        "person_id": person["id"],
-        "provider": connection["provider"],
-        "provider_record_id": record_id,
-        "score_state": "SCORED",
-        "provider_updated_at": now,
-        "raw": {"id": record_id, "score": {"hrv_rmssd_milli": hrv, "resting_heart_rate": rhr}},
-        "created_at": now,
-        "updated_at": now,
-        "recorded_at": at.astimezone(UTC),
-        "local_date": at.date(),
-        "cycle_record_id": None,
-        "sleep_record_id": None,
-        "recovery_score": 60.0,
-        "hrv_rmssd_ms": hrv,
-        "resting_hr_bpm": rhr,
-        "spo2_pct": 96.0,
-        "skin_temp_celsius": 33.5,
-        "user_calibrating": False,
-    }
-
-
-def _derive(sleeps: list[dict[str, Any]]) -> None:
-    """What the store writes with each record (``RecordRepository.upsert``): the per-night
-    derived columns and the counted flags, by the same functions, so bulk-loaded rows are
-    the rows a sync would have stored. Nobody here has a source priority."""
-    periods = [SleepPeriod.from_row(SimpleNamespace(**row)) for row in sleeps]
-    counted = counted_record_ids(periods, ())
-    for row, period in zip(sleeps, periods, strict=True):
-        row |= night_columns(period)
-        row["counted"] = period.record_id in counted
-
-
-def _sleep_row(
-    connection: dict[str, Any],
-    person: dict[str, Any],
-    record_id: str,
-    start: datetime,
-    end: datetime,
-    offset: int,
-    now: datetime,
-    *,
-    in_bed: int,
-    asleep: int,
-    latency: int,
-    efficiency: float | None,
-    hypnogram: str | None = None,
-) -> dict[str, Any]:
-    light, deep = int(asleep * 0.55), int(asleep * 0.2)
-    rem = asleep - light - deep
-    waso = max(0, in_bed - asleep - latency)
-    raw = {
-        "id": record_id,
-        "user_id": person["email"],
-        "created_at": now.isoformat(),
-        "updated_at": now.isoformat(),
-        "start": start.isoformat(),
-        "end": end.isoformat(),
-        "timezone_offset": start.strftime("%z"),
-        "nap": False,
-        "score_state": "SCORED",
-        "score": {
-            "stage_summary": {
-                "total_in_bed_time_milli": in_bed * 1000,
-                "total_awake_time_milli": (in_bed - asleep) * 1000,
-                "total_light_sleep_time_milli": light * 1000,
-                "total_slow_wave_sleep_time_milli": deep * 1000,
-                "total_rem_sleep_time_milli": rem * 1000,
-                "sleep_cycle_count": 4,
-                "disturbance_count": 7,
-            },
-            "respiratory_rate": 15.4,
-            "sleep_efficiency_percentage": efficiency,
-        },
-    }
-    return {
-        "id": uuid.uuid4(),
-        "connection_id": connection["id"],
-        "person_id": person["id"],
-        "provider": connection["provider"],
-        "provider_record_id": record_id,
-        "score_state": "SCORED",
-        "provider_updated_at": now,
-        "raw": raw,
-        "created_at": now,
-        "updated_at": now,
-        "start_at": start.astimezone(UTC),
-        "end_at": end.astimezone(UTC),
-        "timezone_offset_minutes": offset,
-        "local_date": end.date(),
-        "is_nap": False,
-        "in_bed_seconds": in_bed,
-        "asleep_seconds": asleep,
-        "awake_seconds": in_bed - asleep,
-        "light_seconds": light,
-        "deep_seconds": deep,
-        "rem_seconds": rem,
-        "latency_seconds": latency,
-        "waso_count": 3,
-        "waso_seconds": waso,
-        "disturbance_count": 7,
-        "cycle_count": 4,
-        "efficiency_pct": efficiency,
-        "performance_pct": None,
-        "consistency_pct": None,
-        "respiratory_rate": 15.4,
-        "hypnogram": hypnogram,
-        "hypnogram_epoch_seconds": 30 if hypnogram else None,
-        "source_label": connection["provider"],
-    }
-
-
-def _chunks(
-    organization_id: uuid.UUID, people: int, nights: int, today: date
-) -> Iterator[tuple[list[dict[str, Any]], ...]]:
-    now = datetime.now(UTC)
-    for first in range(0, people, CHUNK_PEOPLE):
-        persons, connections, sleeps, recoveries = [], [], [], []
-        for index in range(first, min(people, first + CHUNK_PEOPLE)):
-            person, conns, rows, recs = _person_rows(index, organization_id, today, nights, now)
-            persons.append(person)
-            connections += conns
-            sleeps += rows
-            recoveries += recs
-        yield persons, connections, sleeps, recoveries
-
-
-# Loading -------------------------------------------------------------------------------------
-
-
-def _sqlite_value(value: Any) -> Any:
-    if isinstance(value, uuid.UUID):
-        return value.hex
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, dict | list):
-        return json.dumps(value)
-    if isinstance(value, bool):
-        return int(value)
-    return value
-
-
-def _pg_value(value: Any) -> Any:
-    return json.dumps(value) if isinstance(value, dict | list) else value
-
-
-class _Tables:
-    """The synthetic rows, chunk by chunk and table by table (people first); counts what it
-    has handed out, for the :class:`Dataset` that was loaded."""
-
-    def __init__(self, organization_id: uuid.UUID, people: int, nights: int) -> None:
-        self.organization_id, self.people, self.nights = organization_id, people, nights
-        self.ids: list[uuid.UUID] = []
-        self.sessions = self.duplicates = self.recoveries = 0
-
-    def __iter__(self) -> Iterator[tuple[str, list[str], list[dict[str, Any]]]]:
-        for persons, conns, sleeps, recoveries in _chunks(
-            self.organization_id, self.people, self.nights, _today()
-        ):
-            for table, rows in (
-                ("people", persons),
-                ("connections", conns),
-                ("sleep_sessions", sleeps),
-                ("recoveries", recoveries),
-            ):
-                yield table, list(rows[0]), rows
-            self.ids += [p["id"] for p in persons]
-            self.sessions += len(sleeps)
-            self.duplicates += sum(1 for s in sleeps if s["provider"] == "asleep")
-            self.recoveries += len(recoveries)
-
-    def dataset(self) -> Dataset:
-        return Dataset(
-            self.organization_id, self.ids, self.sessions, self.duplicates, self.recoveries
-        )
-
-
-def load_sqlite(path: Path, organization_id: uuid.UUID, people: int, nights: int) -> Dataset:
-    connection = sqlite3.connect(path)
-    connection.execute("PRAGMA synchronous=OFF")
-    tables = _Tables(organization_id, people, nights)
-    for table, columns, rows in tables:
-        statement = (
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
-        )
-        connection.executemany(
-            statement, ([_sqlite_value(row[c]) for c in columns] for row in rows)
-        )
-    connection.commit()
-    connection.execute("ANALYZE")
-    connection.close()
-    return tables.dataset()
-
-
-async def load_postgres(url: str, organization_id: uuid.UUID, people: int, nights: int) -> Dataset:
-    import asyncpg
-
-    connection = await asyncpg.connect(url)
-    tables = _Tables(organization_id, people, nights)
-    try:
-        for table, columns, rows in tables:
-            await connection.copy_records_to_table(
-                table,
-                records=[tuple(_pg_value(row[c]) for c in columns) for row in rows],
-                columns=columns,
-            )
-        await connection.execute("VACUUM ANALYZE")
-    finally:
-        await connection.close()
-    return tables.dataset()
-
-
-def _today() -> date:
-    return datetime.now(UTC).date()
 
 
 def _organization_and_key(database_url: str) -> tuple[uuid.UUID, str]:
@@ -443,7 +116,7 @@ def measure(
     backend: str, base: str, key: str, dataset: Dataset, load_seconds: float, args: Any
 ) -> Result:
     headers = {"Authorization": f"Bearer {key}"}
-    today = _today()
+    today = bench_today()
     first = today - timedelta(days=args.nights - 1)
     with httpx.Client(base_url=base, headers=headers, timeout=600) as http:
         path = f"/api/v1/organizations/{dataset.organization_id}/statistics"
@@ -485,99 +158,9 @@ def measure(
     )  # fmt: skip
 
 
-# The statistics before issue 16, next to today's, in this process ----------------------------
-
-
-async def previous_statistics(
-    session: Any, organization_id: uuid.UUID, days: int, now: datetime
-) -> Any:
-    """``organization_statistics`` as it was before issue 16: the organisation, its people's
-    ids and e-mails, the grouped sums per (person, provider) without the weekday column, and
-    the rows and four distributions (duration, efficiency, score, regularity) built by the
-    same ``_build_cohort_response`` that the service still calls."""
-    from sqlalchemy import select
-
-    from somna.analytics import service
-    from somna.analytics.repository import AnalyticsRepository, CohortQueries
-    from somna.models import Person
-
-    organization = await AnalyticsRepository(session).organization(organization_id)
-    assert organization is not None
-    first, last, zone_name = service._organization_window(organization, days, now)
-    people = (
-        await session.execute(
-            select(Person.id, Person.email)
-            .where(Person.organization_id == organization_id)
-            .order_by(Person.email, Person.id)
-        )
-    ).all()
-    sums = await CohortQueries(session).night_sums(first, last, organization_id=organization_id)
-    with service._collector_paused():
-        return service._build_cohort_response(
-            organization_id, first, last, zone_name, days, people, sums, not_found=[]
-        )
-
-
-async def current_statistics(
-    session: Any, organization_id: uuid.UUID, days: int, now: datetime
-) -> Any:
-    """Today's ``organization_statistics``, with the new distributions."""
-    from somna.analytics import service
-    from somna.auth.principal import Principal
-
-    principal = Principal("api_key", organization_id, frozenset({"analytics:read"}))
-    return await service.organization_statistics(session, principal, organization_id, days, now)
-
-
-@dataclass(frozen=True)
-class Comparison:
-    previous_seconds: list[float]
-    current_seconds: list[float]
-    previous_statements: int
-    current_statements: int
-
-
-async def compare_in_process(url: str, organization_id: uuid.UUID, args: Any) -> Comparison:
-    """Both versions against the same database, alternating (one warm-up each), each in a
-    session of its own as a request has; the answer serialised to JSON as the API does."""
-    from sqlalchemy import event
-
-    from somna.db import create_engine, create_sessionmaker
-
-    engine = create_engine(url)
-    sessions = create_sessionmaker(engine)
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    now = datetime.now(UTC)
-    seconds: dict[str, list[float]] = {"previous": [], "current": []}
-    counts: dict[str, int] = {}
-    versions = {"previous": previous_statistics, "current": current_statistics}
-    try:
-        for round_ in range(args.repeat + 1):
-            for name, version in versions.items():
-                statements.clear()
-                started = time.perf_counter()
-                async with sessions() as session, session.begin():
-                    response = await version(session, organization_id, args.nights, now)
-                    response.model_dump_json()
-                elapsed = time.perf_counter() - started
-                counts[name] = len(statements)
-                if round_:  # the first round warms caches
-                    seconds[name].append(elapsed)
-    finally:
-        await engine.dispose()
-    return Comparison(
-        seconds["previous"], seconds["current"], counts["previous"], counts["current"]
-    )
-
-
 def _grouped_sql(dialect: Any, organization_id: uuid.UUID, nights: int) -> str:
     """The organisation statistics' grouped statement with its values written in."""
-    today = _today()
+    today = bench_today()
     statement = cohort_statement(by_organization=True).params(
         first=today - timedelta(days=nights - 1), last=today, organization_id=organization_id
     )

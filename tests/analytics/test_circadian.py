@@ -134,6 +134,29 @@ def test_no_data_one_night_and_free_days_only() -> None:
     assert c.reason is None
 
 
+def test_one_free_day_night_nulls_only_what_needs_free_days() -> None:
+    # Issue 16's rule, read per figure: a figure is null with a reason when a kind of day it
+    # uses has fewer than 2 nights. Two workday nights and one free-day night: the workday
+    # midpoint stands on its own nights; free-day timing, jetlag and MSFsc are null.
+    nights = [diary_night(MONDAY + timedelta(days=k), "23:00", "07:00") for k in (0, 1)]
+    nights.append(diary_night(MONDAY + timedelta(days=5), "01:00", "09:00"))
+    c = circadian(resolve_sleep(nights).nights)
+    assert (c.workdays.nights, c.free_days.nights) == (2, 1)
+    assert c.workdays.midpoint_clock_seconds == pytest.approx(3 * 3600)
+    assert c.free_days.midpoint_clock_seconds is None
+    assert c.free_days.sleep_duration_seconds is None
+    assert (c.social_jetlag_minutes, c.relative_social_jetlag_minutes) == (None, None)
+    assert (c.msf_sc_clock_seconds, c.sd_week_seconds) == (None, None)
+    assert c.reason == "Needs at least 2 nights ending on free days (has 1)."
+    # A second free-day night is enough for every figure.
+    nights.append(diary_night(MONDAY + timedelta(days=6), "01:00", "09:00"))
+    c = circadian(resolve_sleep(nights).nights)
+    assert c.free_days.midpoint_clock_seconds == pytest.approx(5 * 3600)
+    assert c.relative_social_jetlag_minutes == pytest.approx(120.0)
+    assert c.msf_sc_clock_seconds is not None
+    assert c.reason is None
+
+
 def test_naps_and_never_slept_sessions_do_not_count() -> None:
     naps = [
         staged(at(MONDAY + timedelta(days=k), "13:00"), "L" * 120, is_nap=True) for k in range(7)

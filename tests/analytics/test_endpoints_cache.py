@@ -11,18 +11,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from somna.analytics.calculations import Insight, InsightContext
-from somna.models import BurnoutScore, MoodRating
+from somna.models import BurnoutScore, MoodRating, Person
 from somna.models import Insight as StoredInsight
 from tests.analytics.support import NOW, TODAY, night, nights, pin_now, recovery, store
-from tests.support.auth import create_organization, create_person
+from tests.support.auth import Org, create_organization, create_person
 
 
 async def test_burnout_is_computed_stored_and_explained(
-    app: FastAPI, client: httpx.AsyncClient, db_session: AsyncSession
+    client: httpx.AsyncClient, db_session: AsyncSession, org: Org, person: Person
 ) -> None:
-    pin_now(app)
-    org = await create_organization(db_session, client)
-    person = await create_person(db_session, org.id)
     # 70 days of steady readings, then a week of low HRV, high resting HR, short nights and
     # low mood against the person's own baseline.
     readings = [
@@ -76,11 +73,8 @@ async def test_burnout_is_computed_stored_and_explained(
 
 
 async def test_insights_are_cached_until_data_changes_or_they_expire(
-    app: FastAPI, client: httpx.AsyncClient, db_session: AsyncSession
+    app: FastAPI, client: httpx.AsyncClient, db_session: AsyncSession, org: Org, person: Person
 ) -> None:
-    pin_now(app)
-    org = await create_organization(db_session, client)
-    person = await create_person(db_session, org.id)
     await store(db_session, person, nights("whoop", TODAY - timedelta(days=1), 6, asleep_hours=6))
     path = f"/api/v1/users/{person.id}/insights"
     first = (await client.get(path, headers=org.owner.headers)).json()

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from somna.models import MoodRating, Organization, Person
 from somna.records.canonical import SleepSessionRecord
 from tests.analytics.support import NOW, TODAY, night, pin_now, recovery, set_preferences, store
-from tests.support.auth import create_organization, create_person
+from tests.support.auth import Org, create_organization, create_person
 
 # TODAY is Thursday 2026-03-12.
 
@@ -30,11 +30,8 @@ def _week_of_timing(provider: str = "whoop") -> list[SleepSessionRecord]:
 
 
 async def test_circadian_answers_in_local_clock_times(
-    app: FastAPI, client: httpx.AsyncClient, db_session: AsyncSession
+    client: httpx.AsyncClient, db_session: AsyncSession, org: Org, person: Person
 ) -> None:
-    pin_now(app)
-    org = await create_organization(db_session, client)
-    person = await create_person(db_session, org.id)
     await store(db_session, person, _week_of_timing())
     base = f"/api/v1/users/{person.id}"
     h = org.owner.headers
@@ -66,11 +63,8 @@ async def test_circadian_answers_in_local_clock_times(
 
 
 async def test_circadian_without_free_days_says_why(
-    app: FastAPI, client: httpx.AsyncClient, db_session: AsyncSession
+    client: httpx.AsyncClient, db_session: AsyncSession, org: Org, person: Person
 ) -> None:
-    pin_now(app)
-    org = await create_organization(db_session, client)
-    person = await create_person(db_session, org.id)
     await store(db_session, person, [night("whoop", TODAY - timedelta(days=k)) for k in range(3)])
     body = (
         await client.get(f"/api/v1/users/{person.id}/circadian", headers=org.owner.headers)
@@ -100,10 +94,8 @@ async def _person_with_history(db_session: AsyncSession, org_id: uuid.UUID) -> P
 
 
 async def test_readiness_for_a_day_and_a_series(
-    app: FastAPI, client: httpx.AsyncClient, db_session: AsyncSession
+    client: httpx.AsyncClient, db_session: AsyncSession, org: Org
 ) -> None:
-    pin_now(app)
-    org = await create_organization(db_session, client)
     person = await _person_with_history(db_session, org.id)
     await set_preferences(db_session, person, sleep_goal_hours=8.0)
     path = f"/api/v1/users/{person.id}/readiness"
@@ -135,11 +127,8 @@ async def test_readiness_for_a_day_and_a_series(
 
 
 async def test_readiness_is_null_while_the_baseline_warms_up(
-    app: FastAPI, client: httpx.AsyncClient, db_session: AsyncSession
+    client: httpx.AsyncClient, db_session: AsyncSession, org: Org, person: Person
 ) -> None:
-    pin_now(app)
-    org = await create_organization(db_session, client)
-    person = await create_person(db_session, org.id)
     await store(db_session, person, [
         recovery("whoop", TODAY - timedelta(days=k), hrv=60, rhr=55) for k in range(15)
     ])  # fmt: skip
@@ -155,10 +144,8 @@ async def test_readiness_is_null_while_the_baseline_warms_up(
 
 
 async def test_days_has_one_row_per_date_with_nulls(
-    app: FastAPI, client: httpx.AsyncClient, db_session: AsyncSession
+    client: httpx.AsyncClient, db_session: AsyncSession, org: Org
 ) -> None:
-    pin_now(app)
-    org = await create_organization(db_session, client)
     person = await _person_with_history(db_session, org.id)
     path = f"/api/v1/users/{person.id}/days"
     h = org.owner.headers
@@ -194,11 +181,8 @@ async def test_days_has_one_row_per_date_with_nulls(
 
 
 async def test_sources_order_filter_and_refuse_unknown_providers(
-    app: FastAPI, client: httpx.AsyncClient, db_session: AsyncSession
+    client: httpx.AsyncClient, db_session: AsyncSession, org: Org, person: Person
 ) -> None:
-    pin_now(app)
-    org = await create_organization(db_session, client)
-    person = await create_person(db_session, org.id)
     staged = "W" * 20 + "L" * 600 + "W" * 10
     await store(db_session, person, [
         *[night("whoop", TODAY - timedelta(days=k), asleep_hours=6.0) for k in range(7)],
@@ -233,10 +217,8 @@ async def test_sources_order_filter_and_refuse_unknown_providers(
 
 
 async def test_organisation_priority_per_metric_and_the_persons_override(
-    app: FastAPI, client: httpx.AsyncClient, db_session: AsyncSession
+    client: httpx.AsyncClient, db_session: AsyncSession, org: Org
 ) -> None:
-    pin_now(app)
-    org = await create_organization(db_session, client)
     organization = await db_session.get(Organization, org.id)
     assert organization is not None
     priority = {"sleep": ["whoop"], "hrv": ["asleep"]}

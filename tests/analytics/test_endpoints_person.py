@@ -27,10 +27,8 @@ async def _person(db_session: AsyncSession, org: Org, timezone: str = "UTC") -> 
 
 
 async def test_average_stats_over_every_provider(
-    app: FastAPI, client: httpx.AsyncClient, db_session: AsyncSession
+    client: httpx.AsyncClient, db_session: AsyncSession, org: Org
 ) -> None:
-    pin_now(app)
-    org = await create_organization(db_session, client)
     person = await _person(db_session, org)
     records = nights("whoop", TODAY, 5, latency_seconds=600, waso_seconds=1200)
     records.append(night("whoop", TODAY - timedelta(days=20), hours=5, asleep_hours=4))
@@ -71,10 +69,8 @@ async def test_average_stats_over_every_provider(
 
 
 async def test_periods_longer_than_100_days_or_reversed_are_422(
-    app: FastAPI, client: httpx.AsyncClient, db_session: AsyncSession
+    client: httpx.AsyncClient, db_session: AsyncSession, org: Org
 ) -> None:
-    pin_now(app)
-    org = await create_organization(db_session, client)
     person = await _person(db_session, org)
     path = f"/api/v1/users/{person.id}/stats/average"
     too_long = await client.get(
@@ -111,10 +107,8 @@ async def test_periods_longer_than_100_days_or_reversed_are_422(
 
 
 async def test_every_answer_with_no_data(
-    app: FastAPI, client: httpx.AsyncClient, db_session: AsyncSession
+    client: httpx.AsyncClient, db_session: AsyncSession, org: Org
 ) -> None:
-    pin_now(app)
-    org = await create_organization(db_session, client)
     person = await _person(db_session, org)
     base = f"/api/v1/users/{person.id}"
     h = org.owner.headers
@@ -143,10 +137,8 @@ async def test_every_answer_with_no_data(
 
 
 async def test_one_night_and_naps_only(
-    app: FastAPI, client: httpx.AsyncClient, db_session: AsyncSession
+    client: httpx.AsyncClient, db_session: AsyncSession, org: Org
 ) -> None:
-    pin_now(app)
-    org = await create_organization(db_session, client)
     one = await _person(db_session, org)
     await store(db_session, one, [night("whoop", TODAY)])
     score = (
@@ -202,10 +194,8 @@ async def test_one_night_and_naps_only(
 
 
 async def test_whoop_and_asleep_on_the_same_night_count_once(
-    app: FastAPI, client: httpx.AsyncClient, db_session: AsyncSession
+    client: httpx.AsyncClient, db_session: AsyncSession, org: Org
 ) -> None:
-    pin_now(app)
-    org = await create_organization(db_session, client)
     person = await _person(db_session, org)
     whoop = nights("whoop", TODAY, 5, asleep_hours=6.0)
     asleep = [night("asleep", TODAY - timedelta(days=k), bed="23:10", hypnogram=STAGED)
@@ -267,10 +257,8 @@ async def test_a_night_across_the_dst_change_and_a_traveller(
 
 
 async def test_weekly_reports_by_iso_week(
-    app: FastAPI, client: httpx.AsyncClient, db_session: AsyncSession
+    client: httpx.AsyncClient, db_session: AsyncSession, org: Org
 ) -> None:
-    pin_now(app)
-    org = await create_organization(db_session, client)
     person = await _person(db_session, org)
     await store(db_session, person, nights("whoop", TODAY, 14, asleep_hours=6.0))
     await set_preferences(db_session, person, sleep_goal_hours=8.0)
@@ -298,10 +286,8 @@ async def test_weekly_reports_by_iso_week(
 
 
 async def test_monthly_trends_are_calendar_months_with_empty_ones_present(
-    app: FastAPI, client: httpx.AsyncClient, db_session: AsyncSession
+    client: httpx.AsyncClient, db_session: AsyncSession, org: Org
 ) -> None:
-    pin_now(app)
-    org = await create_organization(db_session, client)
     person = await _person(db_session, org)
     january = [night("whoop", date(2026, 1, d)) for d in range(10, 20)]
     await store(db_session, person, january + nights("whoop", TODAY, 5))
@@ -329,10 +315,8 @@ async def test_monthly_trends_are_calendar_months_with_empty_ones_present(
 
 
 async def test_members_reach_their_analytics_through_me_only(
-    app: FastAPI, client: httpx.AsyncClient, db_session: AsyncSession
+    client: httpx.AsyncClient, db_session: AsyncSession, org: Org
 ) -> None:
-    pin_now(app)
-    org = await create_organization(db_session, client)
     member = await create_account(db_session, client, org.id, "member")
     other = await _person(db_session, org)
     me_person = await db_session.get(Person, member.person_id)

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from somna.analytics import daily_service, service
+from somna.analytics import daily_service, person_context
 from somna.exports.daily import DAILY_COLUMNS
 from somna.exports.exporter import run_export
 from somna.exports.repository import ExportScope
@@ -46,7 +46,7 @@ async def test_daily_files_hold_one_row_per_person_and_date(
     assert dates[0] == first.isoformat()
     assert dates == [(first + timedelta(days=k)).isoformat() for k in range(len(dates))]
     # The same values as the daily-summary route computes.
-    ctx = await service.person_context(db_session, person, EXPORTED_AT)
+    ctx = await person_context.person_context(db_session, person, EXPORTED_AT)
     answer = await daily_service.day_rows(db_session, ctx, first, date.fromisoformat(dates[-1]))
     for row, day in zip(wanda, answer.data, strict=True):
         assert row["sleep_session_id"] == (day.sleep_session_id or "")

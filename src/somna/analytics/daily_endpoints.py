@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from somna.analytics import daily_service, service
+from somna.analytics import daily_service, person_context
 from somna.analytics.daily_schemas import CircadianResponse, DaysResponse, ReadinessResponse
 from somna.analytics.dependencies import AnalyticsRead, Now, Sources
 from somna.analytics.endpoints import PersonLoader
@@ -38,7 +38,7 @@ def _routes(prefix: str, loader: PersonLoader, tag: str) -> APIRouter:
         end_date: EndDate = None,
     ) -> CircadianResponse:
         """Sleep timing on workdays and free days, social jetlag and chronotype (MSFsc)."""
-        ctx = await service.person_context(session, person, now, sources)
+        ctx = await person_context.person_context(session, person, now, sources)
         return await daily_service.circadian(session, ctx, start_date, end_date)
 
     @router.get("/readiness")
@@ -53,7 +53,7 @@ def _routes(prefix: str, loader: PersonLoader, tag: str) -> APIRouter:
         end_date: EndDate = None,
     ) -> ReadinessResponse:
         """Readiness 0-100 with its HRV and resting-HR baselines, for one date or a series."""
-        ctx = await service.person_context(session, person, now, sources)
+        ctx = await person_context.person_context(session, person, now, sources)
         if date is not None and (start_date is not None or end_date is not None):
             raise InvalidPeriod("Give either date or start_date/end_date, not both.")
         if date is not None:
@@ -75,7 +75,7 @@ def _routes(prefix: str, loader: PersonLoader, tag: str) -> APIRouter:
         end_date: EndDate = None,
     ) -> DaysResponse:
         """One row per local date: counted night, naps, debt, readiness, HRV, resting HR, mood."""
-        ctx = await service.person_context(session, person, now, sources)
+        ctx = await person_context.person_context(session, person, now, sources)
         return await daily_service.days(session, ctx, start_date, end_date)
 
     return router

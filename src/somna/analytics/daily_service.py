@@ -28,11 +28,11 @@ from somna.analytics.daily_schemas import (
     ReadinessDay,
     ReadinessResponse,
 )
-from somna.analytics.service import (
+from somna.analytics.person_context import (
     MAX_PERIOD_DAYS,
     PersonContext,
-    _period,
     burnout_inputs,
+    period_of,
     recovery_sources,
     resolved_sleep,
     sleep_need,
@@ -68,7 +68,7 @@ async def circadian(
     c = calc.circadian(nights, ctx.workdays)
     return CircadianResponse(
         user_id=ctx.person.id,
-        period=_period(first, last, ctx),
+        period=period_of(first, last, ctx),
         workdays=list(c.workday_numbers),
         midpoint_workdays=format_hhmm(c.workdays.midpoint_clock_seconds),
         midpoint_free_days=format_hhmm(c.free_days.midpoint_clock_seconds),
@@ -109,7 +109,7 @@ async def readiness_days(
     used = [n for n in inputs.nights if first <= n.local_date <= last]
     return ReadinessResponse(
         user_id=ctx.person.id,
-        period=_period(first, last, ctx),
+        period=period_of(first, last, ctx),
         need_seconds=round(need),
         days=[_readiness_day(r, recovery) for r in results],
         sources=sleep_sources(ctx, used)
@@ -177,7 +177,7 @@ async def day_rows(
     )
     return DaysResponse(
         user_id=ctx.person.id,
-        period=_period(first, last, ctx),
+        period=period_of(first, last, ctx),
         need_seconds=round(need.seconds),
         need_source=need.source,
         data=[_day(row) for row in rows],

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from somna.analytics import service
+from somna.analytics import cohort_service, insight_service, person_context, person_service
 from somna.analytics.dependencies import AnalyticsRead, Generator, Now, Sources
 from somna.analytics.schemas import (
     AverageStatsResponse,
@@ -34,7 +34,17 @@ PersonLoader = Callable[..., Coroutine[Any, Any, Person]]
 
 
 def _person_analytics_routes(prefix: str, loader: PersonLoader, tag: str) -> APIRouter:
+    """The person routes under ``prefix``, the person loaded by ``loader`` (from the path's
+    ``user_id`` or from the caller, for ``/me``)."""
     router = APIRouter(prefix=prefix, tags=[tag])
+    _add_summary_routes(router, loader)
+    _add_report_routes(router, loader)
+    _add_wellbeing_routes(router, loader)
+    return router
+
+
+def _add_summary_routes(router: APIRouter, loader: PersonLoader) -> None:
+    """Average stats and the score."""
     LoadedPerson = Annotated[Person, Depends(loader)]
 
     @router.get("/stats/average")
@@ -53,8 +63,8 @@ def _person_analytics_routes(prefix: str, loader: PersonLoader, tag: str) -> API
         include_naps: bool = False,
     ) -> AverageStatsResponse:
         """Asleep-style average stats over at most 100 local days, across every provider."""
-        ctx = await service.person_context(session, person, now, sources)
-        return await service.average_stats(
+        ctx = await person_context.person_context(session, person, now, sources)
+        return await person_service.average_stats(
             session, ctx, start_date, end_date, include_naps=include_naps
         )
 
@@ -68,8 +78,13 @@ def _person_analytics_routes(prefix: str, loader: PersonLoader, tag: str) -> API
         days: Annotated[int, Query(ge=1, le=100)] = 30,
     ) -> SleepScoreResponse:
         """The 0-100 sleep score (efficiency, consistency, duration) over the last `days`."""
-        ctx = await service.person_context(session, person, now, sources)
-        return await service.sleep_score(session, ctx, days)
+        ctx = await person_context.person_context(session, person, now, sources)
+        return await person_service.sleep_score(session, ctx, days)
+
+
+def _add_report_routes(router: APIRouter, loader: PersonLoader) -> None:
+    """The weekly report and monthly trends."""
+    LoadedPerson = Annotated[Person, Depends(loader)]
 
     @router.get("/reports/weekly")
     async def weekly_report(
@@ -88,8 +103,8 @@ def _person_analytics_routes(prefix: str, loader: PersonLoader, tag: str) -> API
         ] = None,
     ) -> WeeklyReportResponse:
         """Summary, stages, score, regularity and insights of one local calendar week."""
-        ctx = await service.person_context(session, person, now, sources)
-        return await service.weekly_report(session, ctx, week, generator)
+        ctx = await person_context.person_context(session, person, now, sources)
+        return await person_service.weekly_report(session, ctx, week, generator)
 
     @router.get("/trends/monthly")
     async def monthly_trends(
@@ -101,8 +116,13 @@ def _person_analytics_routes(prefix: str, loader: PersonLoader, tag: str) -> API
         months: Annotated[int, Query(ge=1, le=24)] = 6,
     ) -> MonthlyTrendsResponse:
         """Calendar months in the person's zone, oldest first; months without nights are empty."""
-        ctx = await service.person_context(session, person, now, sources)
-        return await service.monthly_trends(session, ctx, months)
+        ctx = await person_context.person_context(session, person, now, sources)
+        return await person_service.monthly_trends(session, ctx, months)
+
+
+def _add_wellbeing_routes(router: APIRouter, loader: PersonLoader) -> None:
+    """Burnout and insights."""
+    LoadedPerson = Annotated[Person, Depends(loader)]
 
     @router.get("/burnout")
     async def burnout(
@@ -115,8 +135,10 @@ def _person_analytics_routes(prefix: str, loader: PersonLoader, tag: str) -> API
         history_days: Annotated[int, Query(ge=0, le=90)] = 30,
     ) -> BurnoutResponse:
         """Burnout risk: a wellbeing signal with its factors and history, not a diagnosis."""
-        ctx = await service.person_context(session, person, now, sources)
-        return await service.burnout(session, ctx, history_days, queue=queue, keep=sources is None)
+        ctx = await person_context.person_context(session, person, now, sources)
+        return await person_service.burnout(
+            session, ctx, history_days, queue=queue, keep=sources is None
+        )
 
     @router.get("/insights")
     async def insights(
@@ -129,10 +151,8 @@ def _person_analytics_routes(prefix: str, loader: PersonLoader, tag: str) -> API
         days: Annotated[int, Query(ge=3, le=100)] = 14,
     ) -> InsightsResponse:
         """Rule-based insights with their evidence, cached until the data changes or expiry."""
-        ctx = await service.person_context(session, person, now, sources)
-        return await service.insights(session, ctx, days, generator)
-
-    return router
+        ctx = await person_context.person_context(session, person, now, sources)
+        return await insight_service.insights(session, ctx, days, generator)
 
 
 cohort_router = APIRouter(tags=["analytics"])
@@ -150,7 +170,7 @@ async def organization_statistics(
     """Mean, median, p10 and p90 of duration, efficiency, score and regularity, and one row
     per person, over the organisation's last `days` local dates."""
     forbid_members(principal, "analytics:read")
-    return await service.organization_statistics(
+    return await cohort_service.organization_statistics(
         session, principal, organization_id, days, now, sources
     )
 
@@ -164,7 +184,9 @@ async def cohort_analysis(
 ) -> CohortResponse:
     """The organisation statistics for chosen people of the caller's organisation."""
     forbid_members(principal, "analytics:read")
-    return await service.cohort_analysis(session, principal, body.user_ids, body.days, now, sources)
+    return await cohort_service.cohort_analysis(
+        session, principal, body.user_ids, body.days, now, sources
+    )
 
 
 router = APIRouter()

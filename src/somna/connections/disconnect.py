@@ -5,7 +5,6 @@ from __future__ import annotations
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from somna.analytics.repository import CountedNights
 from somna.connections.clients import ConnectionRef, open_provider
 from somna.connections.exceptions import ConnectionNotFound, ProviderBusy
 from somna.connections.linking import announce, call_provider, paced
@@ -15,6 +14,7 @@ from somna.connections.schemas import Disconnected
 from somna.models import Connection, Person
 from somna.providers.base import Provider
 from somna.providers.exceptions import ProviderError
+from somna.records.counted_nights import CountedNights
 
 log = structlog.get_logger(__name__)
 

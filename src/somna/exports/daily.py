@@ -16,7 +16,7 @@ from typing import Any
 import pyarrow as pa  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from somna.analytics import daily_service, service
+from somna.analytics import daily_service, person_context
 from somna.analytics.repository import AnalyticsRepository
 from somna.exports.files import CSV_DIR, PARQUET_DIR
 from somna.users.repository import PersonRepository
@@ -66,7 +66,7 @@ async def daily_rows(
     loaded = await PersonRepository(session).get(uuid.UUID(str(person["id"])))
     if loaded is None:
         return []
-    ctx = await service.person_context(session, loaded, exported_at)
+    ctx = await person_context.person_context(session, loaded, exported_at)
     first_record, last_record = await AnalyticsRepository(session).record_dates(loaded.id)
     first, last = start or first_record, end or last_record
     if first is None or last is None or last < first:

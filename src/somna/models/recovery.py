@@ -16,6 +16,16 @@ class Recovery(ProviderRecordMixin, Base):
     __table_args__ = (
         UniqueConstraint("connection_id", "provider_record_id"),
         Index("ix_recoveries_person_id_recorded_at", "person_id", "recorded_at"),
+        # Holds every column the organisation statistics' recovery sums read, so that
+        # statement is an index-only scan (migration 0012, docs/analytics.md).
+        Index(
+            "ix_recoveries_person_id_local_date",
+            "person_id",
+            "local_date",
+            "provider",
+            "hrv_rmssd_ms",
+            "resting_hr_bpm",
+        ),
         CheckConstraint(
             "recovery_score IS NULL OR (recovery_score >= 0 AND recovery_score <= 100)",
             name="recovery_score_range",

@@ -10,13 +10,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from somna.analytics.repository import CountedNights
 from somna.auth.passwords import hash_password
 from somna.auth.repository import AccountRepository
 from somna.errors import NotFound
 from somna.models import Account, Organization
 from somna.orgs.exceptions import EmailTaken, SlugTaken
 from somna.orgs.repository import OrganizationRepository
+from somna.records.counted_nights import CountedNights
 
 
 def slugify(name: str) -> str:

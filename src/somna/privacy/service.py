@@ -19,7 +19,6 @@ from pathlib import Path
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from somna.analytics.repository import CountedNights
 from somna.auth.principal import Principal
 from somna.connections.service import revoke_at_provider
 from somna.exports.service import export_root
@@ -34,6 +33,7 @@ from somna.privacy.repository import (
     RetentionRepository,
     retention_days,
 )
+from somna.records.counted_nights import CountedNights
 from somna.sync.engine import PERSON_HIDDEN, SyncServices
 from somna.sync.for_connections import SyncForConnections
 from somna.sync.repositories import SyncConnectionRepository, SyncRunRepository

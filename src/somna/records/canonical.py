@@ -23,6 +23,14 @@ class Stage(StrEnum):
     UNKNOWN = "U"  # no data / unscorable epoch
 
 
+_STAGE_CHARACTERS = frozenset(stage.value for stage in Stage)
+
+
+def is_canonical_hypnogram(hypnogram: str, epoch_seconds: int) -> bool:
+    """Whether ``hypnogram`` holds only canonical stage characters, with a positive epoch."""
+    return epoch_seconds > 0 and set(hypnogram) <= _STAGE_CHARACTERS
+
+
 class ScoreState(StrEnum):
     SCORED = "SCORED"
     PENDING_SCORE = "PENDING_SCORE"

@@ -19,7 +19,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from somna.analytics.calculations import SleepPeriod
-from somna.analytics.repository import CountedNights, night_columns
 from somna.kit.pagination import keyset_page
 from somna.kit.time import utc_now
 from somna.models import BodyMeasurement, Connection, Cycle, Recovery, SleepSession, Workout
@@ -31,6 +30,7 @@ from somna.records.canonical import (
     SleepSessionRecord,
     WorkoutRecord,
 )
+from somna.records.counted_nights import CountedNights, night_columns
 
 # Rows per INSERT statement: well under SQLite's bound-parameter limit for the widest table.
 _CHUNK = 200

@@ -7,20 +7,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from somna.analytics.calculations.hypnogram import (
-    HypnogramStats,
-    InvalidHypnogram,
-    hypnogram_statistics,
-)
+from somna.analytics.calculations.hypnogram import HypnogramStats, hypnogram_statistics
 from somna.analytics.calculations.transitions import transitions
-from somna.errors import NotFound
 from somna.models import SleepSession
+from somna.records.canonical import is_canonical_hypnogram
+from somna.records.exceptions import RecordNotFound
 from somna.records.repository import RecordFilter, RecordQueries
 from somna.records.schemas import HypnogramRead, SleepSessionDetail, SleepSessionRead
-
-
-class RecordNotFound(NotFound):
-    error_code = "record_not_found"
 
 
 async def list_records(
@@ -70,12 +63,13 @@ def sleep_detail(record: SleepSession) -> SleepSessionDetail:
 
 
 def _statistics(record: SleepSession) -> HypnogramStats | None:
-    if not (record.hypnogram and record.hypnogram_epoch_seconds):
+    hypnogram, epoch = record.hypnogram, record.hypnogram_epoch_seconds
+    # A stored hypnogram is validated on the way in; should one still not be in the canonical
+    # alphabet (written by hand, or by an older version), the read leaves statistics out
+    # rather than fail.
+    if not (hypnogram and epoch and is_canonical_hypnogram(hypnogram, epoch)):
         return None
-    try:
-        return hypnogram_statistics(record.hypnogram, record.hypnogram_epoch_seconds)
-    except InvalidHypnogram:
-        return None  # a stored hypnogram is validated on the way in; never fail a read
+    return hypnogram_statistics(hypnogram, epoch)
 
 
 def _sleep_values(record: SleepSession, statistics: HypnogramStats | None) -> dict[str, Any]:

@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from somna.analytics.repository import CountedNights
 from somna.auth.principal import Principal
 from somna.models import Person, UserPreferences
 from somna.orgs.repository import OrganizationRepository
+from somna.records.counted_nights import CountedNights
 from somna.users.exceptions import PersonEmailTaken, PersonNotFound
 from somna.users.repository import PeopleSort, PersonRepository, PreferencesRepository
 from somna.users.schemas import PersonCreate, PersonRead, PersonUpdate, Preferences, PreferencesRead

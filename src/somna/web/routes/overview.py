@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi.responses import HTMLResponse
 
-from somna.analytics import service as analytics
+from somna.analytics import cohort_service, person_context, person_service
 from somna.connections import service as connections
 from somna.models import Person
 from somna.sync import service as sync
@@ -47,8 +47,8 @@ async def everyone(page: PageContext) -> list[Person]:
 async def _flagged(page: PageContext, people: list[Person]) -> list[Flagged]:
     flagged = []
     for person in people:
-        ctx = await analytics.person_context(page.session, person, page.now)
-        result = await analytics.burnout(page.session, ctx, 0)
+        ctx = await person_context.person_context(page.session, person, page.now)
+        result = await person_service.burnout(page.session, ctx, 0)
         if result.level not in ("moderate", "high"):
             continue
         main = max(result.factors, key=lambda factor: factor.contribution, default=None)
@@ -70,7 +70,7 @@ async def overview(page: Page) -> HTMLResponse:
     page.require("analytics:read", "users:read")
     principal = page.principal
     organization_id = principal.organization_id
-    stats = await analytics.organization_statistics(
+    stats = await cohort_service.organization_statistics(
         page.session, principal, organization_id, ORGANIZATION_DAYS, page.now
     )
     people = await everyone(page)

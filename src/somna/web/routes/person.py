@@ -12,9 +12,9 @@ from urllib.parse import urlencode
 from fastapi import Form, Query
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from somna.analytics import service as analytics
+from somna.analytics import insight_service, person_context, person_service
 from somna.analytics.dependencies import insight_generator
-from somna.analytics.service import PersonContext
+from somna.analytics.person_context import PersonContext
 from somna.errors import SomnaError
 from somna.models import Person
 from somna.mood import service as mood_service
@@ -54,7 +54,7 @@ async def _night(page: PageContext, person: Person, night_id: uuid.UUID | None) 
 
 async def _trends(page: PageContext, ctx: PersonContext, days: int) -> dict[str, Any]:
     first = ctx.today - timedelta(days=days - 1)
-    resolved = await analytics.resolved_sleep(page.session, ctx, first, ctx.today)
+    resolved = await person_context.resolved_sleep(page.session, ctx, first, ctx.today)
     nights = resolved.between(first, ctx.today)
     data = charts.trends(nights, first, ctx.today, ctx.zone or UTC, ctx.goal_hours)
     data["sources_used"] = sorted({night.record.provider for night in nights})
@@ -79,13 +79,13 @@ async def person_page(
     person = await load_person(page, person_id)
     days = 90 if days >= 90 else 30
     session = page.session
-    ctx = await analytics.person_context(session, person, page.now)
+    ctx = await person_context.person_context(session, person, page.now)
     generator = insight_generator(page.request)
     nights, detail = await _night(page, person, night)
     trend = await _trends(page, ctx, days)
     moods, _ = await mood_service.list_ratings(session, person, None, None, limit=14, cursor=None)
     night_id = str(detail.id) if detail else None
-    weekly = await analytics.weekly_report(session, ctx, week, generator)
+    weekly = await person_service.weekly_report(session, ctx, week, generator)
     next_monday = weekly.start_date + timedelta(days=7)
     return page.render(
         "person.html",
@@ -98,13 +98,13 @@ async def person_page(
         trend=trend,
         trend_json=json.dumps(trend),
         days=days,
-        score=await analytics.sleep_score(session, ctx, 30),
+        score=await person_service.sleep_score(session, ctx, 30),
         weekly=weekly,
         prev_week=(weekly.start_date - timedelta(days=7)).isoformat(),
         next_week=next_monday.isoformat() if next_monday <= ctx.today else None,
-        monthly=await analytics.monthly_trends(session, ctx, 6),
-        burnout=await analytics.burnout(session, ctx, 0),
-        insights=await analytics.insights(session, ctx, 14, generator),
+        monthly=await person_service.monthly_trends(session, ctx, 6),
+        burnout=await person_service.burnout(session, ctx, 0),
+        insights=await insight_service.insights(session, ctx, 14, generator),
         moods=moods,
         mood_saved=mood == "saved",
         mood_error=mood_error,
