@@ -7,17 +7,16 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from somna.jobs.port import JobQueue
+from somna.state import app_state
 from somna.sync.pacer import Pacer
 
 
 def get_job_queue(request: Request) -> JobQueue:
-    queue: JobQueue = request.app.state.jobs
-    return queue
+    return app_state(request).service("jobs", JobQueue)
 
 
 def get_pacer(request: Request) -> Pacer:
-    pacer: Pacer = request.app.state.pacer
-    return pacer
+    return app_state(request).service("pacer", Pacer)
 
 
 JobQueueDep = Annotated[JobQueue, Depends(get_job_queue)]

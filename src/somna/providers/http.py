@@ -10,13 +10,12 @@ import ssl
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import structlog
 
-from somna.kit.time import utc_now
+from somna.kit import http as kit_http
 from somna.providers.exceptions import ProviderRateLimited, ProviderUnavailable
 
 if TYPE_CHECKING:
@@ -85,25 +84,10 @@ class RetryPolicy:
         return rng.uniform(0, ceiling)
 
 
-def _seconds(value: str | None) -> float | None:
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)  # Retry-After may be an HTTP date
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - utc_now()).total_seconds())
-
-
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
     """How long a 429 asks us to wait: ``Retry-After``, else WHOOP's ``X-RateLimit-Reset``."""
     for name in ("Retry-After", "X-RateLimit-Retry-After", "X-RateLimit-Reset"):
-        seconds = _seconds(headers.get(name))
+        seconds = kit_http.retry_after_seconds(headers.get(name))
         if seconds is not None:
             return seconds
     return None

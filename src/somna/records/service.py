@@ -7,20 +7,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from somna.analytics.calculations.hypnogram import (
-    HypnogramStats,
-    InvalidHypnogram,
-    hypnogram_statistics,
-)
+from somna.analytics.calculations.hypnogram import HypnogramStats, hypnogram_statistics
 from somna.analytics.calculations.transitions import transitions
-from somna.errors import NotFound
 from somna.models import SleepSession
+from somna.records.exceptions import RecordNotFound
 from somna.records.repository import RecordFilter, RecordQueries
 from somna.records.schemas import HypnogramRead, SleepSessionDetail, SleepSessionRead
-
-
-class RecordNotFound(NotFound):
-    error_code = "record_not_found"
 
 
 async def list_records(
@@ -74,8 +66,8 @@ def _statistics(record: SleepSession) -> HypnogramStats | None:
         return None
     try:
         return hypnogram_statistics(record.hypnogram, record.hypnogram_epoch_seconds)
-    except InvalidHypnogram:
-        return None  # a stored hypnogram is validated on the way in; never fail a read
+    except ValueError:  # the maths' InvalidHypnogram: a stored one was validated on the way in,
+        return None  # so this is an old or hand-edited row; never fail a read over it
 
 
 def _sleep_values(record: SleepSession, statistics: HypnogramStats | None) -> dict[str, Any]:

@@ -520,7 +520,7 @@ class RunExecutor:
 
     async def _lost(self, session: AsyncSession, run: _Run) -> NoReturn:
         """Why the run row refused this executor's page: raised, so the page rolls back."""
-        row = await SyncRunRepository(session).get(run.id)
+        row = await SyncRunRepository(session).get_unscoped(run.id)
         if row is None:
             raise RunStopped("the sync run was deleted")
         if row.status == "cancelled":

@@ -40,7 +40,9 @@ async def get_person(
     A person whose deletion is scheduled is hidden (404) unless ``include_hidden``: only
     restoring them may find them (docs/privacy.md).
     """
-    person = await PersonRepository(session).get(person_id)
+    person = await PersonRepository(session).get_in_organization(
+        principal.organization_id, person_id
+    )
     if (
         person is None
         or not principal.can_access_person(person.organization_id, person.id)
@@ -61,7 +63,7 @@ async def create_person(
         )
     timezone = payload.timezone
     if timezone is None:
-        organization = await OrganizationRepository(session).get(organization_id)
+        organization = await OrganizationRepository(session).get_tenant(organization_id)
         timezone = (organization.settings if organization else {}).get("timezone") or "UTC"
     return await people.add(
         Person(

@@ -231,7 +231,7 @@ async def _store(
     record: AnyRecord | None,
 ) -> None:
     async with services.sessionmaker() as session, session.begin():
-        if await ConnectionRepository(session).get(connection.id) is None:
+        if await ConnectionRepository(session).get_unscoped(connection.id) is None:
             await WebhookEventRepository(session).mark_processed(event_id, "connection deleted")
             return
         records = RecordRepository(session)
