@@ -41,4 +41,4 @@ sdk-models: $(STAMP)
 	$(BIN)/ruff format --quiet clients/python/src/somna_client/models.py
 
 clean:
-	rm -rf $(VENV) .somna .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .somna .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
