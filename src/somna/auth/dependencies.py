@@ -22,7 +22,7 @@ from somna.auth.credentials import KEY_AUTHENTICATOR, KeyAuthenticator, KeyCrede
 from somna.auth.exceptions import AuthenticationFailed, InsufficientPermissions
 from somna.auth.principal import Principal
 from somna.auth.repository import TenantLookup
-from somna.auth.scopes import SENSITIVE_ROLES, grants_for_role
+from somna.auth.scopes import SENSITIVE_ROLES
 from somna.auth.tokens import decode_access_token
 from somna.errors import NotFound, SomnaError
 from somna.ratelimit.base import Limit
@@ -60,16 +60,7 @@ async def _authenticate(request: Request, token: str) -> Principal:
         credential = await keys.authenticate(token, client_address(request.scope))
         request.scope[API_KEY_SCOPE_KEY] = credential
         return _principal_for_key(credential)
-    claims = decode_access_token(app_state(request).settings, token)
-    return Principal(
-        kind="account",
-        organization_id=claims.organization_id,
-        grants=grants_for_role(claims.role),
-        account_id=claims.account_id,
-        role=claims.role,
-        person_id=claims.person_id,
-        is_operator=claims.is_operator,
-    )
+    return decode_access_token(app_state(request).settings, token).principal()
 
 
 async def _acting_organization(request: Request, principal: Principal) -> Principal:

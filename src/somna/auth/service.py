@@ -13,7 +13,6 @@ from somna.auth.exceptions import EmailTaken, InvalidCredentials, InvalidToken
 from somna.auth.passwords import hash_password, needs_rehash, verify_password
 from somna.auth.principal import Principal
 from somna.auth.repository import AccountRepository, RefreshTokenRepository, TenantLookup
-from somna.auth.scopes import grants_for_role
 from somna.auth.tokens import AccessClaims, issue_access_token, new_refresh_token
 from somna.config import Settings
 from somna.errors import Forbidden, NotFound, Unprocessable
@@ -43,18 +42,20 @@ async def _is_operator(session: AsyncSession, account: Account) -> bool:
     return await TenantLookup(session).is_operator(account.organization_id)
 
 
-async def account_principal(session: AsyncSession, account: Account) -> Principal:
-    """The principal an account acts as: what its access token would carry (the dashboard
-    builds it from a signed-in session instead of a token)."""
-    return Principal(
-        kind="account",
-        organization_id=account.organization_id,
-        grants=grants_for_role(account.role),
+async def _claims(session: AsyncSession, account: Account) -> AccessClaims:
+    return AccessClaims(
         account_id=account.id,
+        organization_id=account.organization_id,
         role=account.role,
         person_id=account.person_id,
         is_operator=await _is_operator(session, account),
     )
+
+
+async def account_principal(session: AsyncSession, account: Account) -> Principal:
+    """The principal an account acts as: what its access token would carry (the dashboard
+    builds it from a signed-in session instead of a token)."""
+    return (await _claims(session, account)).principal()
 
 
 async def _issue(
@@ -66,13 +67,7 @@ async def _issue(
     parent: RefreshToken | None = None,
 ) -> TokenPair:
     now = utc_now()
-    claims = AccessClaims(
-        account_id=account.id,
-        organization_id=account.organization_id,
-        role=account.role,
-        person_id=account.person_id,
-        is_operator=await _is_operator(session, account),
-    )
+    claims = await _claims(session, account)
     token, token_hash = new_refresh_token()
     # The family's lifetime is absolute: rotation never extends it.
     expires_at = (
