@@ -194,20 +194,7 @@ class ProviderHttp:
             self.stats.by_status[response.status_code] += 1
             if self._is_rate_limited(response):
                 self.stats.rate_limited += 1
-                wait = retry_after_seconds(response.headers)
-                if wait is None:
-                    wait = self.retry.backoff(attempt, self._rng)
-                else:
-                    # Jitter after the advertised wait, so many waiters do not return at once.
-                    wait += self._rng.uniform(0, min(1.0, wait * 0.1 + 0.05))
-                if attempt >= self.retry.max_retries or wait > self.retry.max_wait_seconds:
-                    raise ProviderRateLimited(
-                        self.provider,
-                        f"{self.provider} rate limit reached",
-                        status=response.status_code,
-                        retry_after=wait,
-                    )
-                await self._pause(wait, attempt, "rate_limited")
+                await self._pause(self._rate_limit_wait(response, attempt), attempt, "rate_limited")
                 attempt += 1
                 continue
             if response.status_code in RETRYABLE_STATUS:
@@ -218,6 +205,24 @@ class ProviderHttp:
                 attempt += 1
                 continue
             return response
+
+    def _rate_limit_wait(self, response: httpx.Response, attempt: int) -> float:
+        """How long to wait before retrying a rate-limited request; ``ProviderRateLimited``
+        when retries are spent or the wait is longer than the policy allows."""
+        wait = retry_after_seconds(response.headers)
+        if wait is None:
+            wait = self.retry.backoff(attempt, self._rng)
+        else:
+            # Jitter after the advertised wait, so many waiters do not return at once.
+            wait += self._rng.uniform(0, min(1.0, wait * 0.1 + 0.05))
+        if attempt >= self.retry.max_retries or wait > self.retry.max_wait_seconds:
+            raise ProviderRateLimited(
+                self.provider,
+                f"{self.provider} rate limit reached",
+                status=response.status_code,
+                retry_after=wait,
+            )
+        return wait
 
     async def _pause(self, seconds: float, attempt: int, reason: str) -> None:
         self.stats.retries += 1
