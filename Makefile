@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a machine with only Python 3.11+ and PyPI:
 #   make demo   - create .venv, install Somna, run the demo on the embedded default
-#   make test   - create .venv, install Somna with its test tools, run lint, types and tests
+#   make test   - create .venv, install Somna with its test tools, run lint (with the layer
+#                 contract, lint-imports), types and tests
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -22,6 +23,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff format --check src tests clients/python
 	$(BIN)/ruff check src tests clients/python
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -39,4 +41,4 @@ sdk-models: $(STAMP)
 	$(BIN)/ruff format --quiet clients/python/src/somna_client/models.py
 
 clean:
-	rm -rf $(VENV) .somna .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .somna .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -17,8 +17,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from somna.analytics.calculations import SleepPeriod
-from somna.records.counted_nights import counted_record_ids, night_columns
+from somna.calculations import SleepPeriod
+from somna.nights.repository import counted_record_ids, night_columns
 
 CHUNK_PEOPLE = 250
 ZONES = (("UTC", 0), ("Asia/Tokyo", 540), ("America/Sao_Paulo", -180), ("Asia/Kolkata", 330))

@@ -55,7 +55,7 @@ from somna.models import Connection, Organization, Person, SyncRun
 from somna.models.sync_run import HOLDING_STATUSES
 from somna.pacing import MemoryPacer, provider_budgets
 from somna.providers.base import Collection, TimeWindow
-from somna.providers.http import new_transport
+from somna.kit.http import new_transport
 from somna.providers.oauth import TokenSet, parse_token_response
 from somna.records.repository import COLLECTION_MODELS
 from somna.sandbox import WhoopConfig, WhoopSandbox

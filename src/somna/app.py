@@ -12,18 +12,16 @@ from somna import __version__
 from somna.api import api_router
 from somna.apidocs import STATIC_PATH as DOCS_STATIC_PATH
 from somna.apidocs import install_docs
-from somna.audit.writer import AuditWriter
-from somna.auth.lifespan import close_access_state, open_access_state
 from somna.config import Settings, ensure_secret_key, get_settings
-from somna.db import create_engine, create_sessionmaker
 from somna.errors import install_error_handlers
 from somna.events.endpoints import router as events_router
 from somna.health import router as health_router
 from somna.idempotency.middleware import IdempotencyMiddleware
-from somna.jobs.runtime import JobRuntime
+from somna.lifespan import close_state, open_state
 from somna.logging import RequestIdMiddleware, configure_logging
 from somna.openapi import install_openapi, operation_id
 from somna.ratelimit.http import RateLimitMiddleware
+from somna.state import AppState, state_of
 from somna.sync.for_connections import connection_services_for
 from somna.web.router import ASSETS_PATH, install_web
 
@@ -37,32 +35,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url)
-        app.state.engine = engine
-        app.state.sessionmaker = create_sessionmaker(engine)
-        audit_writer = AuditWriter(
-            app.state.sessionmaker,
-            interval=settings.audit_flush_seconds,
-            batch_size=settings.audit_buffer_size,
-        )
-        audit_writer.start()
-        app.state.audit_writer = audit_writer
-        open_access_state(app, settings)
-        jobs = JobRuntime(settings, app.state.sessionmaker)
-        await jobs.start(background_worker=settings.runs_worker_in_app)
-        app.state.job_runtime, app.state.jobs, app.state.pacer = jobs, jobs.queue, jobs.pacer
+        state = state_of(app)
+        await open_state(state)
         log.info("app.started", version=__version__, mode=settings.run_mode)
         try:
             yield
         finally:
-            # Requests are over: the reads still buffered are written before anything closes.
-            try:
-                await audit_writer.aclose()
-            except Exception:  # the database is gone: say how much was lost, close the rest
-                log.exception("audit.final_flush_failed", lost=audit_writer.pending)
-            await jobs.aclose()
-            await close_access_state(app)
-            await engine.dispose()
+            await close_state(state)
             log.info("app.stopped")
 
     app = FastAPI(
@@ -74,8 +53,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # served by install_docs from files in the package, not a CDN
         redoc_url=None,
     )
-    app.state.settings = settings
-    app.state.connection_services = connection_services_for  # connections may not import sync
+    app.state = AppState(settings)
+    # Connections may not import sync: the endpoints find sync's side of a connect here.
+    app.state.install("connection_services", connection_services_for)
     install_error_handlers(app)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(

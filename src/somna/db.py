@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from somna.state import app_state
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -99,8 +101,7 @@ async def ping(engine: AsyncEngine) -> None:
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's session: committed once when the endpoint returns, rolled back on error."""
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with sessionmaker() as session:
+    async with app_state(request).sessionmaker() as session:
         try:
             yield session
         except BaseException:

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from somna import __version__
 from somna.db import ping
 from somna.jobs.runtime import JobRuntime
+from somna.state import EngineDep, app_state
 
 router = APIRouter(tags=["health"])
 DATABASE_PING_TIMEOUT_SECONDS = 3.0
@@ -32,11 +33,11 @@ class Health(BaseModel):
 
 
 @router.get("/health", response_model=Health, responses={503: {"model": Health}})
-async def health(request: Request) -> JSONResponse:
+async def health(request: Request, engine: EngineDep) -> JSONResponse:
     """Report the version, database reachability and (embedded) the in-process worker; 503
     when the database does not answer or the worker keeps crashing."""
     try:
-        await asyncio.wait_for(ping(request.app.state.engine), DATABASE_PING_TIMEOUT_SECONDS)
+        await asyncio.wait_for(ping(engine), DATABASE_PING_TIMEOUT_SECONDS)
         reachable = True
     except Exception:  # any failure to answer means "not ready", whatever the driver raised
         reachable = False
@@ -45,7 +46,7 @@ async def health(request: Request) -> JSONResponse:
     body = Health(
         status="ok" if ready else "unavailable",
         version=__version__,
-        mode=request.app.state.settings.run_mode,
+        mode=app_state(request).settings.run_mode,
         database="reachable" if reachable else "unreachable",
         worker=worker,
     )
@@ -53,7 +54,7 @@ async def health(request: Request) -> JSONResponse:
 
 
 def _worker(request: Request) -> Worker | None:
-    runtime: JobRuntime | None = getattr(request.app.state, "job_runtime", None)
+    runtime = app_state(request).optional_service("job_runtime", JobRuntime)
     health = runtime.worker_health if runtime is not None else None
     if health is None:
         return None

@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from somna.analytics.calculations.inputs import SleepPeriod
+from somna.calculations.inputs import SleepPeriod
 
 _ids = itertools.count(1)
 UTC = ZoneInfo("UTC")

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from somna.analytics.calculations.aggregate import asleep_result, average_stats, session_summary
-from somna.analytics.calculations.nights import resolve_sleep
+from somna.calculations.aggregate import asleep_result, average_stats, session_summary
+from somna.calculations.nights import resolve_sleep
 from tests.analytics.helpers import at, diary_night, staged, totals
 
 SEOUL = ZoneInfo("Asia/Seoul")

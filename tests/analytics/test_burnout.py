@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from somna.analytics.calculations.burnout import (
+from somna.calculations.burnout import (
     DISCLAIMER,
     MODEL_VERSION,
     BurnoutInputs,
@@ -18,10 +18,10 @@ from somna.analytics.calculations.burnout import (
     flag_against_baseline,
     within_person_z,
 )
-from somna.analytics.calculations.daily import daily_recovery
-from somna.analytics.calculations.debt import DECAY
-from somna.analytics.calculations.inputs import MoodEntry, RecoveryReading
-from somna.analytics.calculations.nights import Night, resolve_sleep
+from somna.calculations.daily import daily_recovery
+from somna.calculations.debt import DECAY
+from somna.calculations.inputs import MoodEntry, RecoveryReading
+from somna.calculations.nights import Night, resolve_sleep
 from tests.analytics.helpers import at, diary_night
 
 AS_OF = date(2026, 6, 30)

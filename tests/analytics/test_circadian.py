@@ -10,16 +10,16 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from somna.analytics.calculations.circadian import (
+from somna.calculations.circadian import (
     circadian,
     format_hhmm,
     msf_sc,
     sd_week_seconds,
 )
-from somna.analytics.calculations.inputs import SleepPeriod
-from somna.analytics.calculations.local_time import is_free_day
-from somna.analytics.calculations.nights import resolve_sleep
-from somna.analytics.calculations.stats import DAY_SECONDS, circular_mean_seconds
+from somna.calculations.inputs import SleepPeriod
+from somna.calculations.local_time import is_free_day
+from somna.calculations.nights import resolve_sleep
+from somna.calculations.stats import DAY_SECONDS, circular_mean_seconds
 from tests.analytics.helpers import at, diary_night, staged, totals
 
 MONDAY = date(2026, 1, 5)

@@ -6,15 +6,15 @@ from datetime import date, timedelta
 
 import pytest
 
-from somna.analytics.calculations.cohort import cohort_statistics, person_row, summarise_person
-from somna.analytics.calculations.inputs import PersonSummary
-from somna.analytics.calculations.nights import resolve_sleep
-from somna.analytics.calculations.regularity import (
+from somna.calculations.cohort import cohort_statistics, person_row, summarise_person
+from somna.calculations.inputs import PersonSummary
+from somna.calculations.nights import resolve_sleep
+from somna.calculations.regularity import (
     midpoint_clock_seconds,
     midpoint_sd_from_sums,
     minutes_after_noon,
 )
-from somna.analytics.calculations.score import score_from_summary
+from somna.calculations.score import score_from_summary
 from tests.analytics.helpers import at, diary_night, staged
 
 MONDAY = date(2026, 3, 2)

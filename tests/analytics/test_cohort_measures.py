@@ -10,8 +10,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from somna.analytics.calculations.circadian import circadian
-from somna.analytics.calculations.cohort_measures import (
+from somna.calculations.circadian import circadian
+from somna.calculations.cohort_measures import (
     RecoverySums,
     WeekdaySums,
     metric_z,
@@ -20,12 +20,12 @@ from somna.analytics.calculations.cohort_measures import (
     readiness_from,
     timing,
 )
-from somna.analytics.calculations.debt import sleep_debt
-from somna.analytics.calculations.local_time import DEFAULT_WORKDAYS
-from somna.analytics.calculations.metrics import night_metrics
-from somna.analytics.calculations.nights import Night, resolve_sleep
-from somna.analytics.calculations.readiness import baseline, readiness
-from somna.analytics.calculations.timing import midpoint_clock_seconds
+from somna.calculations.debt import sleep_debt
+from somna.calculations.local_time import DEFAULT_WORKDAYS
+from somna.calculations.metrics import night_metrics
+from somna.calculations.nights import Night, resolve_sleep
+from somna.calculations.readiness import baseline, readiness
+from somna.calculations.timing import midpoint_clock_seconds
 from tests.analytics.helpers import diary_night
 
 H = 3600

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from somna.analytics.calculations.days import daily_rows, dates_between
-from somna.analytics.calculations.debt import DECAY
-from somna.analytics.calculations.inputs import RecoveryReading
-from somna.analytics.calculations.nights import resolve_sleep
-from somna.analytics.calculations.sources import SourcePriority, pick_recovery
+from somna.calculations.days import daily_rows, dates_between
+from somna.calculations.debt import DECAY
+from somna.calculations.inputs import RecoveryReading
+from somna.calculations.nights import resolve_sleep
+from somna.calculations.sources import SourcePriority, pick_recovery
 from tests.analytics.helpers import at, diary_night, totals
 
 H = 3600

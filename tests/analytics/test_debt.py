@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from somna.analytics.calculations.debt import (
+from somna.calculations.debt import (
     DECAY,
     debt_recurrence,
     nights_to_repay,

@@ -8,14 +8,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from somna.analytics.calculations.aggregate import average_stats
-from somna.analytics.calculations.burnout import BurnoutInputs, burnout_risk
-from somna.analytics.calculations.cohort import cohort_statistics, summarise_person
-from somna.analytics.calculations.inputs import SleepPeriod
-from somna.analytics.calculations.nights import ResolvedSleep, resolve_sleep
-from somna.analytics.calculations.regularity import regularity
-from somna.analytics.calculations.reports import monthly_trends, weekly_report
-from somna.analytics.calculations.score import score_from_summary
+from somna.calculations.aggregate import average_stats
+from somna.calculations.burnout import BurnoutInputs, burnout_risk
+from somna.calculations.cohort import cohort_statistics, summarise_person
+from somna.calculations.inputs import SleepPeriod
+from somna.calculations.nights import ResolvedSleep, resolve_sleep
+from somna.calculations.regularity import regularity
+from somna.calculations.reports import monthly_trends, weekly_report
+from somna.calculations.score import score_from_summary
 from tests.analytics.helpers import at, diary_night, staged
 
 BERLIN = ZoneInfo("Europe/Berlin")

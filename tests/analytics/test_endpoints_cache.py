@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from somna.analytics.calculations import Insight, InsightContext
+from somna.calculations import Insight, InsightContext
 from somna.models import BurnoutScore, MoodRating, Person
 from somna.models import Insight as StoredInsight
 from tests.analytics.support import NOW, TODAY, night, nights, pin_now, recovery, store

@@ -9,7 +9,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from somna.analytics.calculations.debt import DECAY
+from somna.calculations.debt import DECAY
 from somna.models import Person
 from tests.analytics.support import TODAY, night, nights, pin_now, set_preferences, store
 from tests.support.auth import Org, create_account, create_api_key, create_organization

@@ -6,13 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from somna.analytics.calculations.hypnogram import (
+from somna.calculations.hypnogram import (
     InvalidHypnogram,
     hypnogram_statistics,
     runs,
 )
-from somna.analytics.calculations.inputs import SleepPeriod
-from somna.analytics.calculations.metrics import night_metrics
+from somna.calculations.inputs import SleepPeriod
+from somna.calculations.metrics import night_metrics
 
 # (a) YASA's docstring night; N1 and N2 both map to the canonical L.
 NIGHT_A = "WW" + "LLL" + "LLL" + "DDD" + "L" + "DD" + "RRRR" + "WW"

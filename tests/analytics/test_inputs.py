@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from somna.analytics.calculations.inputs import MoodEntry, SleepPeriod
+from somna.calculations.inputs import MoodEntry, SleepPeriod
 from somna.records.canonical import ScoreState, SleepSessionRecord
 
 START = datetime(2026, 2, 1, 23, 0, tzinfo=timezone(timedelta(hours=1)))

@@ -8,16 +8,16 @@ from typing import Any
 
 import pytest
 
-from somna.analytics.calculations.burnout import BurnoutResult, Factor
-from somna.analytics.calculations.insights import (
+from somna.calculations.burnout import BurnoutResult, Factor
+from somna.calculations.insights import (
     Insight,
     InsightContext,
     InsightGenerator,
     RuleBasedInsights,
     insight_context,
 )
-from somna.analytics.calculations.nights import resolve_sleep
-from somna.analytics.calculations.regularity import regularity
+from somna.calculations.nights import resolve_sleep
+from somna.calculations.regularity import regularity
 from tests.analytics.helpers import at, diary_night, staged
 
 START = date(2026, 9, 7)

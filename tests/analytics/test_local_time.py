@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from somna.analytics.calculations.local_time import (
+from somna.calculations.exceptions import InvalidPeriod
+from somna.calculations.local_time import (
     check_period,
     clock_seconds,
     last_months,
@@ -18,8 +19,7 @@ from somna.analytics.calculations.local_time import (
     wake_date,
     week_bounds,
 )
-from somna.analytics.calculations.metrics import night_metrics
-from somna.analytics.exceptions import InvalidPeriod
+from somna.calculations.metrics import night_metrics
 from tests.analytics.helpers import at, diary_night, totals
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -6,8 +6,8 @@ import itertools
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from somna.analytics.calculations.inputs import SleepPeriod
-from somna.analytics.calculations.nights import overlapping_groups, resolve_sleep
+from somna.calculations.inputs import SleepPeriod
+from somna.calculations.nights import overlapping_groups, resolve_sleep
 from tests.analytics.helpers import at, diary_night, totals
 
 BERLIN = ZoneInfo("Europe/Berlin")

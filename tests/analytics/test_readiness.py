@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from somna.analytics.calculations.readiness import baseline, readiness, readiness_series
+from somna.calculations.readiness import baseline, readiness, readiness_series
 
 AS_OF = date(2026, 3, 15)
 RECENT_MS = (45, 50, 42, 48, 40, 44, 46)  # the last 7 nights' rMSSD, newest first

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from somna.analytics.calculations.nights import resolve_sleep
-from somna.analytics.calculations.regularity import (
+from somna.calculations.nights import resolve_sleep
+from somna.calculations.regularity import (
     composite_phase_deviation,
     consistency_score,
     midpoint_sd_from_sums,
@@ -16,7 +16,7 @@ from somna.analytics.calculations.regularity import (
     minutes_after_noon,
     regularity,
 )
-from somna.analytics.calculations.sri import Segment, days_from_nights, sri_from_days
+from somna.calculations.sri import Segment, days_from_nights, sri_from_days
 from tests.analytics.helpers import at, diary_night, staged, totals
 
 BERLIN = ZoneInfo("Europe/Berlin")

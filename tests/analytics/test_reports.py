@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from somna.analytics.calculations.debt import DECAY
-from somna.analytics.calculations.inputs import SleepPeriod
-from somna.analytics.calculations.insights import Insight, InsightContext
-from somna.analytics.calculations.nights import resolve_sleep
-from somna.analytics.calculations.reports import monthly_trends, weekly_report
+from somna.calculations.debt import DECAY
+from somna.calculations.inputs import SleepPeriod
+from somna.calculations.insights import Insight, InsightContext
+from somna.calculations.nights import resolve_sleep
+from somna.calculations.reports import monthly_trends, weekly_report
 from tests.analytics.helpers import at, diary_night, staged, totals
 
 TOKYO = ZoneInfo("Asia/Tokyo")

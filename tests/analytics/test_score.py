@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from somna.analytics.calculations.inputs import PersonSummary
-from somna.analytics.calculations.score import (
+from somna.calculations.inputs import PersonSummary
+from somna.calculations.score import (
     duration_component,
     efficiency_component,
     score_from_summary,

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from somna.analytics.calculations.nights import resolve_sleep
-from somna.analytics.calculations.sri import Segment, days_from_nights, sri_from_days
-from somna.analytics.calculations.stats import DAY_SECONDS
+from somna.calculations.nights import resolve_sleep
+from somna.calculations.sri import Segment, days_from_nights, sri_from_days
+from somna.calculations.stats import DAY_SECONDS
 from tests.analytics.helpers import at, diary_night, staged
 
 DAY0 = date(2026, 1, 5)

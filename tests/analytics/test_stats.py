@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from somna.analytics.calculations.stats import (
+from somna.calculations.stats import (
     circular_mean_seconds,
     circular_sd_minutes,
     clock_difference_seconds,

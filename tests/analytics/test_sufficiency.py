@@ -7,11 +7,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from somna.analytics.calculations.cohort import cohort_statistics
-from somna.analytics.calculations.inputs import PersonSummary
-from somna.analytics.calculations.nights import resolve_sleep
-from somna.analytics.calculations.reports import monthly_trends, weekly_report
-from somna.analytics.calculations.sufficiency import (
+from somna.calculations.cohort import cohort_statistics
+from somna.calculations.inputs import PersonSummary
+from somna.calculations.nights import resolve_sleep
+from somna.calculations.reports import monthly_trends, weekly_report
+from somna.calculations.sufficiency import (
     for_month,
     for_score,
     for_week,

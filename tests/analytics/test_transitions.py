@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from somna.analytics.calculations.hypnogram import hypnogram_statistics
-from somna.analytics.calculations.transitions import (
+from somna.calculations.hypnogram import hypnogram_statistics
+from somna.calculations.transitions import (
     STAGES,
     stage_shifts,
     stage_shifts_per_hour,

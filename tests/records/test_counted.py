@@ -17,12 +17,12 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from somna.analytics import calculations as calc
+from somna import calculations as calc
 from somna.config import Settings
 from somna.db import create_engine, create_sessionmaker
 from somna.models import Connection, Person, SleepSession, UserPreferences
+from somna.nights.repository import CountedNights, counted_record_ids
 from somna.records.canonical import SleepSessionRecord
-from somna.records.counted_nights import CountedNights, counted_record_ids
 from somna.records.repository import RecordRepository
 from somna.users.schemas import Preferences
 from somna.users.service import put_preferences

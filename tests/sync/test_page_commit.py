@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from somna.config import Settings
 from somna.db import create_engine, create_sessionmaker, write_transaction
+from somna.kit.http import new_transport
 from somna.models import SyncCheckpoint, SyncRun
-from somna.providers.http import ProviderHttp, new_transport
+from somna.providers.http import ProviderHttp
 from somna.sandbox import WhoopSandbox
 from somna.sync.engine import SyncProgress, execute_run
 from tests.conftest import make_settings

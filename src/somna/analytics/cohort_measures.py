@@ -16,18 +16,18 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from somna.analytics import calculations as calc
-from somna.analytics.calculations.circadian import format_hhmm
-from somna.analytics.calculations.cohort_measures import (
+from somna import calculations as calc
+from somna.analytics.cohort_repository import CohortQueries
+from somna.calculations.circadian import format_hhmm
+from somna.calculations.cohort_measures import (
     PersonMeasures,
     RecoverySums,
     WeekdaySums,
     minutes_after_noon_of,
     person_measures,
 )
-from somna.analytics.calculations.readiness import NORMAL_DAYS, RECENT_DAYS
-from somna.analytics.calculations.stats import DAY_SECONDS, Distribution, distribution
-from somna.analytics.cohort_repository import CohortQueries
+from somna.calculations.readiness import NORMAL_DAYS, RECENT_DAYS
+from somna.calculations.stats import DAY_SECONDS, Distribution, distribution
 
 RECOVERY_DAYS = RECENT_DAYS + NORMAL_DAYS
 

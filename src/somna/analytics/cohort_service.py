@@ -15,10 +15,8 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from somna.analytics import calculations as calc
+from somna import calculations as calc
 from somna.analytics import cohort_measures
-from somna.analytics.calculations.circadian import format_hhmm
-from somna.analytics.calculations.cohort_measures import PersonMeasures
 from somna.analytics.cohort_repository import CohortQueries
 from somna.analytics.exceptions import CohortNotFound
 from somna.analytics.person_context import organization_settings
@@ -29,6 +27,8 @@ from somna.analytics.schemas import (
     Period,
 )
 from somna.auth.principal import Principal
+from somna.calculations.circadian import format_hhmm
+from somna.calculations.cohort_measures import PersonMeasures
 from somna.errors import NotFound
 from somna.models import Organization
 

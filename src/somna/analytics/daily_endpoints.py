@@ -12,7 +12,7 @@ from somna.analytics import daily_service, person_context
 from somna.analytics.daily_schemas import CircadianResponse, DaysResponse, ReadinessResponse
 from somna.analytics.dependencies import AnalyticsRead, Now, Sources
 from somna.analytics.endpoints import PersonLoader
-from somna.analytics.exceptions import InvalidPeriod
+from somna.calculations.exceptions import InvalidPeriod
 from somna.db import SessionDep
 from somna.models import Person
 from somna.users.dependencies import person_from_me, person_from_path

@@ -7,17 +7,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from somna.analytics import calculations as calc
-from somna.analytics.calculations.circadian import DayKindTiming, format_hhmm
-from somna.analytics.calculations.daily import daily_mood, daily_sleep_seconds
-from somna.analytics.calculations.days import DayRow, daily_rows, dates_between
-from somna.analytics.calculations.readiness import (
-    Baseline,
-    Component,
-    Readiness,
-    ln_values,
-    readiness,
-)
+from somna import calculations as calc
 from somna.analytics.daily_schemas import (
     BaselineRead,
     CircadianResponse,
@@ -37,6 +27,16 @@ from somna.analytics.person_context import (
     resolved_sleep,
     sleep_need,
     sleep_sources,
+)
+from somna.calculations.circadian import DayKindTiming, format_hhmm
+from somna.calculations.daily import daily_mood, daily_sleep_seconds
+from somna.calculations.days import DayRow, daily_rows, dates_between
+from somna.calculations.readiness import (
+    Baseline,
+    Component,
+    Readiness,
+    ln_values,
+    readiness,
 )
 
 DEFAULT_DAYS = 30

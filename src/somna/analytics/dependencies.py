@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 
-from somna.analytics.calculations import InsightGenerator, RuleBasedInsights
-from somna.analytics.calculations.sources import parse_sources
 from somna.auth.dependencies import RequireScopes
 from somna.auth.principal import Principal
+from somna.calculations import InsightGenerator, RuleBasedInsights
+from somna.calculations.sources import parse_sources
 from somna.kit.time import utc_now
 from somna.users.schemas import PROVIDER_NAMES
 

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-from somna.errors import NotFound, Unprocessable
-
-
-class InvalidPeriod(Unprocessable):
-    """A date range that is reversed, too long, or a week or month that does not exist."""
-
-    kind = "invalid_period"
+from somna.errors import NotFound
 
 
 class CohortNotFound(NotFound):

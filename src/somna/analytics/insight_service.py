@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from somna.analytics import calculations as calc
+from somna import calculations as calc
 from somna.analytics.person_context import (
     PersonContext,
     burnout_inputs,

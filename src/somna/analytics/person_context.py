@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from somna.analytics import calculations as calc
-from somna.analytics.calculations.sources import SourcePriority
+from somna import calculations as calc
 from somna.analytics.repository import AnalyticsRepository
 from somna.analytics.schemas import (
     Period,
 )
+from somna.calculations.sources import SourcePriority
 from somna.models import Organization, Person, UserPreferences
 
 MAX_PERIOD_DAYS = 100

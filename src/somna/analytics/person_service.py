@@ -10,8 +10,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from somna.analytics import calculations as calc
-from somna.analytics.calculations.local_time import week_bounds
+from somna import calculations as calc
 from somna.analytics.person_context import (
     MAX_PERIOD_DAYS,
     PersonContext,
@@ -30,6 +29,7 @@ from somna.analytics.schemas import (
     SleepScoreResponse,
     WeeklyReportResponse,
 )
+from somna.calculations.local_time import week_bounds
 from somna.jobs.port import JobQueue
 from somna.outgoing import emit
 

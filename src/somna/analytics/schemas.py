@@ -9,11 +9,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from somna.analytics.calculations import Factor, Regularity, SleepScore
-from somna.analytics.calculations import Insight as CalculatedInsight
-from somna.analytics.calculations.reports import MonthTrend, PeriodSummary, StageSummary
-from somna.analytics.calculations.stats import Distribution, SecondsDistribution
 from somna.analytics.cohort_measures import ClockDistribution
+from somna.calculations import Factor, Regularity, SleepScore
+from somna.calculations import Insight as CalculatedInsight
+from somna.calculations.reports import MonthTrend, PeriodSummary, StageSummary
+from somna.calculations.stats import Distribution, SecondsDistribution
 from somna.kit.numbers import Measures, OneDecimal, Percent, Score, Seconds
 
 SourcesUsed = Annotated[

@@ -17,6 +17,7 @@ from somna.auth.principal import Principal
 from somna.auth.responses import AUTH_RESPONSES, error_response
 from somna.db import SessionDep
 from somna.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from somna.state import app_state
 
 router = APIRouter(tags=["audit"])
 
@@ -92,7 +93,7 @@ async def export_audit_events(
     """Stream the whole matching trail, oldest first, as NDJSON or CSV."""
     where = _filter(principal, person_id, actor_id, action, since, until)
     service.check_period(where)
-    lines = service.export_lines(request.app.state.sessionmaker, where, format)
+    lines = service.export_lines(app_state(request).sessionmaker, where, format)
     filename = f"audit-events.{format}"
     return StreamingResponse(
         lines,

@@ -27,10 +27,10 @@ from somna.audit.repository import AuditRepository
 from somna.audit.writer import AuditWriter
 from somna.auth.dependencies import PRINCIPAL_SCOPE_KEY
 from somna.auth.principal import Principal
-from somna.config import Settings
 from somna.db import SessionDep
 from somna.errors import SomnaError
 from somna.ratelimit.http import client_address
+from somna.state import app_state
 
 API_PREFIX = "/api/v1"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -169,7 +169,7 @@ class RecordAccess:
         self.principal_of = principal_of
 
     async def __call__(self, request: Request, session: SessionDep) -> AsyncIterator[None]:
-        settings: Settings = request.app.state.settings
+        settings = app_state(request).settings
         if not settings.audit_enabled:
             yield
             return
@@ -201,8 +201,7 @@ class RecordAccess:
 
 
 def writer(request: Request) -> AuditWriter:
-    audit_writer: AuditWriter = request.app.state.audit_writer
-    return audit_writer
+    return app_state(request).service("audit_writer", AuditWriter)
 
 
 record_api_access = RecordAccess("api")

@@ -18,24 +18,16 @@ import structlog
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from somna.auth.exceptions import (
-    AuthenticationFailed,
-    InsufficientPermissions,
-    IpBlocked,
-    SigningSecretUnreadable,
-)
+from somna.auth.credentials import KEY_AUTHENTICATOR, KeyAuthenticator, KeyCredential
+from somna.auth.exceptions import AuthenticationFailed, InsufficientPermissions
 from somna.auth.principal import Principal
-from somna.auth.scopes import SENSITIVE_ROLES, grants_for_role
+from somna.auth.repository import TenantLookup
+from somna.auth.scopes import SENSITIVE_ROLES
 from somna.auth.tokens import decode_access_token
-from somna.config import Settings
 from somna.errors import NotFound, SomnaError
-from somna.keys import format as key_format
-from somna.keys.service import KeyCache, KeySnapshot, authenticate_key, signing_box
-from somna.keys.signing import ReplayCache, verify_request
-from somna.kit.crypto import DecryptionError
-from somna.models import Organization
 from somna.ratelimit.base import Limit
 from somna.ratelimit.http import MINUTE, SCOPE_KEY, address_limit, check, client_address
+from somna.state import app_state
 
 ORGANIZATION_HEADER = "X-Organization-ID"
 # Per-request values live under scope keys of our own, not in ``request.state``: that dict can be
@@ -49,39 +41,26 @@ _bearer = HTTPBearer(
 )
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+def _keys(request: Request) -> KeyAuthenticator:
+    return app_state(request).service(KEY_AUTHENTICATOR, KeyAuthenticator)
 
 
-def _principal_for_key(snapshot: KeySnapshot) -> Principal:
+def _principal_for_key(credential: KeyCredential) -> Principal:
     return Principal(
         kind="api_key",
-        organization_id=snapshot.organization_id,
-        grants=snapshot.grants,
-        api_key_id=snapshot.id,
+        organization_id=credential.organization_id,
+        grants=credential.grants,
+        api_key_id=credential.id,
     )
 
 
 async def _authenticate(request: Request, token: str) -> Principal:
-    settings = _settings(request)
-    if key_format.looks_like_key(token):
-        cache: KeyCache | None = getattr(request.app.state, "api_key_cache", None)
-        snapshot = await authenticate_key(request.app.state.sessionmaker, cache, token)
-        if not snapshot.allows_address(client_address(request.scope)):
-            raise IpBlocked("This API key may not be used from this address.")
-        request.scope[API_KEY_SCOPE_KEY] = snapshot
-        return _principal_for_key(snapshot)
-    claims = decode_access_token(settings, token)
-    return Principal(
-        kind="account",
-        organization_id=claims.organization_id,
-        grants=grants_for_role(claims.role),
-        account_id=claims.account_id,
-        role=claims.role,
-        person_id=claims.person_id,
-        is_operator=claims.is_operator,
-    )
+    keys = _keys(request)
+    if keys.recognises(token):
+        credential = await keys.authenticate(token, client_address(request.scope))
+        request.scope[API_KEY_SCOPE_KEY] = credential
+        return _principal_for_key(credential)
+    return decode_access_token(app_state(request).settings, token).principal()
 
 
 async def _acting_organization(request: Request, principal: Principal) -> Principal:
@@ -101,17 +80,17 @@ async def _acting_organization(request: Request, principal: Principal) -> Princi
 
 
 async def _organization_exists(request: Request, organization_id: uuid.UUID) -> bool:
-    async with request.app.state.sessionmaker() as session:
-        return await session.get(Organization, organization_id) is not None
+    async with app_state(request).sessionmaker() as session:
+        return await TenantLookup(session).exists(organization_id)
 
 
 def _limits(request: Request, principal: Principal) -> list[Limit]:
-    settings = _settings(request)
-    snapshot: KeySnapshot | None = request.scope.get(API_KEY_SCOPE_KEY)
-    if snapshot is not None:
+    settings = app_state(request).settings
+    credential: KeyCredential | None = request.scope.get(API_KEY_SCOPE_KEY)
+    if credential is not None:
         own = Limit(
-            f"key:{snapshot.id}",
-            snapshot.rate_limit_per_minute or settings.rate_limit_per_minute,
+            f"key:{credential.id}",
+            credential.rate_limit_per_minute or settings.rate_limit_per_minute,
             MINUTE,
         )
     else:
@@ -137,7 +116,8 @@ async def get_principal(
         # Failed credentials count against the caller's address, so guessing keys is slow
         # (once: a request without credentials was charged on the way in).
         if SCOPE_KEY not in request.scope:
-            await check(request.scope, [address_limit(request.scope, _settings(request))])
+            settings = app_state(request).settings
+            await check(request.scope, [address_limit(request.scope, settings)])
         raise
     principal = await _acting_organization(request, principal)
     await check(request.scope, _limits(request, principal))
@@ -175,16 +155,8 @@ class RequireSensitive:
         if not principal.has(*self.grants):
             raise InsufficientPermissions(self.grants)
         if principal.kind == "api_key":
-            snapshot: KeySnapshot = request.scope[API_KEY_SCOPE_KEY]
-            settings = _settings(request)
-            replay_cache: ReplayCache = request.app.state.replay_cache
-            await verify_request(
-                request,
-                _signing_secret(settings, snapshot),
-                replay_cache,
-                tolerance_seconds=settings.signature_tolerance_seconds,
-                replay_scope=str(snapshot.id),
-            )
+            credential: KeyCredential = request.scope[API_KEY_SCOPE_KEY]
+            await _keys(request).verify_signature(request, credential)
         elif principal.role not in SENSITIVE_ROLES:
             raise InsufficientPermissions(
                 self.grants,
@@ -192,16 +164,6 @@ class RequireSensitive:
                 required_roles=SENSITIVE_ROLES,
             )
         return principal
-
-
-def _signing_secret(settings: Settings, snapshot: KeySnapshot) -> str:
-    try:
-        return signing_box(settings).decrypt(snapshot.signing_secret_encrypted)
-    except DecryptionError as exc:
-        raise SigningSecretUnreadable(
-            "The server cannot read this key's signing secret (its secret key changed); "
-            "rotate the key to get a new one."
-        ) from exc
 
 
 async def require_operator(principal: CurrentPrincipal) -> Principal:

@@ -23,11 +23,11 @@ from somna.auth.schemas import (
     TokenRequest,
     TokenResponse,
 )
-from somna.config import Settings
 from somna.db import SessionDep
 from somna.kit.crypto import sha256_hex
 from somna.ratelimit.base import Limit
 from somna.ratelimit.http import check, client_address, refuse_when_spent
+from somna.state import SessionFactoryDep, SettingsDep, app_state
 
 router = APIRouter(tags=["auth"])
 
@@ -36,7 +36,7 @@ WriteAccounts = Annotated[Principal, Depends(RequireScopes("organizations:write"
 
 
 def _login_limits(request: Request, email: str) -> list[Limit]:
-    settings: Settings = request.app.state.settings
+    settings = app_state(request).settings
     window = settings.login_failure_window_seconds
     # Hash the email: Redis keys should not carry personal data.
     by_email = f"login-fail:email:{sha256_hex(email.strip().lower())[:32]}"
@@ -52,14 +52,14 @@ def _login_limits(request: Request, email: str) -> list[Limit]:
     response_model=TokenResponse,
     responses={401: _error("`invalid_credentials`"), 429: _error("Too many failed logins.")},
 )
-async def issue_token(body: TokenRequest, request: Request, session: SessionDep) -> TokenResponse:
+async def issue_token(
+    body: TokenRequest, request: Request, settings: SettingsDep, session: SessionDep
+) -> TokenResponse:
     """Log in with email and password; returns an access token and a refresh token."""
     limits = _login_limits(request, body.username)
     await refuse_when_spent(request.scope, limits)
     try:
-        pair = await service.login(
-            session, request.app.state.settings, body.username, body.password
-        )
+        pair = await service.login(session, settings, body.username, body.password)
     except InvalidCredentials:
         await check(request.scope, limits, raise_on_refusal=False)
         raise
@@ -74,12 +74,13 @@ async def issue_token(body: TokenRequest, request: Request, session: SessionDep)
     responses={401: _error("`invalid_token`: unknown, expired, revoked or reused.")},
 )
 async def refresh_token(
-    body: RefreshRequest, request: Request, session: SessionDep
+    body: RefreshRequest,
+    settings: SettingsDep,
+    sessionmaker: SessionFactoryDep,
+    session: SessionDep,
 ) -> TokenResponse:
     """Exchange a refresh token for a new access token and a new refresh token (single use)."""
-    pair = await service.refresh(
-        session, request.app.state.sessionmaker, request.app.state.settings, body.refresh_token
-    )
+    pair = await service.refresh(session, sessionmaker, settings, body.refresh_token)
     return TokenResponse(
         access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from somna.errors import Forbidden, Unauthorized
+from somna.errors import Conflict, Forbidden, Unauthorized
 
 
 class AuthenticationFailed(Unauthorized):
@@ -28,30 +28,8 @@ class InvalidToken(AuthenticationFailed):
     error_code = "invalid_token"
 
 
-class InvalidApiKey(AuthenticationFailed):
-    error_code = "invalid_api_key"
-
-
 class InvalidCredentials(AuthenticationFailed):
     error_code = "invalid_credentials"
-
-
-class InvalidSignature(AuthenticationFailed):
-    error_code = "invalid_signature"
-
-
-class SigningSecretUnreadable(InvalidSignature):
-    """The key's signing secret was encrypted under a secret key the server no longer has."""
-
-    error_code = "signing_secret_unreadable"
-
-
-class SignatureExpired(AuthenticationFailed):
-    error_code = "signature_expired"
-
-
-class SignatureReplayed(AuthenticationFailed):
-    error_code = "signature_replayed"
 
 
 class InsufficientPermissions(Forbidden):
@@ -73,5 +51,7 @@ class InsufficientPermissions(Forbidden):
         )
 
 
-class IpBlocked(Forbidden):
-    error_code = "ip_blocked"
+class EmailTaken(Conflict):
+    """Account emails are unique across organisations: they are how people sign in."""
+
+    error_code = "email_taken"

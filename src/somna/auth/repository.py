@@ -6,9 +6,10 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from somna.kit.repository import Repository
-from somna.models import Account, RefreshToken
+from somna.models import Account, Organization, Person, RefreshToken
 
 
 class AccountRepository(Repository[Account]):
@@ -92,3 +93,25 @@ class RefreshTokenRepository(Repository[RefreshToken]):
         )
         result = await self.session.execute(statement)
         return result.rowcount if isinstance(result, CursorResult) else 0
+
+
+class TenantLookup:
+    """What signing in needs to know about organisations and people, read here because
+    ``somna.orgs`` and ``somna.users`` sit above auth (they import it, never the reverse)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def exists(self, organization_id: uuid.UUID) -> bool:
+        statement = select(Organization.id).where(Organization.id == organization_id)
+        return await self.session.scalar(statement) is not None
+
+    async def is_operator(self, organization_id: uuid.UUID) -> bool:
+        statement = select(Organization.is_operator).where(Organization.id == organization_id)
+        return bool(await self.session.scalar(statement))
+
+    async def has_person(self, organization_id: uuid.UUID, person_id: uuid.UUID) -> bool:
+        statement = select(Person.id).where(
+            Person.id == person_id, Person.organization_id == organization_id
+        )
+        return await self.session.scalar(statement) is not None

@@ -9,19 +9,16 @@ from datetime import timedelta
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from somna.auth.exceptions import InvalidCredentials, InvalidToken
+from somna.auth.exceptions import EmailTaken, InvalidCredentials, InvalidToken
 from somna.auth.passwords import hash_password, needs_rehash, verify_password
 from somna.auth.principal import Principal
-from somna.auth.repository import AccountRepository, RefreshTokenRepository
-from somna.auth.scopes import grants_for_role
+from somna.auth.repository import AccountRepository, RefreshTokenRepository, TenantLookup
 from somna.auth.tokens import AccessClaims, issue_access_token, new_refresh_token
 from somna.config import Settings
 from somna.errors import Forbidden, NotFound, Unprocessable
 from somna.kit.crypto import sha256_hex
 from somna.kit.time import utc_now
-from somna.models import Account, Person, RefreshToken
-from somna.orgs.exceptions import EmailTaken
-from somna.orgs.repository import OrganizationRepository
+from somna.models import Account, RefreshToken
 
 log = structlog.get_logger(__name__)
 
@@ -42,22 +39,23 @@ class TokenPair:
 async def _is_operator(session: AsyncSession, account: Account) -> bool:
     if account.role not in ("owner", "admin"):
         return False
-    organization = await OrganizationRepository(session).get(account.organization_id)
-    return organization is not None and organization.is_operator
+    return await TenantLookup(session).is_operator(account.organization_id)
+
+
+async def _claims(session: AsyncSession, account: Account) -> AccessClaims:
+    return AccessClaims(
+        account_id=account.id,
+        organization_id=account.organization_id,
+        role=account.role,
+        person_id=account.person_id,
+        is_operator=await _is_operator(session, account),
+    )
 
 
 async def account_principal(session: AsyncSession, account: Account) -> Principal:
     """The principal an account acts as: what its access token would carry (the dashboard
     builds it from a signed-in session instead of a token)."""
-    return Principal(
-        kind="account",
-        organization_id=account.organization_id,
-        grants=grants_for_role(account.role),
-        account_id=account.id,
-        role=account.role,
-        person_id=account.person_id,
-        is_operator=await _is_operator(session, account),
-    )
+    return (await _claims(session, account)).principal()
 
 
 async def _issue(
@@ -69,13 +67,7 @@ async def _issue(
     parent: RefreshToken | None = None,
 ) -> TokenPair:
     now = utc_now()
-    claims = AccessClaims(
-        account_id=account.id,
-        organization_id=account.organization_id,
-        role=account.role,
-        person_id=account.person_id,
-        is_operator=await _is_operator(session, account),
-    )
+    claims = await _claims(session, account)
     token, token_hash = new_refresh_token()
     # The family's lifetime is absolute: rotation never extends it.
     expires_at = (
@@ -130,7 +122,7 @@ async def refresh(
     stored = await tokens.get_by_hash(sha256_hex(refresh_token))
     if stored is None or stored.revoked_at is not None or stored.expires_at <= now:
         raise InvalidToken("The refresh token is not valid.")
-    account = await AccountRepository(session).get(stored.account_id)
+    account = await AccountRepository(session).get_unscoped(stored.account_id)
     if account is None or not account.is_active:
         raise InvalidToken("The refresh token is not valid.")
     if await tokens.claim(stored.id, now):
@@ -176,7 +168,9 @@ async def logout(session: AsyncSession, refresh_token: str) -> bool:
 async def get_account(session: AsyncSession, principal: Principal) -> Account:
     if principal.account_id is None:
         raise AccountRequired("This route belongs to accounts; API keys have no profile.")
-    account = await AccountRepository(session).get(principal.account_id)
+    account = await AccountRepository(session).get_in_organization(
+        principal.organization_id, principal.account_id
+    )
     if account is None or not account.is_active:
         raise NotFound("No such account.")
     return account
@@ -202,10 +196,10 @@ async def create_account(
         raise Unprocessable(
             "A member account needs a person_id, and only a member has one.", field="person_id"
         )
-    if person_id is not None:
-        person = await session.get(Person, person_id)
-        if person is None or person.organization_id != principal.organization_id:
-            raise NotFound("No such person.")
+    if person_id is not None and not await TenantLookup(session).has_person(
+        principal.organization_id, person_id
+    ):
+        raise NotFound("No such person.")
     accounts = AccountRepository(session)
     if await accounts.get_by_email(email) is not None:
         raise EmailTaken("An account with this email already exists.")

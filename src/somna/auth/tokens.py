@@ -10,6 +10,8 @@ from typing import Any
 import jwt
 
 from somna.auth.exceptions import InvalidToken, TokenExpired
+from somna.auth.principal import Principal
+from somna.auth.scopes import grants_for_role
 from somna.config import Settings
 from somna.kit.crypto import derive_key, random_token, sha256_hex
 from somna.kit.time import utc_now
@@ -28,6 +30,18 @@ class AccessClaims:
     role: str
     person_id: uuid.UUID | None
     is_operator: bool
+
+    def principal(self) -> Principal:
+        """The principal these claims stand for: a token's bearer, or a signed-in account."""
+        return Principal(
+            kind="account",
+            organization_id=self.organization_id,
+            grants=grants_for_role(self.role),
+            account_id=self.account_id,
+            role=self.role,
+            person_id=self.person_id,
+            is_operator=self.is_operator,
+        )
 
 
 JWT_PURPOSE = "somna.jwt.access.v1"

@@ -132,7 +132,7 @@ async def collect_summary(
                             error=reason)
                 )  # fmt: skip
                 continue
-            run = await runs.get(outcome.run_id) if outcome.run_id else None
+            run = await runs.get_unscoped(outcome.run_id) if outcome.run_id else None
             counts = run.counts if run is not None else {}
             lines.append(
                 RunLine(

@@ -83,7 +83,7 @@ async def find_organization(session: AsyncSession, ref: str) -> Organization:
 
     organizations = OrganizationRepository(session)
     as_id = as_uuid(ref)
-    organization = await organizations.get(as_id) if as_id else None
+    organization = await organizations.get_tenant(as_id) if as_id else None
     organization = organization or await organizations.get_by_slug(ref)
     if organization is None:
         raise NotFoundOnCommandLine(f"No organisation with id or slug {ref!r}.")

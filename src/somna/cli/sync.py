@@ -65,7 +65,7 @@ async def resolve_targets(session: AsyncSession, selection: Selection) -> list[T
         user_id = as_uuid(user)
         if user_id is None:
             raise SelectionError(f"--user {user!r} is an email: name the organisation with --org.")
-        if await PersonRepository(session).get(user_id) is None:
+        if await PersonRepository(session).get_unscoped(user_id) is None:
             raise NotFoundOnCommandLine(f"No person {user!r}.")
         people.append(user_id)
     return await sync_targets(

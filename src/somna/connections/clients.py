@@ -92,7 +92,7 @@ class ConnectionTokenStore:
 
     async def load(self) -> TokenSet | None:
         async with self.sessionmaker() as session:
-            connection = await ConnectionRepository(session).get(self.connection_id)
+            connection = await ConnectionRepository(session).get_unscoped(self.connection_id)
             if connection is None or connection.status == "revoked":
                 return None
             try:

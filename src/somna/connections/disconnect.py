@@ -12,9 +12,9 @@ from somna.connections.ports import ConnectionServices
 from somna.connections.repository import ConnectionRepository, OAuthStateRepository
 from somna.connections.schemas import Disconnected
 from somna.models import Connection, Person
+from somna.nights.repository import CountedNights
 from somna.providers.base import Provider
 from somna.providers.exceptions import ProviderError
-from somna.records.counted_nights import CountedNights
 
 log = structlog.get_logger(__name__)
 

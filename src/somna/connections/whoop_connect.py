@@ -85,7 +85,7 @@ async def complete_whoop(
     settings = services.settings
     _require_whoop(settings)
     consumed = await oauth_state.consume_state(session, state=state or "", provider="whoop")
-    person = await PersonRepository(session).get(consumed.person_id)
+    person = await PersonRepository(session).get_unscoped(consumed.person_id)
     if person is None:
         raise NotFound("The person this authorization was for no longer exists.")
     if error or not code:

@@ -24,9 +24,13 @@ from somna.events.exceptions import (
     AnalyticsValidationError,
 )
 from somna.events.service import Sender
-from somna.keys.service import KeyCache, authenticate_key
+from somna.keys.dependencies import get_key_cache
+from somna.keys.service import authenticate_key
+from somna.kit.http import BodyTooLarge
+from somna.kit.http import read_body as read_bounded_body
 from somna.ratelimit.base import Limit
 from somna.ratelimit.http import SCOPE_KEY, address_limit, check, client_address
+from somna.state import app_state
 
 EVENTS_GRANT = "events:write"
 HOUR = 3600
@@ -35,8 +39,7 @@ MAX_BATCH_BYTES = 1024 * 1024
 
 
 def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+    return app_state(request).settings
 
 
 async def _charge_address(request: Request) -> None:
@@ -58,9 +61,10 @@ async def get_sender(request: Request) -> Sender:
     if scheme.lower() != "bearer" or not token:
         await _charge_address(request)
         raise AnalyticsUnauthorized(MISSING_KEY_DETAIL)
-    cache: KeyCache | None = getattr(request.app.state, "api_key_cache", None)
     try:
-        snapshot = await authenticate_key(request.app.state.sessionmaker, cache, token)
+        snapshot = await authenticate_key(
+            app_state(request).sessionmaker, get_key_cache(request), token
+        )
     except SomnaError:
         await _charge_address(request)
         raise AnalyticsUnauthorized(INVALID_KEY_DETAIL) from None
@@ -94,18 +98,11 @@ async def charge_events(request: Request, sender: Sender, cost: int) -> None:
 
 
 async def read_body(request: Request, max_bytes: int) -> bytes:
-    """The body, refusing more than ``max_bytes`` (413)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise AnalyticsPayloadTooLarge(f"Request body exceeds {max_bytes} bytes.")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise AnalyticsPayloadTooLarge(f"Request body exceeds {max_bytes} bytes.")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    """The body, refusing more than ``max_bytes`` (413 in the document's shape)."""
+    try:
+        return await read_bounded_body(request, max_bytes)
+    except BodyTooLarge as exc:
+        raise AnalyticsPayloadTooLarge(str(exc)) from None
 
 
 def parse_json(body: bytes) -> Any:

@@ -48,6 +48,7 @@ from somna.events.service import (
     validate_event,
 )
 from somna.kit.time import utc_now
+from somna.state import EngineDep
 
 HEALTH_TIMEOUT_SECONDS = 3.0
 
@@ -92,10 +93,10 @@ router = APIRouter(prefix="/api/analytics", tags=["usage analytics (Klyne-compat
     response_model=AnalyticsHealth,
     responses={503: {"model": AnalyticsHealth, "description": "The database does not answer."}},
 )
-async def analytics_health(request: Request) -> JSONResponse:
+async def analytics_health(engine: EngineDep) -> JSONResponse:
     """Report whether the ingestion service can store events; no authentication."""
     try:
-        await asyncio.wait_for(ping(request.app.state.engine), HEALTH_TIMEOUT_SECONDS)
+        await asyncio.wait_for(ping(engine), HEALTH_TIMEOUT_SECONDS)
         healthy = True
     except Exception:  # any failure to answer means unhealthy, whatever the driver raised
         healthy = False

@@ -63,7 +63,7 @@ async def daily_rows(
     exported_at: datetime,
 ) -> list[dict[str, Any]]:
     """The person's daily rows for the export window (none without records)."""
-    loaded = await PersonRepository(session).get(uuid.UUID(str(person["id"])))
+    loaded = await PersonRepository(session).get_unscoped(uuid.UUID(str(person["id"])))
     if loaded is None:
         return []
     ctx = await person_context.person_context(session, loaded, exported_at)

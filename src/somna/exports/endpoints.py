@@ -19,6 +19,7 @@ from somna.exports.files import stamp_of
 from somna.exports.schemas import ExportCreate, ExportRead, MyExportCreate
 from somna.jobs.dependencies import JobQueueDep
 from somna.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from somna.state import app_state
 from somna.users.dependencies import MePerson
 
 router = APIRouter(tags=["exports"])
@@ -40,8 +41,7 @@ NOT_READY: dict[int | str, dict[str, Any]] = {
 
 
 def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+    return app_state(request).settings
 
 
 @router.post(

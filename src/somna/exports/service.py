@@ -9,7 +9,6 @@ import uuid
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 import structlog
@@ -17,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from somna.auth.principal import Principal
 from somna.config import Settings
+from somna.exports.archives import person_archives
 from somna.exports.exceptions import (
     ExportExpired,
     ExportFileNotFound,
@@ -30,7 +30,6 @@ from somna.jobs.port import JobQueue
 from somna.kit.time import utc_now
 from somna.models import Export
 from somna.outgoing.service import record_event
-from somna.privacy.archive import build_archive
 from somna.users.exceptions import PersonNotFound
 
 log = structlog.get_logger(__name__)
@@ -177,7 +176,7 @@ async def build_export(
 ) -> None:
     """Build the files of a queued export; safe to run again (same names, atomic writes)."""
     async with sessionmaker() as session:
-        export = await ExportRepository(session).get(export_id)
+        export = await ExportRepository(session).get_unscoped(export_id)
         if export is None or export.status in ("succeeded", "expired"):
             return
         export.status, export.started_at, export.error = "running", utc_now(), None
@@ -188,7 +187,7 @@ async def build_export(
     root = export_root(settings, export_id)
     try:
         if export.kind == "person_archive" and export.person_id is not None:
-            files, counts = await _archive(sessionmaker, export.person_id, root)
+            files, counts = await person_archives.build(sessionmaker, export.person_id, root)
         else:
             result = await run_export(
                 sessionmaker,
@@ -205,7 +204,7 @@ async def build_export(
         await _mark(sessionmaker, export_id, "failed" if last_attempt else "queued", FAILED_DETAIL)
         raise
     async with sessionmaker() as session:
-        export = await ExportRepository(session).get(export_id)
+        export = await ExportRepository(session).get_unscoped(export_id)
         if export is None:  # deleted (with its person or organisation) while it was built
             await asyncio.to_thread(shutil.rmtree, root, True)
             return
@@ -223,20 +222,11 @@ async def build_export(
     log.info("exports.built", export_id=str(export_id), files=len(files))
 
 
-async def _archive(
-    sessionmaker: async_sessionmaker[AsyncSession], person_id: uuid.UUID, root: Path
-) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """The files and row counts of a person archive (``somna.privacy.archive``)."""
-    written = await build_archive(sessionmaker, person_id, root)
-    counts = {"people": 1, **{Path(item.name).stem: item.rows for item in written}}
-    return [dataclasses.asdict(item) for item in written], counts
-
-
 async def _mark(
     sessionmaker: async_sessionmaker[AsyncSession], export_id: uuid.UUID, status: str, error: str
 ) -> None:
     async with sessionmaker() as session:
-        export = await ExportRepository(session).get(export_id)
+        export = await ExportRepository(session).get_unscoped(export_id)
         if export is not None:
             export.status, export.error = status, error
             if status == "failed":

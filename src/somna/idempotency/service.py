@@ -22,7 +22,7 @@ from datetime import timedelta
 
 from fastapi import Request
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from somna.auth.dependencies import CurrentPrincipal, RequireSensitive
 from somna.auth.principal import Principal
@@ -36,6 +36,7 @@ from somna.idempotency.repository import IdempotencyKeyRepository
 from somna.keys.signing import SIGNATURE_HEADER
 from somna.kit.time import utc_now
 from somna.models import IdempotencyKey
+from somna.state import app_state
 
 HEADER = "Idempotency-Key"
 SCOPE_KEY = "somna.idempotency"
@@ -63,7 +64,7 @@ async def idempotency_guard(request: Request, principal: CurrentPrincipal) -> No
         )
     body = await request.body()
     seen = fingerprint(request.method, request.url.path, request.scope["query_string"], body)
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    sessionmaker = app_state(request).sessionmaker
     async with sessionmaker() as session:
         record, created = await _claim(
             session, principal, key, seen, SIGNATURE_HEADER in request.headers

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from somna.jobs.port import JobQueue
+from somna.state import app_state
 
 
 def get_job_queue(request: Request) -> JobQueue:
-    queue: JobQueue = request.app.state.jobs
-    return queue
+    return app_state(request).service("jobs", JobQueue)
 
 
 JobQueueDep = Annotated[JobQueue, Depends(get_job_queue)]

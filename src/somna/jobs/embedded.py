@@ -85,7 +85,7 @@ class EmbeddedQueue(JobQueue):
         except ValueError:
             return None
         async with self.sessionmaker() as session:
-            job = await JobRepository(session).get(key)
+            job = await JobRepository(session).get_unscoped(key)
         if job is None:
             return None
         return JobInfo(

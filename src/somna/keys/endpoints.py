@@ -5,14 +5,16 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request, status
+from fastapi import APIRouter, Body, Depends, status
 
 from somna.auth.dependencies import RequireScopes, RequireSensitive
 from somna.auth.principal import Principal
 from somna.auth.responses import AUTH_RESPONSES, NOT_FOUND, error_response
 from somna.db import SessionDep
 from somna.keys import service
+from somna.keys.dependencies import KeyCacheDep
 from somna.keys.schemas import KeyCreate, KeyCreated, KeyList, KeyOut, KeyRotate
+from somna.state import SettingsDep
 
 router = APIRouter(prefix="/developer/keys", tags=["keys"])
 
@@ -29,11 +31,6 @@ SIGNED: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _cache(request: Request) -> service.KeyCache | None:
-    cache: service.KeyCache | None = getattr(request.app.state, "api_key_cache", None)
-    return cache
-
-
 @router.post(
     "",
     response_model=KeyCreated,
@@ -41,12 +38,12 @@ def _cache(request: Request) -> service.KeyCache | None:
     responses=AUTH_RESPONSES,
 )
 async def create_key(
-    body: KeyCreate, request: Request, principal: WriteKeys, session: SessionDep
+    body: KeyCreate, settings: SettingsDep, principal: WriteKeys, session: SessionDep
 ) -> KeyCreated:
     """Create an API key; the key and its signing secret are shown only in this answer."""
     created = await service.create_api_key(
         session,
-        request.app.state.settings,
+        settings,
         organization_id=principal.organization_id,
         name=body.name,
         permissions=body.permissions,
@@ -81,7 +78,8 @@ async def get_key(key_id: uuid.UUID, principal: ReadKeys, session: SessionDep) -
 )
 async def rotate_key(
     key_id: uuid.UUID,
-    request: Request,
+    settings: SettingsDep,
+    cache: KeyCacheDep,
     principal: SensitiveKeys,
     session: SessionDep,
     body: Annotated[KeyRotate | None, Body()] = None,
@@ -89,8 +87,8 @@ async def rotate_key(
     """Issue a replacement key with the same grants; the old one works through the grace period."""
     created = await service.rotate_key(
         session,
-        request.app.state.settings,
-        _cache(request),
+        settings,
+        cache,
         principal,
         key_id,
         body.grace_seconds if body else None,
@@ -100,7 +98,7 @@ async def rotate_key(
 
 @router.delete("/{key_id}", response_model=KeyOut, responses=SIGNED)
 async def revoke_key(
-    key_id: uuid.UUID, request: Request, principal: SensitiveKeys, session: SessionDep
+    key_id: uuid.UUID, cache: KeyCacheDep, principal: SensitiveKeys, session: SessionDep
 ) -> KeyOut:
     """Revoke a key at once; answers with the revoked key."""
-    return KeyOut.of(await service.revoke_key(session, _cache(request), principal, key_id))
+    return KeyOut.of(await service.revoke_key(session, cache, principal, key_id))

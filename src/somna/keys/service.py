@@ -15,12 +15,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from somna.auth.exceptions import InsufficientPermissions, InvalidApiKey
+from somna.auth.credentials import KeyCredential
+from somna.auth.exceptions import InsufficientPermissions
 from somna.auth.principal import Principal
 from somna.auth.scopes import parse_grants
 from somna.config import Settings
-from somna.errors import Conflict, NotFound, Unprocessable
+from somna.errors import NotFound, Unprocessable
 from somna.keys import format as key_format
+from somna.keys.exceptions import InvalidApiKey, KeyInactive
 from somna.keys.repository import ApiKeyRepository
 from somna.kit.crypto import SecretBox, sha256_hex
 from somna.kit.time import utc_now
@@ -43,16 +45,12 @@ class CreatedKey:
 
 
 @dataclass(frozen=True)
-class KeySnapshot:
+class KeySnapshot(KeyCredential):
     """What a request needs to know about its key; cached per process for a few seconds."""
 
-    id: uuid.UUID
-    organization_id: uuid.UUID
-    grants: frozenset[str]
     expires_at: datetime | None
     revoked_at: datetime | None
     allowed_networks: tuple[IpNetwork, ...] | None
-    rate_limit_per_minute: int | None
     package_name: str | None
     events_per_hour: int | None
     signing_secret_encrypted: str
@@ -127,10 +125,10 @@ def snapshot_of(api_key: ApiKey) -> KeySnapshot:
         id=api_key.id,
         organization_id=api_key.organization_id,
         grants=grants_of(api_key),
+        rate_limit_per_minute=api_key.rate_limit_per_minute,
         expires_at=api_key.expires_at,
         revoked_at=api_key.revoked_at,
         allowed_networks=parse_networks(api_key.allowed_ips),
-        rate_limit_per_minute=api_key.rate_limit_per_minute,
         package_name=api_key.package_name,
         events_per_hour=api_key.events_per_hour,
         signing_secret_encrypted=api_key.signing_secret_encrypted,
@@ -212,10 +210,6 @@ async def get_key(session: AsyncSession, principal: Principal, key_id: uuid.UUID
     if row is None:
         raise NotFound("No such API key.")
     return row
-
-
-class KeyInactive(Conflict):
-    error_code = "key_inactive"
 
 
 async def rotate_key(

@@ -11,54 +11,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from collections.abc import Callable
-from typing import Protocol
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 from starlette.requests import Request
 
-from somna.auth.exceptions import InvalidSignature, SignatureExpired, SignatureReplayed
-from somna.errors import ServiceUnavailable
+from somna.keys.exceptions import InvalidSignature, SignatureExpired, SignatureReplayed
+from somna.ratelimit.replay import ReplayCache
 
 TIMESTAMP_HEADER = "X-Timestamp"
 SIGNATURE_HEADER = "X-Signature"
 SCHEME = "sha256="
-
-
-class ReplayCache(Protocol):
-    async def claim(self, token: str, ttl_seconds: int) -> bool:
-        """True the first time ``token`` is seen within ``ttl_seconds``."""
-        ...
-
-
-class MemoryReplayCache:
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._seen: dict[str, float] = {}
-
-    async def claim(self, token: str, ttl_seconds: int) -> bool:
-        now = self._clock()
-        if len(self._seen) > 10_000:
-            self._seen = {k: until for k, until in self._seen.items() if until > now}
-        until = self._seen.get(token)
-        if until is not None and until > now:
-            return False
-        self._seen[token] = now + ttl_seconds
-        return True
-
-
-class RedisReplayCache:
-    def __init__(self, client: Redis, prefix: str) -> None:
-        self._client = client
-        self._prefix = f"{prefix}sig:"
-
-    async def claim(self, token: str, ttl_seconds: int) -> bool:
-        try:
-            return bool(await self._client.set(self._prefix + token, b"1", nx=True, ex=ttl_seconds))
-        except (RedisError, OSError) as exc:
-            # Without the cache a replay cannot be told apart, so refuse rather than guess.
-            raise ServiceUnavailable("The signature replay cache is unavailable.") from exc
 
 
 def signed_path(request: Request) -> str:

@@ -21,7 +21,22 @@ class Repository(Generic[ModelT]):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, record_id: uuid.UUID) -> ModelT | None:
+    async def get_in_organization(
+        self, organization_id: uuid.UUID, record_id: uuid.UUID
+    ) -> ModelT | None:
+        """The row if it belongs to ``organization_id``; None across tenants, as if it did not
+        exist. Every id a caller sends is loaded this way."""
+        owner = getattr(self.model, "organization_id", None)
+        if owner is None:
+            raise TypeError(f"{self.model.__name__} rows belong to no organisation")
+        identity = getattr(self.model, "id")  # noqa: B009  # every table's key is ``id``
+        statement = select(self.model).where(identity == record_id, owner == organization_id)
+        return await self.session.scalar(statement)
+
+    async def get_unscoped(self, record_id: uuid.UUID) -> ModelT | None:
+        """The row with this id in whichever organisation holds it. Only for ids no caller
+        chose: a job's own row, the row a token or session points at, an operator's lookup.
+        There is deliberately no plain ``get``: a read by id names its scope."""
         return await self.session.get(self.model, record_id)
 
     async def add(self, record: ModelT, *, flush: bool = True) -> ModelT:

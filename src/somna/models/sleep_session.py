@@ -98,7 +98,7 @@ class SleepSession(ProviderRecordMixin, Base):
     hypnogram_epoch_seconds: Mapped[int | None]
     source_label: Mapped[str | None] = mapped_column(String(64))
 
-    # Derived when the record is stored (``somna.records.counted_nights.night_columns``, the
+    # Derived when the record is stored (``somna.nights.repository.night_columns``, the
     # same pure functions every analytics answer uses), so statistics over many people are a
     # plain grouped aggregate. Sleep seconds and efficiency as ``night_metrics`` counts them;
     # the sleep midpoint in minutes after local noon on the clock of the record's own offset.

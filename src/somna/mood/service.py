@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from somna.analytics.calculations import local_today, parse_zone
+from somna.calculations import local_today, parse_zone
 from somna.kit.time import utc_now
 from somna.models import MoodRating, Person
 from somna.mood.exceptions import MoodDateInFuture, MoodRatingExists, MoodRatingNotFound

@@ -57,7 +57,7 @@ async def list_organizations(principal: ReadOrganizations, session: SessionDep) 
     if principal.is_operator:
         rows = await repository.list_all()
     else:
-        own = await repository.get(principal.organization_id)
+        own = await repository.get_tenant(principal.organization_id)
         rows = [own] if own is not None else []
     return OrganizationList(data=[OrganizationOut.model_validate(row) for row in rows])
 
@@ -73,7 +73,7 @@ async def get_organization(
     """One organisation: the caller's own, or any for an operator."""
     row = None
     if principal.can_access_organization(organization_id):
-        row = await OrganizationRepository(session).get(organization_id)
+        row = await OrganizationRepository(session).get_tenant(organization_id)
     if row is None:
         raise NotFound("No such organisation.")
     return OrganizationOut.model_validate(row)

@@ -5,7 +5,3 @@ from somna.errors import Conflict
 
 class SlugTaken(Conflict):
     error_code = "slug_taken"
-
-
-class EmailTaken(Conflict):
-    error_code = "email_taken"

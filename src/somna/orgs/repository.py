@@ -11,6 +11,11 @@ from somna.models import Organization, Person
 class OrganizationRepository(Repository[Organization]):
     model = Organization
 
+    async def get_tenant(self, organization_id: uuid.UUID) -> Organization | None:
+        """The organisation itself: its id is the tenant, so this read is scoped by nature
+        (callers pass their own organisation's id, or an operator's choice)."""
+        return await self.session.get(Organization, organization_id)
+
     async def get_by_slug(self, slug: str) -> Organization | None:
         return await self.session.scalar(select(Organization).where(Organization.slug == slug))
 

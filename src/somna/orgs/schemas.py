@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from somna.auth.passwords import MIN_PASSWORD_LENGTH
-from somna.users.schemas import TimeZoneName
+from somna.kit.time import TimeZoneName
 
 
 class OrganizationOut(BaseModel):

@@ -10,13 +10,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from somna.auth.exceptions import EmailTaken
 from somna.auth.passwords import hash_password
 from somna.auth.repository import AccountRepository
 from somna.errors import NotFound
 from somna.models import Account, Organization
-from somna.orgs.exceptions import EmailTaken, SlugTaken
+from somna.nights.repository import CountedNights
+from somna.orgs.exceptions import SlugTaken
 from somna.orgs.repository import OrganizationRepository
-from somna.records.counted_nights import CountedNights
 
 
 def slugify(name: str) -> str:
@@ -77,7 +78,7 @@ async def update_settings(
     session: AsyncSession, organization_id: uuid.UUID, changes: dict[str, Any]
 ) -> Organization:
     """Merge ``changes`` into the organisation's settings (default time zone and so on)."""
-    organization = await OrganizationRepository(session).get(organization_id)
+    organization = await OrganizationRepository(session).get_tenant(organization_id)
     if organization is None:
         raise NotFound("No such organisation.")
     previous = organization.settings.get("source_priority")

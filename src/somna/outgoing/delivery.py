@@ -90,7 +90,7 @@ async def _load(
 ) -> _Message | None:
     async with sessionmaker() as session, session.begin():
         repository = DeliveryRepository(session)
-        delivery = await repository.get(delivery_id)
+        delivery = await repository.get_unscoped(delivery_id)
         if delivery is None or delivery.status != "pending" or delivery.job_token != token:
             return None
         endpoint = await session.get(WebhookEndpoint, delivery.endpoint_id)

@@ -26,6 +26,7 @@ from somna.outgoing.schemas import (
     RecoverRead,
     SecretRotate,
 )
+from somna.state import app_state
 
 router = APIRouter(tags=["webhook-endpoints"])
 
@@ -52,8 +53,7 @@ ONE = ENDPOINTS + "/{endpoint_id}"
 
 
 def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+    return app_state(request).settings
 
 
 def _created(endpoint: Any, secret: str) -> EndpointCreated:

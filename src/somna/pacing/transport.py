@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import httpx
 
+from somna.kit.http import new_transport
 from somna.pacing.port import Pacer
-from somna.providers.http import new_transport
 
 
 class PacedTransport(httpx.AsyncBaseTransport):

@@ -25,6 +25,7 @@ from somna.exports.service import export_root
 from somna.jobs.port import JobQueue
 from somna.kit.time import utc_now
 from somna.models import Connection, Export, Person
+from somna.nights.repository import CountedNights
 from somna.outgoing import emit
 from somna.privacy.exceptions import DeletionNotScheduled
 from somna.privacy.repository import (
@@ -33,7 +34,6 @@ from somna.privacy.repository import (
     RetentionRepository,
     retention_days,
 )
-from somna.records.counted_nights import CountedNights
 from somna.sync.engine import PERSON_HIDDEN, SyncServices
 from somna.sync.for_connections import SyncForConnections
 from somna.sync.repositories import SyncConnectionRepository, SyncRunRepository

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import structlog
 
+from somna.exports.archives import person_archives
 from somna.jobs.port import JobContext
 from somna.jobs.registry import periodic, task
 from somna.privacy import service
+from somna.privacy.archive import build_archive
 from somna.sync.engine import SyncServices
 
 log = structlog.get_logger(__name__)
+
+# Exports build a person's archive with privacy's sections (exports sits below privacy).
+person_archives.register(build_archive)
 
 DELETIONS_TASK = "privacy.deletions"
 RETENTION_TASK = "privacy.retention"

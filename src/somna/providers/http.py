@@ -4,19 +4,17 @@ jitter on 429 and 5xx, a hook awaited before every request, and counters a sync 
 from __future__ import annotations
 
 import asyncio
-import functools
 import random
-import ssl
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import structlog
 
-from somna.kit.time import utc_now
+from somna.kit import http as kit_http
+from somna.kit.http import new_transport
 from somna.providers.exceptions import ProviderRateLimited, ProviderUnavailable
 
 if TYPE_CHECKING:
@@ -28,18 +26,6 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 # Status codes worth another try after a pause. 429 is handled separately (it carries a wait).
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT"})
-
-
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    # Building one loads the CA bundle: 23 ms of CPU, measured, for every client of every sync
-    # run. A context is made to be shared; certificates are still verified on every handshake.
-    return httpx.create_ssl_context()
-
-
-def new_transport() -> httpx.AsyncHTTPTransport:
-    """The HTTP transport of a provider client: httpx's own, on the one shared TLS context."""
-    return httpx.AsyncHTTPTransport(verify=_tls_context())
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,25 +71,10 @@ class RetryPolicy:
         return rng.uniform(0, ceiling)
 
 
-def _seconds(value: str | None) -> float | None:
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)  # Retry-After may be an HTTP date
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - utc_now()).total_seconds())
-
-
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
     """How long a 429 asks us to wait: ``Retry-After``, else WHOOP's ``X-RateLimit-Reset``."""
     for name in ("Retry-After", "X-RateLimit-Retry-After", "X-RateLimit-Reset"):
-        seconds = _seconds(headers.get(name))
+        seconds = kit_http.retry_after_seconds(headers.get(name))
         if seconds is not None:
             return seconds
     return None
@@ -210,20 +181,7 @@ class ProviderHttp:
             self.stats.by_status[response.status_code] += 1
             if self._is_rate_limited(response):
                 self.stats.rate_limited += 1
-                wait = retry_after_seconds(response.headers)
-                if wait is None:
-                    wait = self.retry.backoff(attempt, self._rng)
-                else:
-                    # Jitter after the advertised wait, so many waiters do not return at once.
-                    wait += self._rng.uniform(0, min(1.0, wait * 0.1 + 0.05))
-                if attempt >= self.retry.max_retries or wait > self.retry.max_wait_seconds:
-                    raise ProviderRateLimited(
-                        self.provider,
-                        f"{self.provider} rate limit reached",
-                        status=response.status_code,
-                        retry_after=wait,
-                    )
-                await self._pause(wait, attempt, "rate_limited")
+                await self._pause(self._rate_limit_wait(response, attempt), attempt, "rate_limited")
                 attempt += 1
                 continue
             if response.status_code in RETRYABLE_STATUS:
@@ -234,6 +192,24 @@ class ProviderHttp:
                 attempt += 1
                 continue
             return response
+
+    def _rate_limit_wait(self, response: httpx.Response, attempt: int) -> float:
+        """How long to wait before retrying a rate-limited request; ``ProviderRateLimited``
+        when retries are spent or the wait is longer than the policy allows."""
+        wait = retry_after_seconds(response.headers)
+        if wait is None:
+            wait = self.retry.backoff(attempt, self._rng)
+        else:
+            # Jitter after the advertised wait, so many waiters do not return at once.
+            wait += self._rng.uniform(0, min(1.0, wait * 0.1 + 0.05))
+        if attempt >= self.retry.max_retries or wait > self.retry.max_wait_seconds:
+            raise ProviderRateLimited(
+                self.provider,
+                f"{self.provider} rate limit reached",
+                status=response.status_code,
+                retry_after=wait,
+            )
+        return wait
 
     async def _pause(self, seconds: float, attempt: int, reason: str) -> None:
         self.stats.retries += 1

@@ -1,8 +1,8 @@
 """Rate limits: a limiter port with an in-memory adapter (embedded) and a Redis one
 (distributed), chosen from ``settings.redis_url``.
 
-Use ``request.app.state.rate_limiter`` (a :class:`RateLimiter`) and call
-``await limiter.hit(key, limit=..., window_seconds=..., cost=...)``.
+Routes charge limits with ``somna.ratelimit.http.check``, which finds the app's limiter (a
+:class:`RateLimiter`) on its state and calls ``await limiter.hit(...)``.
 """
 
 from __future__ import annotations

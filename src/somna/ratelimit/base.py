@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,7 @@ class RateLimiterUnavailable(RuntimeError):
     """The store behind the limiter did not answer."""
 
 
+@runtime_checkable  # read back from the app's state by type (somna.state)
 class RateLimiter(Protocol):
     """Count usage in windows. A check either charges every bucket its full cost or none."""
 
@@ -83,3 +85,24 @@ def summarise(
         window_seconds=item.window_seconds,
         key=item.key,
     )
+
+
+class CheckedLimiter(ABC):
+    """What every adapter shares: the one-limit form and the argument checks; an adapter
+    implements only ``_charge``."""
+
+    async def hit(
+        self, key: str, *, limit: int, window_seconds: int, cost: int = 1
+    ) -> RateLimitResult:
+        return await self.hit_all([Limit(key, limit, window_seconds)], cost=cost)
+
+    async def hit_all(self, limits: Sequence[Limit], *, cost: int = 1) -> RateLimitResult:
+        if not limits:
+            raise ValueError("hit_all needs at least one limit")
+        if cost < 0:
+            raise ValueError("cost must not be negative")
+        return await self._charge(limits, cost)
+
+    @abstractmethod
+    async def _charge(self, limits: Sequence[Limit], cost: int) -> RateLimitResult:
+        """Charge every limit ``cost`` or none (all-or-nothing), and report the tightest."""

@@ -22,12 +22,15 @@ from somna.ratelimit.base import (
     RateLimitResult,
     window_bounds,
 )
+from somna.state import state_of
 
 log = structlog.get_logger(__name__)
 
 # A scope key of our own: ``scope["state"]`` may be shared between requests (asgi-lifespan
 # hands every request the same dict), so per-request data must not live there.
 SCOPE_KEY = "somna.rate_limit"
+# The app's limiter, on its state (``somna.lifespan`` installs it).
+RATE_LIMITER = "rate_limiter"
 # The Klyne-compatible routes keep that document's bodies.
 KLYNE_PREFIX = "/api/analytics"
 MINUTE = 60
@@ -97,9 +100,9 @@ def record(scope: MutableMapping[str, Any], result: RateLimitResult) -> None:
 
 
 def _limiter(scope: Scope) -> tuple[Settings, RateLimiter | None]:
-    app_state = scope["app"].state
-    settings: Settings = app_state.settings
-    limiter: RateLimiter | None = getattr(app_state, "rate_limiter", None)
+    state = state_of(scope["app"])
+    settings = state.settings
+    limiter = state.optional_service(RATE_LIMITER, RateLimiter)
     if not settings.rate_limit_enabled:
         limiter = None
     return settings, limiter

@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-from somna.ratelimit.base import Limit, RateLimitResult, summarise, window_bounds
+from somna.ratelimit.base import CheckedLimiter, Limit, RateLimitResult, summarise, window_bounds
 
 # Sweep expired windows every so many checks, so memory stays bounded by live keys.
 _SWEEP_EVERY = 4096
 
 
-class MemoryRateLimiter:
+class MemoryRateLimiter(CheckedLimiter):
     """Fixed windows in a dict. Each check runs without an ``await``, so it is atomic on the
     event loop."""
 
@@ -20,16 +20,7 @@ class MemoryRateLimiter:
         self._windows: dict[str, tuple[int, int]] = {}  # key -> (window end, count)
         self._checks = 0
 
-    async def hit(
-        self, key: str, *, limit: int, window_seconds: int, cost: int = 1
-    ) -> RateLimitResult:
-        return await self.hit_all([Limit(key, limit, window_seconds)], cost=cost)
-
-    async def hit_all(self, limits: Sequence[Limit], *, cost: int = 1) -> RateLimitResult:
-        if not limits:
-            raise ValueError("hit_all needs at least one limit")
-        if cost < 0:
-            raise ValueError("cost must not be negative")
+    async def _charge(self, limits: Sequence[Limit], cost: int) -> RateLimitResult:
         now = self._clock()
         self._maybe_sweep(now)
         counts = [self._count(item, now) for item in limits]

@@ -13,7 +13,13 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from somna.ratelimit.base import Limit, RateLimiterUnavailable, RateLimitResult, summarise
+from somna.ratelimit.base import (
+    CheckedLimiter,
+    Limit,
+    RateLimiterUnavailable,
+    RateLimitResult,
+    summarise,
+)
 
 # KEYS: bucket names. ARGV[1]: cost; then (limit, window) per key. Returns
 # {allowed, now, count1, count2, ...} with counts after the check.
@@ -51,7 +57,7 @@ return tonumber(redis.call('GET', KEYS[1] .. ':' .. window .. ':' .. start) or '
 """
 
 
-class RedisRateLimiter:
+class RedisRateLimiter(CheckedLimiter):
     """Fixed windows in Redis, keyed under ``prefix``."""
 
     def __init__(self, client: Redis, prefix: str) -> None:
@@ -60,16 +66,7 @@ class RedisRateLimiter:
         self._hit = client.register_script(_HIT_SCRIPT)
         self._usage = client.register_script(_USAGE_SCRIPT)
 
-    async def hit(
-        self, key: str, *, limit: int, window_seconds: int, cost: int = 1
-    ) -> RateLimitResult:
-        return await self.hit_all([Limit(key, limit, window_seconds)], cost=cost)
-
-    async def hit_all(self, limits: Sequence[Limit], *, cost: int = 1) -> RateLimitResult:
-        if not limits:
-            raise ValueError("hit_all needs at least one limit")
-        if cost < 0:
-            raise ValueError("cost must not be negative")
+    async def _charge(self, limits: Sequence[Limit], cost: int) -> RateLimitResult:
         args: list[int] = [cost]
         for item in limits:
             args += [item.limit, item.window_seconds]

@@ -18,10 +18,11 @@ from sqlalchemy import Table, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from somna.analytics.calculations import SleepPeriod
+from somna.calculations import SleepPeriod
 from somna.kit.pagination import keyset_page
 from somna.kit.time import utc_now
 from somna.models import BodyMeasurement, Connection, Cycle, Recovery, SleepSession, Workout
+from somna.nights.repository import CountedNights, night_columns
 from somna.records.canonical import (
     AnyRecord,
     BodyMeasurementRecord,
@@ -30,7 +31,6 @@ from somna.records.canonical import (
     SleepSessionRecord,
     WorkoutRecord,
 )
-from somna.records.counted_nights import CountedNights, night_columns
 
 # Rows per INSERT statement: well under SQLite's bound-parameter limit for the widest table.
 _CHUNK = 200

@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from somna.analytics.calculations.hypnogram import HypnogramStats
-from somna.analytics.calculations.transitions import Transitions
+from somna.calculations.hypnogram import HypnogramStats
+from somna.calculations.transitions import Transitions
 
 
 class RecordRead(BaseModel):

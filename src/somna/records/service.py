@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from somna.analytics.calculations.hypnogram import HypnogramStats, hypnogram_statistics
-from somna.analytics.calculations.transitions import transitions
+from somna.calculations.hypnogram import HypnogramStats, hypnogram_statistics
+from somna.calculations.transitions import transitions
 from somna.models import SleepSession
 from somna.records.canonical import is_canonical_hypnogram
 from somna.records.exceptions import RecordNotFound

@@ -6,13 +6,16 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from somna.jobs.dependencies import get_job_queue
+from somna.pacing.dependencies import get_pacer
+from somna.state import app_state
 from somna.sync.engine import SyncServices
 
 
 def get_sync_services(request: Request) -> SyncServices:
-    app = request.app
+    state = app_state(request)
     return SyncServices(
-        app.state.settings, app.state.sessionmaker, app.state.pacer, queue=app.state.jobs
+        state.settings, state.sessionmaker, get_pacer(request), queue=get_job_queue(request)
     )
 
 

@@ -61,7 +61,7 @@ async def request_sync(
             run_id = await runs.insert_queued_incremental(values)
             if run_id is not None:
                 await queue.enqueue(session, SYNC_TASK, {"connection_id": str(connection.id)})
-                created = await runs.get(run_id)
+                created = await runs.get_unscoped(run_id)
                 assert created is not None
                 return created
             queued = await runs.queued_incremental(connection.id)

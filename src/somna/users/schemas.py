@@ -6,15 +6,9 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
-from somna.kit.time import is_valid_timezone
+from somna.kit.time import TimeZoneName
 
 PROVIDER_NAMES = ("whoop", "asleep")
-
-
-def _timezone(value: str) -> str:
-    if not is_valid_timezone(value):
-        raise ValueError(f"{value!r} is not an IANA time zone such as 'Europe/Berlin'")
-    return value
 
 
 def _providers(value: list[str]) -> list[str]:
@@ -34,7 +28,6 @@ def _weekdays(value: list[int]) -> list[int]:
     return sorted(value)
 
 
-TimeZoneName = Annotated[str, AfterValidator(_timezone)]
 Metadata = Annotated[dict[str, Any], Field(max_length=50)]
 
 

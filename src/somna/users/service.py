@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from somna.auth.principal import Principal
 from somna.models import Person, UserPreferences
+from somna.nights.repository import CountedNights
 from somna.orgs.repository import OrganizationRepository
-from somna.records.counted_nights import CountedNights
 from somna.users.exceptions import PersonEmailTaken, PersonNotFound
 from somna.users.repository import PeopleSort, PersonRepository, PreferencesRepository
 from somna.users.schemas import PersonCreate, PersonRead, PersonUpdate, Preferences, PreferencesRead
@@ -40,7 +40,9 @@ async def get_person(
     A person whose deletion is scheduled is hidden (404) unless ``include_hidden``: only
     restoring them may find them (docs/privacy.md).
     """
-    person = await PersonRepository(session).get(person_id)
+    person = await PersonRepository(session).get_in_organization(
+        principal.organization_id, person_id
+    )
     if (
         person is None
         or not principal.can_access_person(person.organization_id, person.id)
@@ -61,7 +63,7 @@ async def create_person(
         )
     timezone = payload.timezone
     if timezone is None:
-        organization = await OrganizationRepository(session).get(organization_id)
+        organization = await OrganizationRepository(session).get_tenant(organization_id)
         timezone = (organization.settings if organization else {}).get("timezone") or "UTC"
     return await people.add(
         Person(

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from somna.analytics.calculations.nights import Night
 from somna.analytics.schemas import CohortRow
+from somna.calculations.nights import Night
 from somna.records.schemas import SleepSessionDetail
 
 # Stage characters to hypnogram levels (wake on top, deep at the bottom).

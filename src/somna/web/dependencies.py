@@ -19,6 +19,7 @@ from somna.db import SessionDep
 from somna.errors import Forbidden
 from somna.ratelimit.base import Limit
 from somna.ratelimit.http import MINUTE, address_limit, check
+from somna.state import app_state
 from somna.web.csrf import SESSION_COOKIE, csrf_token
 from somna.web.routing import SIGNED_IN_SCOPE_KEY, SignInRequired
 from somna.web.sessions import SignedIn, signed_in
@@ -26,8 +27,7 @@ from somna.web.templating import render
 
 
 def settings_of(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+    return app_state(request).settings
 
 
 async def current_session(request: Request, session: SessionDep) -> SignedIn:

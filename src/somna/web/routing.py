@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 
 from somna.errors import SomnaError
+from somna.state import app_state
 from somna.web.csrf import FIELD, HEADER, SESSION_COOKIE, csrf_token, csrf_valid
 from somna.web.templating import render
 
@@ -51,7 +52,7 @@ def error_page(
         "detail": detail,
         "status_code": status_code,
         "signed": signed,
-        "csrf": csrf_token(request.app.state.settings, cookie) if signed else "",
+        "csrf": csrf_token(app_state(request).settings, cookie) if signed else "",
     }
     response = render(request, "error.html", context, status_code=status_code)
     response.headers.update(headers or {})
@@ -125,7 +126,7 @@ async def _check_csrf(request: Request) -> None:
         if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
             value = (await request.form()).get(FIELD)
             submitted = value if isinstance(value, str) else None
-    settings = request.app.state.settings
+    settings = app_state(request).settings
     if not csrf_valid(settings, request.cookies, submitted):
         raise CsrfRefused(
             "This form has expired or did not come from this site. Reload the page and try again."

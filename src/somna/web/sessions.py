@@ -65,7 +65,7 @@ async def signed_in(session: AsyncSession, token: str) -> SignedIn | None:
         return None
     if await sessions.family_revoked(web_session.refresh_family_id):
         return None
-    account = await AccountRepository(session).get(web_session.account_id)
+    account = await AccountRepository(session).get_unscoped(web_session.account_id)
     if account is None or not account.is_active:
         return None
     principal = await auth_service.account_principal(session, account)

@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from somna import __version__
+from somna.kit.time import zone_or_utc
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -32,12 +32,7 @@ SECURITY_HEADERS = {
 
 
 def _zone(name: str | tzinfo | None) -> tzinfo:
-    if isinstance(name, tzinfo):
-        return name
-    try:
-        return ZoneInfo(name or "UTC")
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
+    return name if isinstance(name, tzinfo) else zone_or_utc(name)
 
 
 def local_time(value: datetime | None, zone: str | tzinfo | None = None, fmt: str = "") -> str:

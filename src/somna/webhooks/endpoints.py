@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
 
 from somna.auth.responses import error_response
-from somna.config import Settings
 from somna.db import SessionDep
-from somna.errors import SomnaError
 from somna.jobs.dependencies import JobQueueDep
+from somna.kit.http import BodyTooLarge, read_body
+from somna.state import app_state
 from somna.webhooks import service
+from somna.webhooks.exceptions import PayloadTooLarge
+from somna.webhooks.schemas import WebhookReceipt
 
 # Webhook bodies are a few hundred bytes; anything near this is not from a provider.
 MAX_BODY_BYTES = 256 * 1024
@@ -25,35 +26,18 @@ WEBHOOK_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-class PayloadTooLarge(SomnaError):
-    status_code, error_code = 413, "payload_too_large"
-
-
-class WebhookReceipt(BaseModel):
-    received: int
-    duplicates: int
-    queued: int
-
-
 async def _raw_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"Webhook bodies are limited to {MAX_BODY_BYTES} bytes.")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise PayloadTooLarge(f"Webhook bodies are limited to {MAX_BODY_BYTES} bytes.")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    try:
+        return await read_body(request, MAX_BODY_BYTES)
+    except BodyTooLarge:
+        raise PayloadTooLarge(f"Webhook bodies are limited to {MAX_BODY_BYTES} bytes.") from None
 
 
 async def _receive(
     request: Request, session: SessionDep, queue: JobQueueDep, provider: str
 ) -> WebhookReceipt:
     body = await _raw_body(request)
-    settings: Settings = request.app.state.settings
+    settings = app_state(request).settings
     receipt = await service.receive(session, settings, queue, provider, request.headers, body)
     return WebhookReceipt(
         received=receipt.received, duplicates=receipt.duplicates, queued=receipt.queued

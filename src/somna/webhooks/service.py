@@ -154,10 +154,10 @@ async def process(
 ) -> None:
     """Fetch (or delete) the record an inbox event names, for one connection."""
     async with services.sessionmaker() as session:
-        event = await WebhookEventRepository(session).get(event_id)
-        connection = await ConnectionRepository(session).get(connection_id)
+        event = await WebhookEventRepository(session).get_unscoped(event_id)
+        connection = await ConnectionRepository(session).get_unscoped(connection_id)
         people = PersonRepository(session)
-        person = await people.get(connection.person_id) if connection else None
+        person = await people.get_unscoped(connection.person_id) if connection else None
     if event is None:
         return
     problem = _unworkable(event, connection, person)
@@ -233,7 +233,7 @@ async def _store(
     record: AnyRecord | None,
 ) -> None:
     async with services.sessionmaker() as session, session.begin():
-        if await ConnectionRepository(session).get(connection.id) is None:
+        if await ConnectionRepository(session).get_unscoped(connection.id) is None:
             await WebhookEventRepository(session).mark_processed(event_id, "connection deleted")
             return
         records = RecordRepository(session)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from somna.kit.crypto import constant_time_equal
+from somna.kit.http import header
 from somna.providers.asleep import mapper
 from somna.providers.asleep.client import MAX_PAGE_SIZE, AsleepClient, is_rate_limited
 from somna.providers.base import (
@@ -39,13 +40,6 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 EVENTS = ("SESSION_COMPLETE", "INFERENCE_COMPLETE")
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    value = headers.get(name)
-    if value is None:
-        value = next((v for k, v in headers.items() if k.lower() == name), None)
-    return value
 
 
 class AsleepProvider(ClientProvider[AsleepClient]):
@@ -165,7 +159,7 @@ class AsleepProvider(ClientProvider[AsleepClient]):
     ) -> list[WebhookNotification]:
         """Asleep signs nothing: it echoes our API key in ``x-api-key``, which must match."""
         expected = settings.asleep_api_key.get_secret_value()
-        given = _header(headers, "x-api-key") or ""
+        given = header(headers, "x-api-key") or ""
         if not expected or not constant_time_equal(given, expected):
             raise InvalidWebhook("The Asleep webhook does not carry our API key.")
         try:
@@ -180,7 +174,7 @@ class AsleepProvider(ClientProvider[AsleepClient]):
         if event not in EVENTS or not isinstance(data, dict):
             raise InvalidWebhook("The Asleep webhook has no known event.")
         session_id = data.get("session_id") or (data.get("session") or {}).get("id")
-        user_id = data.get("user_id") or _header(headers, "x-user-id")
+        user_id = data.get("user_id") or header(headers, "x-user-id")
         suffix = f":{data.get('seq_num')}" if event == "INFERENCE_COMPLETE" else ""
         return [
             WebhookNotification(

@@ -9,6 +9,7 @@ import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
+from somna.kit.http import header
 from somna.kit.time import utc_now
 from somna.providers.base import Collection, WebhookNotification
 from somna.providers.exceptions import InvalidWebhook
@@ -31,13 +32,6 @@ def sign(timestamp: str, body: bytes, client_secret: str) -> str:
     return base64.b64encode(mac.digest()).decode()
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    value = headers.get(name)
-    if value is None:  # plain dicts are case-sensitive; httpx/Starlette headers are not
-        value = next((v for k, v in headers.items() if k.lower() == name.lower()), None)
-    return value
-
-
 def verify(
     headers: Mapping[str, str],
     body: bytes,
@@ -49,8 +43,8 @@ def verify(
     """Check the signature (constant time) and the timestamp's age, then parse the event."""
     if not client_secret:
         raise InvalidWebhook("WHOOP webhooks cannot be checked: no client secret is configured.")
-    signature = _header(headers, SIGNATURE_HEADER)
-    timestamp = _header(headers, TIMESTAMP_HEADER)
+    signature = header(headers, SIGNATURE_HEADER)
+    timestamp = header(headers, TIMESTAMP_HEADER)
     if not signature or not timestamp:
         raise InvalidWebhook("Missing X-WHOOP-Signature or X-WHOOP-Signature-Timestamp.")
     expected = sign(timestamp, body, client_secret)

@@ -185,7 +185,7 @@ class RunExecutor:
         try:
             async with write_transaction(self.sessionmaker) as session:
                 runs = SyncRunRepository(session)
-                row = await runs.get(run.id)
+                row = await runs.get_unscoped(run.id)
                 if row is None:
                     return
                 entry = error_entry(run.attempt, collection, exc)
@@ -201,7 +201,7 @@ class RunExecutor:
         resume = utc_now() + timedelta(seconds=seconds)
         async with write_transaction(self.sessionmaker) as session:
             runs = SyncRunRepository(session)
-            row = await runs.get(run.id)
+            row = await runs.get_unscoped(run.id)
             if row is None or row.owner != self.owner or row.status != "running":
                 return
             entry = error_entry(run.attempt, None, exc) if exc is not None else None
@@ -215,7 +215,7 @@ class RunExecutor:
         now = utc_now()
         async with write_transaction(self.sessionmaker) as session:
             runs = SyncRunRepository(session)
-            row = await runs.get(run.id)
+            row = await runs.get_unscoped(run.id)
             if row is not None and row.owner != self.owner and row.status in HOLDING_STATUSES:
                 raise RunTakenOver(str(run.id))
             if row is not None:
@@ -274,7 +274,7 @@ class RunExecutor:
     async def _claim(self, session: AsyncSession) -> ActiveRun | None:
         """Take the run, or end it when it can no longer go on; ``None``: nothing to do."""
         runs = SyncRunRepository(session)
-        row = await runs.get(self.run_id)
+        row = await runs.get_unscoped(self.run_id)
         if row is None or row.status not in PENDING_STATUSES:
             return None
         now = utc_now()
@@ -345,7 +345,7 @@ class RunExecutor:
 
     async def _status(self) -> str:
         async with self.sessionmaker() as session:
-            row = await SyncRunRepository(session).get(self.run_id)
+            row = await SyncRunRepository(session).get_unscoped(self.run_id)
             return row.status if row is not None else "cancelled"
 
 

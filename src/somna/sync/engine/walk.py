@@ -82,7 +82,7 @@ async def check_connection(session: AsyncSession, connection_id: uuid.UUID) -> N
 
 async def explain_refused_page(session: AsyncSession, run_id: uuid.UUID) -> NoReturn:
     """Why the run row refused this executor's page: raised, so the page rolls back."""
-    row = await SyncRunRepository(session).get(run_id)
+    row = await SyncRunRepository(session).get_unscoped(run_id)
     if row is None:
         raise RunStopped("the sync run was deleted")
     if row.status == "cancelled":

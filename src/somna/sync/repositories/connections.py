@@ -26,7 +26,7 @@ class SyncConnectionRepository(Repository[Connection]):
     ) -> tuple[Connection | None, Person | None]:
         """A connection (``None`` when it is gone or none is named) and a person: the one
         named, else the connection's."""
-        connection = await self.get(connection_id) if connection_id is not None else None
+        connection = await self.get_unscoped(connection_id) if connection_id is not None else None
         if person_id is None and connection is not None:
             person_id = connection.person_id
         person = await self.session.get(Person, person_id) if person_id is not None else None

@@ -222,7 +222,7 @@ class SyncRunRepository(Repository[SyncRun]):
 
     async def latest_error(self, run_id: uuid.UUID) -> str | None:
         """The text of the run's last error, if it has one."""
-        run = await self.get(run_id)
+        run = await self.get_unscoped(run_id)
         if run is None or not run.errors:
             return None
         last = run.errors[-1]

@@ -13,7 +13,10 @@ from somna.auth.exceptions import InsufficientPermissions
 from somna.auth.scopes import SENSITIVE_ROLES
 from somna.connections import service as connections
 from somna.connections.schemas import AsleepConnectRequest
+from somna.jobs.dependencies import get_job_queue
 from somna.jobs.port import JobQueue
+from somna.pacing.dependencies import get_pacer
+from somna.state import app_state
 from somna.sync.engine import SyncServices
 from somna.sync.for_connections import SyncForConnections
 from somna.web.dependencies import Page, PageContext
@@ -26,15 +29,19 @@ Provider = Literal["whoop", "asleep"]
 
 
 def sync_services(page: PageContext) -> SyncForConnections:
-    state = page.request.app.state
+    request = page.request
     return SyncForConnections(
-        SyncServices(state.settings, state.sessionmaker, state.pacer, queue=state.jobs)
+        SyncServices(
+            app_state(request).settings,
+            app_state(request).sessionmaker,
+            get_pacer(request),
+            queue=get_job_queue(request),
+        )
     )
 
 
 def job_queue(page: PageContext) -> JobQueue:
-    queue: JobQueue = page.request.app.state.jobs
-    return queue
+    return get_job_queue(page.request)
 
 
 async def _connections_context(page: PageContext, person_id: uuid.UUID) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from somna.auth.scopes import PERMISSIONS, RESOURCE_SCOPES
 from somna.errors import SomnaError
 from somna.keys import service as keys
+from somna.keys.dependencies import get_key_cache
 from somna.keys.schemas import KeyOut
 from somna.keys.service import KeyCache
 from somna.web.dependencies import Page, PageContext
@@ -20,9 +21,8 @@ router = page_router()
 GRACE_CHOICES = {"0": "at once", "3600": "1 hour", "86400": "24 hours", "604800": "7 days"}
 
 
-def _cache(request: Request) -> KeyCache | None:
-    cache: KeyCache | None = getattr(request.app.state, "api_key_cache", None)
-    return cache
+def _cache(request: Request) -> KeyCache:
+    return get_key_cache(request)
 
 
 async def _list_page(

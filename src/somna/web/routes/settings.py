@@ -41,7 +41,9 @@ def _errors(exc: ValidationError) -> str:
 async def settings_page(page: Page, saved: bool = False, error: str | None = None) -> HTMLResponse:
     page.require_staff()
     page.require("organizations:read")
-    organization = await OrganizationRepository(page.session).get(page.principal.organization_id)
+    organization = await OrganizationRepository(page.session).get_tenant(
+        page.principal.organization_id
+    )
     if organization is None:
         raise Forbidden("No organisation.")
     current = organization.settings

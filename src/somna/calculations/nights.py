@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, tzinfo
 
-from somna.analytics.calculations.inputs import SleepPeriod
-from somna.analytics.calculations.local_time import period_zone, wake_date
+from somna.calculations.inputs import SleepPeriod
+from somna.calculations.local_time import period_zone, wake_date
 
 _Rank = Callable[[SleepPeriod], tuple[int, int, float, str, str]]
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from somna.analytics.calculations.stats import sample_sd
+from somna.calculations.stats import sample_sd
 
 RECENT_DAYS, NORMAL_DAYS = 7, 60
 MIN_RECENT_READINGS, MIN_NORMAL_READINGS = 3, 14

@@ -14,10 +14,10 @@ from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
-from somna.analytics.calculations.local_time import clock_seconds
-from somna.analytics.calculations.metrics import NightMetrics, night_metrics
-from somna.analytics.calculations.nights import Night, ResolvedSleep
-from somna.analytics.calculations.stats import circular_mean_seconds, format_clock, mean
+from somna.calculations.local_time import clock_seconds
+from somna.calculations.metrics import NightMetrics, night_metrics
+from somna.calculations.nights import Night, ResolvedSleep
+from somna.calculations.stats import circular_mean_seconds, format_clock, mean
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,12 +15,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from somna.analytics.calculations.daily import daily_sleep_seconds
-from somna.analytics.calculations.debt import sleep_debt
-from somna.analytics.calculations.metrics import night_metrics
-from somna.analytics.calculations.nights import Night
-from somna.analytics.calculations.readiness import Readiness, ln_values, readiness
-from somna.analytics.calculations.sources import DailyRecovery
+from somna.calculations.daily import daily_sleep_seconds
+from somna.calculations.debt import sleep_debt
+from somna.calculations.metrics import night_metrics
+from somna.calculations.nights import Night
+from somna.calculations.readiness import Readiness, ln_values, readiness
+from somna.calculations.sources import DailyRecovery
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from somna.analytics.calculations.local_time import clock_seconds
-from somna.analytics.calculations.metrics import night_metrics
-from somna.analytics.calculations.nights import Night
-from somna.analytics.calculations.stats import DAY_SECONDS
+from somna.calculations.local_time import clock_seconds
+from somna.calculations.metrics import night_metrics
+from somna.calculations.nights import Night
+from somna.calculations.stats import DAY_SECONDS
 
 
 def midpoint_clock_seconds(night: Night) -> float:

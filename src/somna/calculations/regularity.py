@@ -13,19 +13,19 @@ from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import Literal
 
-from somna.analytics.calculations.circadian import circadian
-from somna.analytics.calculations.local_time import DEFAULT_WORKDAYS
-from somna.analytics.calculations.nights import Night
-from somna.analytics.calculations.sri import days_from_nights, sri_from_days
-from somna.analytics.calculations.stats import (
+from somna.calculations.circadian import circadian
+from somna.calculations.local_time import DEFAULT_WORKDAYS
+from somna.calculations.nights import Night
+from somna.calculations.sri import days_from_nights, sri_from_days
+from somna.calculations.stats import (
     circular_mean_seconds,
     circular_sd_minutes,
     sample_sd,
 )
-from somna.analytics.calculations.timing import (  # re-exported: part of this module's API
+from somna.calculations.timing import (  # re-exported: part of this module's API
     midpoint_clock_seconds as midpoint_clock_seconds,
 )
-from somna.analytics.calculations.timing import minutes_after_noon as minutes_after_noon
+from somna.calculations.timing import minutes_after_noon as minutes_after_noon
 from somna.kit.numbers import OneDecimal, Score, Seconds
 
 MIN_SRI_DAY_PAIRS = 5  # Fischer et al. 2021: one or two day pairs are too noisy

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final, Literal
 
-from somna.analytics.calculations.inputs import RecoveryReading
+from somna.calculations.inputs import RecoveryReading
 
 MetricName = Literal["sleep", "hrv", "resting_hr"]
 METRICS: Final[tuple[MetricName, ...]] = ("sleep", "hrv", "resting_hr")

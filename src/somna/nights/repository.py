@@ -23,10 +23,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from somna.analytics import calculations as calc
-from somna.analytics.calculations.local_time import period_zone
-from somna.analytics.calculations.regularity import midpoint_clock_seconds, minutes_after_noon
-from somna.analytics.calculations.sources import organization_orders
+from somna import calculations as calc
+from somna.calculations.local_time import period_zone
+from somna.calculations.regularity import midpoint_clock_seconds, minutes_after_noon
+from somna.calculations.sources import organization_orders
 from somna.models import (
     Organization,
     Person,

@@ -15,11 +15,11 @@ from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import PlainSerializer
 
-from somna.analytics.calculations.burnout import BurnoutResult
-from somna.analytics.calculations.metrics import night_metrics
-from somna.analytics.calculations.nights import Night
-from somna.analytics.calculations.regularity import Regularity
-from somna.analytics.calculations.stats import mean
+from somna.calculations.burnout import BurnoutResult
+from somna.calculations.metrics import night_metrics
+from somna.calculations.nights import Night
+from somna.calculations.regularity import Regularity
+from somna.calculations.stats import mean
 from somna.kit.numbers import rounded_measures
 
 Severity = Literal["positive", "info", "warning"]

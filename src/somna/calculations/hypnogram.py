@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from itertools import groupby, pairwise
 from typing import Final
 
-from somna.analytics.calculations.transitions import stage_shifts_per_hour
+from somna.calculations.transitions import stage_shifts_per_hour
 from somna.kit.numbers import OneDecimal, Percent
 
 YASA_STAGES: Final = {"W": "WAKE", "L": "LIGHT", "D": "DEEP", "R": "REM", "U": "UNS"}

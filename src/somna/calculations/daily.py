@@ -6,10 +6,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 
-from somna.analytics.calculations.inputs import MoodEntry, RecoveryReading
-from somna.analytics.calculations.metrics import night_metrics
-from somna.analytics.calculations.nights import Night
-from somna.analytics.calculations.sources import SourcePriority, pick_recovery
+from somna.calculations.inputs import MoodEntry, RecoveryReading
+from somna.calculations.metrics import night_metrics
+from somna.calculations.nights import Night
+from somna.calculations.sources import SourcePriority, pick_recovery
 
 
 def daily_sleep_seconds(nights: Sequence[Night], naps: Sequence[Night] = ()) -> dict[date, int]:

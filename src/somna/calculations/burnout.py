@@ -23,19 +23,19 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Literal
 
-from somna.analytics.calculations.daily import daily_mood, daily_recovery, daily_sleep_seconds
-from somna.analytics.calculations.debt import sleep_debt as running_debt
-from somna.analytics.calculations.inputs import MoodEntry, RecoveryReading
-from somna.analytics.calculations.nights import Night
-from somna.analytics.calculations.readiness import (
+from somna.calculations.daily import daily_mood, daily_recovery, daily_sleep_seconds
+from somna.calculations.debt import sleep_debt as running_debt
+from somna.calculations.inputs import MoodEntry, RecoveryReading
+from somna.calculations.nights import Night
+from somna.calculations.readiness import (
     Baseline,
     Metric,
     baseline,
     baseline_from,
     dates_back,
 )
-from somna.analytics.calculations.regularity import regularity as compute_regularity
-from somna.analytics.calculations.stats import mean, sample_sd
+from somna.calculations.regularity import regularity as compute_regularity
+from somna.calculations.stats import mean, sample_sd
 from somna.kit.numbers import Measures, OneDecimal
 
 MODEL_VERSION = "flags-1"

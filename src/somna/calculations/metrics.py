@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from somna.analytics.calculations.hypnogram import HypnogramStats, hypnogram_statistics
-from somna.analytics.calculations.inputs import SleepPeriod
+from somna.calculations.hypnogram import HypnogramStats, hypnogram_statistics
+from somna.calculations.inputs import SleepPeriod
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,14 +5,14 @@ No database, no clock, no network: a service reads the store, builds the input d
 back. Definitions, mappings, weights and thresholds, with their sources: docs/analytics.md.
 """
 
-from somna.analytics.calculations import sufficiency
-from somna.analytics.calculations.aggregate import (
+from somna.calculations import sufficiency
+from somna.calculations.aggregate import (
     AverageStats,
     SessionStat,
     asleep_result,
     average_stats,
 )
-from somna.analytics.calculations.burnout import (
+from somna.calculations.burnout import (
     DISCLAIMER,
     MODEL_VERSION,
     BurnoutInputs,
@@ -21,35 +21,35 @@ from somna.analytics.calculations.burnout import (
     burnout_history,
     burnout_risk,
 )
-from somna.analytics.calculations.circadian import Circadian, circadian
-from somna.analytics.calculations.cohort import (
+from somna.calculations.circadian import Circadian, circadian
+from somna.calculations.cohort import (
     CohortStatistics,
     PersonRow,
     cohort_statistics,
     summarise_person,
 )
-from somna.analytics.calculations.debt import (
+from somna.calculations.debt import (
     NEED_LOOKBACK_DAYS,
     SleepDebt,
     SleepNeed,
     sleep_debt,
     sleep_need,
 )
-from somna.analytics.calculations.hypnogram import HypnogramStats, hypnogram_statistics
-from somna.analytics.calculations.inputs import (
+from somna.calculations.hypnogram import HypnogramStats, hypnogram_statistics
+from somna.calculations.inputs import (
     MoodEntry,
     PersonSummary,
     RecoveryReading,
     SleepPeriod,
 )
-from somna.analytics.calculations.insights import (
+from somna.calculations.insights import (
     Insight,
     InsightContext,
     InsightGenerator,
     RuleBasedInsights,
     insight_context,
 )
-from somna.analytics.calculations.local_time import (
+from somna.calculations.local_time import (
     DEFAULT_WORKDAYS,
     check_period,
     is_free_day,
@@ -59,27 +59,27 @@ from somna.analytics.calculations.local_time import (
     parse_zone,
     wake_date,
 )
-from somna.analytics.calculations.metrics import NightMetrics, night_metrics
-from somna.analytics.calculations.nights import Night, ResolvedSleep, resolve_sleep
-from somna.analytics.calculations.regularity import (
+from somna.calculations.metrics import NightMetrics, night_metrics
+from somna.calculations.nights import Night, ResolvedSleep, resolve_sleep
+from somna.calculations.regularity import (
     Regularity,
     midpoint_sd_from_sums,
     regularity,
     withhold_regularity,
 )
-from somna.analytics.calculations.reports import (
+from somna.calculations.reports import (
     MonthlyTrends,
     WeeklyReport,
     monthly_trends,
     weekly_report,
 )
-from somna.analytics.calculations.score import (
+from somna.calculations.score import (
     SleepScore,
     score_from_summary,
     sleep_score,
     withhold_score,
 )
-from somna.analytics.calculations.sources import (
+from somna.calculations.sources import (
     DailyRecovery,
     SourcePriority,
     named_sources,

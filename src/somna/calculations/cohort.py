@@ -11,20 +11,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from somna.analytics.calculations.inputs import PersonSummary
-from somna.analytics.calculations.metrics import night_metrics
-from somna.analytics.calculations.nights import Night
-from somna.analytics.calculations.regularity import Regularity, midpoint_clock_seconds
-from somna.analytics.calculations.regularity import midpoint_sd_minutes as _midpoint_sd
-from somna.analytics.calculations.score import score_from_summary
-from somna.analytics.calculations.stats import (
+from somna.calculations.inputs import PersonSummary
+from somna.calculations.metrics import night_metrics
+from somna.calculations.nights import Night
+from somna.calculations.regularity import Regularity, midpoint_clock_seconds
+from somna.calculations.regularity import midpoint_sd_minutes as _midpoint_sd
+from somna.calculations.score import score_from_summary
+from somna.calculations.stats import (
     Distribution,
     SecondsDistribution,
     distribution,
     mean,
     seconds_distribution,
 )
-from somna.analytics.calculations.sufficiency import for_score
+from somna.calculations.sufficiency import for_score
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,8 @@ from collections.abc import Collection
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from somna.analytics.calculations.inputs import SleepPeriod
-from somna.analytics.exceptions import InvalidPeriod
+from somna.calculations.exceptions import InvalidPeriod
+from somna.calculations.inputs import SleepPeriod
 
 # ISO weekday numbers (Monday 1 ... Sunday 7) of a person's workdays, unless they say otherwise.
 DEFAULT_WORKDAYS: frozenset[int] = frozenset({1, 2, 3, 4, 5})

@@ -16,9 +16,9 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from somna.analytics.calculations.circadian import MIN_NIGHTS_PER_KIND, msf_sc
-from somna.analytics.calculations.debt import debt_seconds, sleep_need
-from somna.analytics.calculations.readiness import (
+from somna.calculations.circadian import MIN_NIGHTS_PER_KIND, msf_sc
+from somna.calculations.debt import debt_seconds, sleep_need
+from somna.calculations.readiness import (
     MIN_NORMAL_READINGS,
     MIN_RECENT_READINGS,
     SD_FLOORS,
@@ -26,8 +26,8 @@ from somna.analytics.calculations.readiness import (
     readiness_components,
     readiness_total,
 )
-from somna.analytics.calculations.sources import rank
-from somna.analytics.calculations.stats import DAY_SECONDS, clock_difference_seconds
+from somna.calculations.sources import rank
+from somna.calculations.stats import DAY_SECONDS, clock_difference_seconds
 
 NOON = DAY_SECONDS / 2
 

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
-from somna.analytics.calculations.hypnogram import Run, runs
-from somna.analytics.calculations.nights import Night
-from somna.analytics.calculations.stats import DAY_SECONDS
+from somna.calculations.hypnogram import Run, runs
+from somna.calculations.nights import Night
+from somna.calculations.stats import DAY_SECONDS
 
 Segment = tuple[int, int, bool | None]
 _NOON = timedelta(hours=12)

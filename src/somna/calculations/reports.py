@@ -11,33 +11,33 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from somna.analytics.calculations.burnout import BurnoutResult
-from somna.analytics.calculations.cohort import summarise_person
-from somna.analytics.calculations.daily import daily_sleep_seconds
-from somna.analytics.calculations.debt import sleep_debt
-from somna.analytics.calculations.insights import (
+from somna.calculations.burnout import BurnoutResult
+from somna.calculations.cohort import summarise_person
+from somna.calculations.daily import daily_sleep_seconds
+from somna.calculations.debt import sleep_debt
+from somna.calculations.insights import (
     Insight,
     InsightGenerator,
     RuleBasedInsights,
     insight_context,
 )
-from somna.analytics.calculations.local_time import (
+from somna.calculations.local_time import (
     DEFAULT_WORKDAYS,
     clock_seconds,
     last_months,
     week_bounds,
 )
-from somna.analytics.calculations.metrics import NightMetrics, night_metrics
-from somna.analytics.calculations.nights import Night, ResolvedSleep
-from somna.analytics.calculations.regularity import Regularity, regularity, withhold_regularity
-from somna.analytics.calculations.score import SleepScore, score_from_summary, withhold_score
-from somna.analytics.calculations.stats import (
+from somna.calculations.metrics import NightMetrics, night_metrics
+from somna.calculations.nights import Night, ResolvedSleep
+from somna.calculations.regularity import Regularity, regularity, withhold_regularity
+from somna.calculations.score import SleepScore, score_from_summary, withhold_score
+from somna.calculations.stats import (
     circular_mean_seconds,
     format_clock,
     mean,
     theil_sen_slope,
 )
-from somna.analytics.calculations.sufficiency import (
+from somna.calculations.sufficiency import (
     WEEK_MIN_NIGHTS,
     for_month,
     for_trend,

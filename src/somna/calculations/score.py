@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from somna.analytics.calculations.inputs import PersonSummary
-from somna.analytics.calculations.regularity import (
+from somna.calculations.inputs import PersonSummary
+from somna.calculations.regularity import (
     MIN_MIDPOINT_NIGHTS,
     Method,
     consistency_score,

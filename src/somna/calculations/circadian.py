@@ -19,16 +19,16 @@ import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from somna.analytics.calculations.local_time import DEFAULT_WORKDAYS, clock_seconds, is_free_day
-from somna.analytics.calculations.metrics import night_metrics
-from somna.analytics.calculations.nights import Night
-from somna.analytics.calculations.stats import (
+from somna.calculations.local_time import DEFAULT_WORKDAYS, clock_seconds, is_free_day
+from somna.calculations.metrics import night_metrics
+from somna.calculations.nights import Night
+from somna.calculations.stats import (
     DAY_SECONDS,
     circular_mean_seconds,
     clock_difference_seconds,
     mean,
 )
-from somna.analytics.calculations.timing import midpoint_clock_seconds
+from somna.calculations.timing import midpoint_clock_seconds
 
 MIN_NIGHTS_PER_KIND = 2
 
