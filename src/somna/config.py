@@ -167,6 +167,9 @@ class Settings(BaseSettings):
     sync_page_size: int = Field(
         25, ge=1, le=100, description="Records asked per page (capped by the provider)."
     )
+    sync_pages_per_commit: int = Field(
+        4, ge=1, le=50, description="Pages of a collection a sync commits in one transaction."
+    )
     connect_return_to_origins: str = Field(
         "", description="Comma-separated origins a connect flow may send the browser back to."
     )

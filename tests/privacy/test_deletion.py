@@ -261,6 +261,8 @@ async def test_a_running_sync_stops_at_its_next_page(
 ) -> None:
     alice = world.alice
     services = _services(sync_app)
+    # One page a commit: the page after the deletion is scheduled is the one refused.
+    services.settings = services.settings.model_copy(update={"sync_pages_per_commit": 1})
     pages: list[SyncProgress] = []
 
     async def hide_after_first_page(progress: SyncProgress) -> None:

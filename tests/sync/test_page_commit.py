@@ -38,7 +38,8 @@ async def test_a_page_is_rolled_back_when_a_page_was_committed_behind_the_execut
     """Another executor under the same name (a stalled job retried in the same worker) commits
     a page: the first one's next page is refused whole, records and checkpoint included, and
     it stops; its counts never overwrite what the other wrote."""
-    settings = sync_settings.model_copy(update={"sync_page_size": 5})
+    # One page a commit: the compare-and-set is per commit, whatever it holds.
+    settings = sync_settings.model_copy(update={"sync_page_size": 5, "sync_pages_per_commit": 1})
     services = services_for(settings)
     member = whoop.members[0]
     connection = await whoop_connection(db_session, settings, whoop, member)

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
@@ -19,6 +20,7 @@ from somna.kit.time import utc_now
 from somna.models import Connection, SleepSession, SyncCheckpoint, SyncRun
 from somna.pacing import Budget, MemoryPacer, provider_budgets
 from somna.providers.exceptions import ProviderUnavailable
+from somna.providers.http import new_transport
 from somna.sandbox import AsleepSandbox, WhoopSandbox
 from somna.sync.batch import sync_connections
 from somna.sync.engine import SyncProgress, SyncServices, execute_run
@@ -128,7 +130,8 @@ async def test_first_sync_backfills_the_configured_history_then_reads_only_the_o
 async def test_a_failed_attempt_resumes_from_the_last_committed_page(
     sync_settings: Settings, db_session: AsyncSession, whoop: WhoopSandbox
 ) -> None:
-    settings = sync_settings.model_copy(update={"sync_page_size": 5})
+    # Pages commit two at a time: the provider fails right after the first two committed.
+    settings = sync_settings.model_copy(update={"sync_page_size": 5, "sync_pages_per_commit": 2})
     services = services_for(settings)
     member = whoop.members[0]
     connection = await whoop_connection(db_session, settings, whoop, member)
@@ -163,6 +166,63 @@ async def test_a_failed_attempt_resumes_from_the_last_committed_page(
     # The second attempt asked only for the pages the first did not commit (and the rest).
     other_pages = sum(item["pages"] for name, item in done.counts.items() if name != "sleep")
     assert whoop.request_count() - before == (sleep_pages - 2) + other_pages
+    await assert_whoop_complete(db_session, whoop, member, connection_id)
+    await services.engine.dispose()
+
+
+class _FailAfterSleepPages(httpx.AsyncBaseTransport):
+    """The real transport to the sandbox, which goes down once ``pages`` pages of sleep were
+    served: what a provider outage in the middle of a listing looks like to the client."""
+
+    def __init__(self, whoop: WhoopSandbox, pages: int) -> None:
+        self.whoop, self.left = whoop, pages
+        self.inner = new_transport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.url.path.endswith("/activity/sleep") and self.left > 0:
+            self.left -= 1
+            if self.left == 0:
+                self.whoop.set_faults(errors_next=50)
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_pages_fetched_before_a_failure_are_committed_before_it_is_raised(
+    sync_settings: Settings, db_session: AsyncSession, whoop: WhoopSandbox
+) -> None:
+    """Four pages a commit, and the provider fails on the fourth: the three fetched before it
+    are committed with their checkpoint, not fetched again."""
+    settings = sync_settings.model_copy(update={"sync_page_size": 4, "sync_pages_per_commit": 4})
+    services = services_for(settings)
+    services.transport = _FailAfterSleepPages(whoop, pages=3)
+    member = whoop.members[0]
+    connection = await whoop_connection(db_session, settings, whoop, member)
+    connection_id = connection.id
+    run_id = (await queue_run(db_session, connection)).id
+    expected = whoop_expected(whoop, member)
+    assert len(expected["sleep"]) > 16  # five pages of four at least
+
+    with pytest.raises(ProviderUnavailable):
+        await execute_run(services, run_id)
+    broken = await _run(db_session, run_id)
+    assert broken.status == "running"
+    assert broken.counts["sleep"]["pages"] == 3
+    assert len(await stored_ids(db_session, connection_id, "sleep")) == 12
+    checkpoint = await db_session.get(SyncCheckpoint, (connection_id, "sleep"))
+    assert checkpoint is not None
+    assert checkpoint.next_token is not None  # the cursor after the third page
+
+    whoop.reset_faults()
+    before = whoop.request_count()
+    assert await execute_run(services, run_id) == "succeeded"
+    done = await _run(db_session, run_id)
+    sleep_pages = math.ceil(len(expected["sleep"]) / 4)
+    assert done.counts["sleep"]["pages"] == sleep_pages  # no page committed twice
+    other_pages = sum(item["pages"] for name, item in done.counts.items() if name != "sleep")
+    assert whoop.request_count() - before == (sleep_pages - 3) + other_pages
     await assert_whoop_complete(db_session, whoop, member, connection_id)
     await services.engine.dispose()
 

@@ -47,15 +47,16 @@ class RunLedger:
         collection: str,
         window: Window,
         *,
+        pages: int,
         records: int,
         written: UpsertResult,
         deleted: int,
         skipped: int,
     ) -> dict[str, Any]:
-        """The run's counts with one more page of ``collection``."""
+        """The run's counts with ``pages`` more pages of ``collection``."""
         before = self.counts.get(collection) or {}
         added = {
-            "pages": 1,
+            "pages": pages,
             "records": records,
             "inserted": written.inserted,
             "updated": written.updated,
@@ -67,30 +68,35 @@ class RunLedger:
         after.update({key: int(before.get(key, 0)) + value for key, value in added.items()})
         return {**self.counts, collection: after}
 
-    async def add_page(
+    async def add_pages(
         self,
         session: AsyncSession,
+        pages: int,
         counts: dict[str, Any],
         stats: RequestStats,
         leased_until: datetime,
     ) -> bool:
-        """The page on the run row, in the page's transaction, with the lease renewed:
-        ``False`` when the row refused (the run is no longer this executor's, or a page was
-        committed under its name since), and the caller rolls the page back."""
+        """The pages on the run row, in their transaction, with the lease renewed: ``False``
+        when the row refused (the run is no longer this executor's, or a page was committed
+        under its name since), and the caller rolls the pages back."""
         requests, retries = self.unreported(stats)
-        return await SyncRunRepository(session).add_page(
+        return await SyncRunRepository(session).add_pages(
             self.run_id,
             self.owner,
             pages_before=self.committed_pages,
+            pages=pages,
             counts=counts,
             requests=requests,
             retries=retries,
             leased_until=leased_until,
         )
 
-    def page_committed(self, counts: dict[str, Any], records: int) -> None:
-        """The page's transaction committed: its counts are the row's now."""
-        self.counts, self.committed_pages = counts, self.committed_pages + 1
+    def pages_committed(self, counts: dict[str, Any], pages: int) -> None:
+        """The pages' transaction committed: their counts are the row's now."""
+        self.counts, self.committed_pages = counts, self.committed_pages + pages
+
+    def page_reported(self, records: int) -> None:
+        """One committed page told to the progress callback (one event per page)."""
         self.pages += 1
         self.records += records
 

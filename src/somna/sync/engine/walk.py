@@ -17,6 +17,7 @@ from somna.db import write_transaction
 from somna.kit.time import utc_now
 from somna.outgoing import emit
 from somna.providers.base import Collection, Provider, TimeWindow
+from somna.providers.base import Page as FetchedPage
 from somna.providers.exceptions import (
     ProviderBadRequest,
     ProviderForbidden,
@@ -56,17 +57,22 @@ Removed = list[tuple[uuid.UUID, str]]
 
 
 @dataclass(frozen=True, slots=True)
-class Page:
-    """A fetched page on its way to the database."""
+class Pages:
+    """Fetched pages of one collection on their way to the database, committed together."""
 
     collection: str
     window: Window
-    records: Sequence[Any]
-    next_cursor: str | None
+    records: list[Any]
+    sizes: list[int]  # records per page, in order
+    next_cursor: str | None  # after the last page; None: the window is listed to its end
     skipped: int
-    # Every id listed in the window, when this page ends a window listed start to end in one
+    # Every id listed in the window, when these pages end a window listed start to end in one
     # go: what is stored there and not listed was deleted at the provider.
     seen: set[str] | None
+
+
+class _CursorRefused(Exception):
+    """The provider refused a saved cursor: the window is listed again from its start."""
 
 
 async def check_connection(session: AsyncSession, connection_id: uuid.UUID) -> None:
@@ -152,8 +158,10 @@ class CollectionWalk:
         return (window, None)
 
     async def walk(self, collection: Collection, planned: Plan) -> None:
-        """Every page of ``collection`` from its plan, each committed as it comes; raises
-        ``CollectionRefused`` when the provider refuses the collection for good."""
+        """Every page of ``collection`` from its plan, committed ``sync_pages_per_commit`` at
+        a time and at the end; raises ``CollectionRefused`` when the provider refuses the
+        collection for good. Whatever stops the walk, the pages fetched before it are
+        committed first (a killed process loses them: its next attempt fetches them again)."""
         if planned is None:
             return
         window, cursor = planned
@@ -162,69 +170,105 @@ class CollectionWalk:
         seen: set[str] = set()
         skipped = 0
         size = min(self.settings.sync_page_size, self.provider.capabilities.max_page_size)
+        pending: list[FetchedPage] = []
         while True:
             try:
-                fetched = await self.provider.fetch_page(
-                    collection, TimeWindow(window.start, window.end), cursor, limit=size
-                )
-            except ProviderBadRequest as exc:
-                if cursor is None:
-                    raise CollectionRefused(collection, exc) from exc
+                fetched = await self._fetch(collection, window, cursor, size)
+            except _CursorRefused:
                 # A saved cursor the provider no longer takes: list the window again.
                 log.info("sync.cursor_refused", run_id=str(self.run.id), collection=collection)
                 cursor, whole, skipped = None, True, 0
                 seen.clear()
+                pending.clear()  # fetched again with the window
                 continue
-            except _COLLECTION_REFUSALS as exc:
-                if isinstance(exc, ReauthorizationRequired):
-                    raise
-                raise CollectionRefused(collection, exc) from exc
+            except Exception:
+                await self._commit(collection, window, pending, None)
+                raise
+            pending.append(fetched)
             seen.update(record.provider_record_id for record in fetched.records)
             skipped += fetched.skipped
-            finished = fetched.next_cursor is None
-            reconcile = finished and whole and skipped == 0 and collection in RECONCILABLE
-            page = Page(
-                collection, window, fetched.records, fetched.next_cursor, fetched.skipped,
-                seen if reconcile else None,
-            )  # fmt: skip
-            await self.commit_page(page)
             cursor = fetched.next_cursor
-            await notify(self.progress, self.run.progress(collection, "running"))
-            if finished:
+            if cursor is None:
+                reconcile = whole and skipped == 0 and collection in RECONCILABLE
+                await self._commit(collection, window, pending, seen if reconcile else None)
                 return
+            if len(pending) >= self.settings.sync_pages_per_commit:
+                await self._commit(collection, window, pending, None)
+                pending = []
 
-    async def commit_page(self, page: Page) -> None:
-        """The page's records, its checkpoint and the run's counters: one transaction, in as
-        few statements as the guarantees allow, each a round trip while this transaction
+    async def _fetch(
+        self, collection: Collection, window: Window, cursor: str | None, size: int
+    ) -> FetchedPage:
+        try:
+            return await self.provider.fetch_page(
+                collection, TimeWindow(window.start, window.end), cursor, limit=size
+            )
+        except ProviderBadRequest as exc:
+            if cursor is None:
+                raise CollectionRefused(collection, exc) from exc
+            raise _CursorRefused() from exc
+        except _COLLECTION_REFUSALS as exc:
+            if isinstance(exc, ReauthorizationRequired):
+                raise
+            raise CollectionRefused(collection, exc) from exc
+
+    async def _commit(
+        self,
+        collection: str,
+        window: Window,
+        fetched: Sequence[FetchedPage],
+        seen: set[str] | None,
+    ) -> None:
+        """Commit ``fetched`` (nothing when empty), then tell progress each page."""
+        if not fetched:
+            return
+        pages = Pages(
+            collection, window,
+            records=[record for page in fetched for record in page.records],
+            sizes=[len(page.records) for page in fetched],
+            next_cursor=fetched[-1].next_cursor,
+            skipped=sum(page.skipped for page in fetched),
+            seen=seen,
+        )  # fmt: skip
+        await self.commit_pages(pages)
+        for records in pages.sizes:
+            self.run.ledger.page_reported(records)
+            await notify(self.progress, self.run.progress(collection, "running"))
+
+    async def commit_pages(self, pages: Pages) -> None:
+        """The pages' records, their checkpoint and the run's counters: one transaction, in
+        as few statements as the guarantees allow, each a round trip while this transaction
         may hold the only writer (SQLite) or the connection row (PostgreSQL):
 
         1. the checkpoint, written only if the connection is not revoked, which the same
            statement checks: on PostgreSQL holding the connection row ``FOR SHARE`` to the
            commit, first, as a disconnect takes it, so the two never wait on each other
            crosswise; on SQLite as the first write, which holds the one writer's lock from
-           its start. Either way a disconnect waits for this page, or this page sees it;
+           its start. Either way a disconnect waits for these pages, or they see it;
         2. the records (built before the transaction), and the counted nights they touch;
         3. the run row: counters, counts and lease in one compare-and-set, which fails (and
-           rolls the page back) if the run is no longer this executor's, or if a page was
+           rolls the pages back) if the run is no longer this executor's, or if a page was
            committed since this executor last did (another executor under its name).
         """
         run, ledger = self.run, self.run.ledger
-        prepared = prepare_rows(run.connection.id, run.person_id, page.records)
+        prepared = prepare_rows(run.connection.id, run.person_id, pages.records)
         async with write_transaction(self.services.sessionmaker) as session:
-            await self._save_checkpoint(session, page)
+            await self._save_checkpoint(session, pages)
             written = await RecordRepository(session).write(prepared)
-            removed, removed_recoveries = await self._reconcile(session, page)
+            removed, removed_recoveries = await self._reconcile(session, pages)
             counts = ledger.page_counts(
-                page.collection, page.window, records=len(page.records), written=written,
-                deleted=len(removed) + len(removed_recoveries), skipped=page.skipped,
+                pages.collection, pages.window, pages=len(pages.sizes),
+                records=len(pages.records), written=written,
+                deleted=len(removed) + len(removed_recoveries), skipped=pages.skipped,
             )  # fmt: skip
             leased_until = utc_now() + self.lease
-            if not await ledger.add_page(session, counts, self.provider.stats, leased_until):
+            stats = self.provider.stats
+            if not await ledger.add_pages(session, len(pages.sizes), counts, stats, leased_until):
                 await explain_refused_page(session, run.id)
-            await self._announce(session, page.collection, written, removed, removed_recoveries)
-        ledger.page_committed(counts, len(page.records))
+            await self._announce(session, pages, written, removed, removed_recoveries)
+        ledger.pages_committed(counts, len(pages.sizes))
 
-    async def _save_checkpoint(self, session: AsyncSession, page: Page) -> None:
+    async def _save_checkpoint(self, session: AsyncSession, page: Pages) -> None:
         finished = page.next_cursor is None
         saved = await CheckpointRepository(session).save(
             self.run.connection.id,
@@ -238,7 +282,7 @@ class CollectionWalk:
             await check_connection(session, self.run.connection.id)  # raises with the reason
             raise RunStopped("the connection was disconnected")
 
-    async def _reconcile(self, session: AsyncSession, page: Page) -> tuple[Removed, Removed]:
+    async def _reconcile(self, session: AsyncSession, page: Pages) -> tuple[Removed, Removed]:
         """Delete what the provider no longer lists in a window listed whole: the records,
         and (a deleted sleep takes WHOOP's recovery of it along) their recoveries."""
         if page.seen is None:
@@ -261,22 +305,30 @@ class CollectionWalk:
     async def _announce(
         self,
         session: AsyncSession,
-        collection: str,
+        pages: Pages,
         written: UpsertResult,
         removed: Removed,
         removed_recoveries: Removed,
     ) -> None:
-        """The page's changes for outgoing webhooks, staged in the page's transaction: a page
-        that rolls back announces nothing."""
+        """The changes for outgoing webhooks, staged in the pages' transaction (pages that
+        roll back announce nothing): one set of events per page, as receivers are told
+        (docs/webhooks.md), however many pages a commit holds; deletions with the last."""
         run = self.run
         if run.organization_id is None:
             return
-        await emit.records_changed(
-            session, self.services.queue, run.organization_id,
-            person_id=run.person_id, connection_id=run.connection.id,
-            provider=run.connection.provider, collection=collection,
-            created=written.inserted_rows, updated=written.updated_rows, deleted=removed,
-        )  # fmt: skip
+        page_of: dict[str, int] = {}
+        for index, record in zip(_page_indexes(pages.sizes), pages.records, strict=True):
+            page_of[record.provider_record_id] = index
+        last = len(pages.sizes) - 1
+        for index in range(len(pages.sizes)):
+            await emit.records_changed(
+                session, self.services.queue, run.organization_id,
+                person_id=run.person_id, connection_id=run.connection.id,
+                provider=run.connection.provider, collection=pages.collection,
+                created=[row for row in written.inserted_rows if page_of[row[1]] == index],
+                updated=[row for row in written.updated_rows if page_of[row[1]] == index],
+                deleted=removed if index == last else [],
+            )  # fmt: skip
         if removed_recoveries:
             await emit.records_changed(
                 session, self.services.queue, run.organization_id,
@@ -284,3 +336,8 @@ class CollectionWalk:
                 provider=run.connection.provider, collection="recovery",
                 deleted=removed_recoveries,
             )  # fmt: skip
+
+
+def _page_indexes(sizes: Sequence[int]) -> list[int]:
+    """The page each record of the flattened pages came in: [2, 1] gives [0, 0, 1]."""
+    return [index for index, size in enumerate(sizes) for _ in range(size)]

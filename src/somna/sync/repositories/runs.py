@@ -32,7 +32,7 @@ _ADD_PAGE = (
     )
     .values(
         counts=bindparam("new_counts", type_=_RUNS.c.counts.type),
-        pages=_RUNS.c.pages + 1,
+        pages=_RUNS.c.pages + bindparam("more_pages"),
         requests=_RUNS.c.requests + bindparam("more_requests"),
         retries=_RUNS.c.retries + bindparam("more_retries"),
         leased_until=bindparam("lease_end"),
@@ -160,27 +160,29 @@ class SyncRunRepository(Repository[SyncRun]):
         result: Any = await self.session.execute(statement)
         return bool(result.rowcount)
 
-    async def add_page(
+    async def add_pages(
         self,
         run_id: uuid.UUID,
         owner: str,
         *,
         pages_before: int,
+        pages: int,
         counts: dict[str, Any],
         requests: int,
         retries: int,
         leased_until: datetime,
     ) -> bool:
-        """A page on the run's counters, in the page's transaction, and the lease renewed:
-        provided ``owner`` still executes the run and no page was committed since it last
-        looked (``pages_before``), so ``counts`` it computed from its own are the row's. A
-        compare-and-set: ``False`` and the caller rolls the page back."""
+        """Pages on the run's counters, in their transaction, and the lease renewed: provided
+        ``owner`` still executes the run and no page was committed since it last looked
+        (``pages_before``), so ``counts`` it computed from its own are the row's. A
+        compare-and-set: ``False`` and the caller rolls the pages back."""
         result: Any = await self.session.execute(
             _ADD_PAGE,
             {
                 "run_id": run_id,
                 "run_owner": owner,
                 "pages_before": pages_before,
+                "more_pages": pages,
                 "new_counts": counts,
                 "more_requests": requests,
                 "more_retries": retries,
