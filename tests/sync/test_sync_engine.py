@@ -16,11 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from somna.config import Settings
 from somna.db import create_engine, create_sessionmaker
+from somna.kit.http import new_transport
 from somna.kit.time import utc_now
 from somna.models import Connection, SleepSession, SyncCheckpoint, SyncRun
 from somna.pacing import Budget, MemoryPacer, provider_budgets
 from somna.providers.exceptions import ProviderUnavailable
-from somna.providers.http import new_transport
 from somna.sandbox import AsleepSandbox, WhoopSandbox
 from somna.sync.batch import sync_connections
 from somna.sync.engine import SyncProgress, SyncServices, execute_run
