@@ -18,11 +18,11 @@ from somna.keys.endpoints import router as keys_router
 from somna.mood.endpoints import router as mood_router
 from somna.orgs.endpoints import router as orgs_router
 from somna.outgoing.endpoints import router as outgoing_router
+from somna.people.endpoints import router as users_router
 from somna.privacy.endpoints import router as privacy_router
 from somna.records.endpoints import router as records_router
 from somna.request_checks import check_request_shape
 from somna.sync.endpoints import router as sync_router
-from somna.users.endpoints import router as users_router
 from somna.webhooks.endpoints import router as webhooks_router
 
 # Every route is audited by one dependency (``somna.audit.recorder``); function scope, so that

@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from somna.analytics.dependencies import current_time
 from somna.models import Connection, Person
+from somna.people.schemas import Preferences
+from somna.people.service import put_preferences
 from somna.records.canonical import AnyRecord, RecoveryRecord, ScoreState, SleepSessionRecord
 from somna.records.repository import RecordRepository
-from somna.users.schemas import Preferences
-from somna.users.service import put_preferences
 from tests.support.factories import make_connection
 
 # "Now" for these tests: Thursday 2026-03-12, 10:00 UTC (ISO week 2026-W11).

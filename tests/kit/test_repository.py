@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from somna.auth.repository import AccountRepository
 from somna.orgs.repository import OrganizationRepository
-from somna.users.repository import PersonRepository
+from somna.people.repository import PersonRepository
 from tests.support.factories import make_organization, make_person
 
 

@@ -22,10 +22,10 @@ from somna.config import Settings
 from somna.db import create_engine, create_sessionmaker
 from somna.models import Connection, Person, SleepSession, UserPreferences
 from somna.nights.repository import CountedNights, counted_record_ids
+from somna.people.schemas import Preferences
+from somna.people.service import put_preferences
 from somna.records.canonical import SleepSessionRecord
 from somna.records.repository import RecordRepository
-from somna.users.schemas import Preferences
-from somna.users.service import put_preferences
 from tests.support.factories import NIGHT_START as T0
 from tests.support.factories import (
     make_connection,

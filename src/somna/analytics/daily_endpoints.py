@@ -15,7 +15,7 @@ from somna.analytics.endpoints import PersonLoader
 from somna.calculations.exceptions import InvalidPeriod
 from somna.db import SessionDep
 from somna.models import Person
-from somna.users.dependencies import person_from_me, person_from_path
+from somna.people.dependencies import person_from_me, person_from_path
 
 StartDate = Annotated[
     date | None, Query(description="First local date, inclusive (default: 29 days before the end).")

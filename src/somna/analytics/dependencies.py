@@ -13,7 +13,7 @@ from somna.auth.principal import Principal
 from somna.calculations import InsightGenerator, RuleBasedInsights
 from somna.calculations.sources import parse_sources
 from somna.kit.time import utc_now
-from somna.users.schemas import PROVIDER_NAMES
+from somna.people.schemas import PROVIDER_NAMES
 
 AnalyticsRead = Annotated[Principal, Depends(RequireScopes("analytics:read"))]
 

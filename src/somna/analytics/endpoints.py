@@ -28,7 +28,7 @@ from somna.auth.responses import error_response
 from somna.db import SessionDep
 from somna.jobs.dependencies import JobQueueDep
 from somna.models import Person
-from somna.users.dependencies import person_from_me, person_from_path
+from somna.people.dependencies import person_from_me, person_from_path
 
 PersonLoader = Callable[..., Coroutine[Any, Any, Person]]
 

@@ -97,7 +97,7 @@ class RefreshTokenRepository(Repository[RefreshToken]):
 
 class TenantLookup:
     """What signing in needs to know about organisations and people, read here because
-    ``somna.orgs`` and ``somna.users`` sit above auth (they import it, never the reverse)."""
+    ``somna.orgs`` and ``somna.people`` sit above auth (they import it, never the reverse)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session

@@ -92,7 +92,7 @@ async def find_organization(session: AsyncSession, ref: str) -> Organization:
 
 async def find_person(session: AsyncSession, organization: Organization, ref: str) -> Person:
     """By id or email, in ``organization``."""
-    from somna.users.repository import PersonRepository
+    from somna.people.repository import PersonRepository
 
     people = PersonRepository(session)
     as_id = as_uuid(ref)

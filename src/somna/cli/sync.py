@@ -52,7 +52,7 @@ class Selection:
 async def resolve_targets(session: AsyncSession, selection: Selection) -> list[Target]:
     """Active and stuck connections matching the selection, oldest first."""
     from somna.batchsync.targets import sync_targets
-    from somna.users.repository import PersonRepository
+    from somna.people.repository import PersonRepository
 
     organization = None
     if selection.org is not None:

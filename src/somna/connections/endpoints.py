@@ -26,8 +26,8 @@ from somna.connections.schemas import (
 from somna.db import SessionDep
 from somna.jobs.dependencies import JobQueueDep
 from somna.models import Person
+from somna.people.dependencies import person_from_me, person_from_path
 from somna.request_checks import accepts_any_query
-from somna.users.dependencies import person_from_me, person_from_path
 
 ConnectionsRead = Annotated[Principal, Depends(RequireScopes("connections:read"))]
 ConnectionsWrite = Annotated[Principal, Depends(RequireScopes("connections:write"))]

@@ -23,11 +23,11 @@ from somna.errors import NotFound
 from somna.jobs.port import JobQueue
 from somna.kit.time import utc_now
 from somna.models import Connection, Person
+from somna.people.repository import PersonRepository
 from somna.providers.base import ProviderIdentity
 from somna.providers.exceptions import ProviderError
 from somna.providers.oauth import TokenSet
 from somna.providers.whoop.provider import WhoopProvider
-from somna.users.repository import PersonRepository
 
 CALLBACK_PATH = "/api/v1/oauth/whoop/callback"
 

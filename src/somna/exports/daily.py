@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from somna.analytics import daily_service, person_context
 from somna.analytics.repository import AnalyticsRepository
 from somna.exports.files import CSV_DIR, PARQUET_DIR
-from somna.users.repository import PersonRepository
+from somna.people.repository import PersonRepository
 
 DAILY_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
     ("user_id", pa.string()),

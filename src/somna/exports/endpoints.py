@@ -19,8 +19,8 @@ from somna.exports.files import stamp_of
 from somna.exports.schemas import ExportCreate, ExportRead, MyExportCreate
 from somna.jobs.dependencies import JobQueueDep
 from somna.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from somna.people.dependencies import MePerson
 from somna.state import app_state
-from somna.users.dependencies import MePerson
 
 router = APIRouter(tags=["exports"])
 

@@ -30,7 +30,7 @@ from somna.jobs.port import JobQueue
 from somna.kit.time import utc_now
 from somna.models import Export
 from somna.outgoing.service import record_event
-from somna.users.exceptions import PersonNotFound
+from somna.people.exceptions import PersonNotFound
 
 log = structlog.get_logger(__name__)
 

@@ -18,7 +18,7 @@ from somna.kit.periods import LocalDates, local_dates
 from somna.models import Person
 from somna.mood import service
 from somna.mood.schemas import MoodRatingCreate, MoodRatingRead
-from somna.users.dependencies import person_from_me, person_from_path
+from somna.people.dependencies import person_from_me, person_from_path
 
 MoodRead = Annotated[Principal, Depends(RequireScopes("sleep:read"))]
 MoodWrite = Annotated[Principal, Depends(RequireScopes("sleep:write"))]

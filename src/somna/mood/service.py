@@ -14,7 +14,7 @@ from somna.models import MoodRating, Person
 from somna.mood.exceptions import MoodDateInFuture, MoodRatingExists, MoodRatingNotFound
 from somna.mood.repository import MoodRepository
 from somna.mood.schemas import MoodRatingCreate
-from somna.users.service import get_preferences
+from somna.people.service import get_preferences
 
 
 async def record_rating(

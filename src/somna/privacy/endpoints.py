@@ -17,11 +17,11 @@ from somna.exports import service as exports
 from somna.exports.schemas import ExportRead
 from somna.jobs.dependencies import JobQueueDep
 from somna.models import Person
+from somna.people.dependencies import person_from_path
+from somna.people.schemas import PersonRead
+from somna.people.service import person_read
 from somna.privacy import service
 from somna.sync.dependencies import SyncServicesDep
-from somna.users.dependencies import person_from_path
-from somna.users.schemas import PersonRead
-from somna.users.service import person_read
 
 router = APIRouter(tags=["users"])
 

@@ -27,6 +27,7 @@ from somna.kit.time import utc_now
 from somna.models import Connection, Export, Person
 from somna.nights.repository import CountedNights
 from somna.outgoing import emit
+from somna.people.service import get_person
 from somna.privacy.exceptions import DeletionNotScheduled
 from somna.privacy.repository import (
     RETENTION_COLUMNS,
@@ -38,7 +39,6 @@ from somna.sync.engine import PERSON_HIDDEN, SyncServices
 from somna.sync.for_connections import SyncForConnections
 from somna.sync.repositories import SyncConnectionRepository, SyncRunRepository
 from somna.sync.service import request_sync
-from somna.users.service import get_person
 
 log = structlog.get_logger(__name__)
 

@@ -15,6 +15,7 @@ from somna.db import SessionDep
 from somna.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from somna.kit.periods import LocalDates, local_dates
 from somna.models import Person
+from somna.people.dependencies import person_from_me, person_from_path
 from somna.records import service
 from somna.records.repository import RecordFilter
 from somna.records.schemas import (
@@ -26,7 +27,6 @@ from somna.records.schemas import (
     SleepSessionRead,
     WorkoutRead,
 )
-from somna.users.dependencies import person_from_me, person_from_path
 
 SleepRead = Annotated[Principal, Depends(RequireScopes("sleep:read"))]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")]

@@ -16,11 +16,11 @@ from somna.db import SessionDep
 from somna.jobs.dependencies import JobQueueDep
 from somna.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from somna.models import Person
+from somna.people.dependencies import person_from_me, person_from_path
+from somna.people.service import get_person
 from somna.sync import service
 from somna.sync.dependencies import SyncServicesDep
 from somna.sync.schemas import ProviderName, RunStatus, SyncRequest, SyncRunBatch, SyncRunRead
-from somna.users.dependencies import person_from_me, person_from_path
-from somna.users.service import get_person
 
 SyncRead = Annotated[Principal, Depends(RequireScopes("sync:read"))]
 SyncWrite = Annotated[Principal, Depends(RequireScopes("sync:write"))]

@@ -20,13 +20,13 @@ from somna.kit.time import utc_now
 from somna.models import Connection, Person, WebhookEvent
 from somna.outgoing import emit
 from somna.pacing import PacedTransport
+from somna.people.repository import PersonRepository
 from somna.providers.base import Collection, WebhookNotification
 from somna.providers.exceptions import ProviderError, ProviderRateLimited
 from somna.providers.registry import get_provider
 from somna.records.canonical import AnyRecord
 from somna.records.repository import COLLECTION_MODELS, RecordRepository
 from somna.sync.engine import PERSON_HIDDEN, SyncServices, describe
-from somna.users.repository import PersonRepository
 from somna.webhooks.repository import WebhookEventRepository, delete_recoveries
 
 log = structlog.get_logger(__name__)

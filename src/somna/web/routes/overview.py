@@ -12,8 +12,8 @@ from fastapi.responses import HTMLResponse
 from somna.analytics import cohort_service, person_context, person_service
 from somna.connections import service as connections
 from somna.models import Person
+from somna.people import service as users
 from somna.sync import service as sync
-from somna.users import service as users
 from somna.web import charts
 from somna.web.dependencies import Page, PageContext
 from somna.web.routes import page_router

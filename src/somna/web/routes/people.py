@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from fastapi import Query
 from fastapi.responses import HTMLResponse
 
-from somna.users import service as users
+from somna.people import service as users
 from somna.web.dependencies import Page
 from somna.web.routes import page_router
 

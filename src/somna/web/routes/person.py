@@ -19,9 +19,9 @@ from somna.errors import SomnaError
 from somna.models import Person
 from somna.mood import service as mood_service
 from somna.mood.schemas import MoodRatingCreate
+from somna.people import service as users
 from somna.records import service as records
 from somna.records.repository import RecordFilter
-from somna.users import service as users
 from somna.web import charts
 from somna.web.dependencies import Page, PageContext
 from somna.web.routes import page_router

@@ -15,8 +15,8 @@ from somna.errors import Forbidden
 from somna.orgs import service as orgs
 from somna.orgs.repository import OrganizationRepository
 from somna.orgs.schemas import OrganizationSettings
-from somna.users import service as users
-from somna.users.schemas import PROVIDER_NAMES, Preferences
+from somna.people import service as users
+from somna.people.schemas import PROVIDER_NAMES, Preferences
 from somna.web.dependencies import Page
 from somna.web.routes import page_router
 from somna.web.routes.person import load_person

@@ -10,8 +10,8 @@ from fastapi import Depends, Path
 from somna.auth.dependencies import CurrentPrincipal
 from somna.db import SessionDep
 from somna.models import Person
-from somna.users.exceptions import PersonNotFound
-from somna.users.service import get_person
+from somna.people.exceptions import PersonNotFound
+from somna.people.service import get_person
 
 
 async def person_from_path(

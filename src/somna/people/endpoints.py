@@ -16,9 +16,15 @@ from somna.auth.responses import error_response
 from somna.db import SessionDep
 from somna.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from somna.models import Person
-from somna.users import service
-from somna.users.dependencies import person_from_me, person_from_path
-from somna.users.schemas import PersonCreate, PersonRead, PersonUpdate, Preferences, PreferencesRead
+from somna.people import service
+from somna.people.dependencies import person_from_me, person_from_path
+from somna.people.schemas import (
+    PersonCreate,
+    PersonRead,
+    PersonUpdate,
+    Preferences,
+    PreferencesRead,
+)
 
 router = APIRouter(tags=["users"])
 

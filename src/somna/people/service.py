@@ -11,9 +11,15 @@ from somna.auth.principal import Principal
 from somna.models import Person, UserPreferences
 from somna.nights.repository import CountedNights
 from somna.orgs.repository import OrganizationRepository
-from somna.users.exceptions import PersonEmailTaken, PersonNotFound
-from somna.users.repository import PeopleSort, PersonRepository, PreferencesRepository
-from somna.users.schemas import PersonCreate, PersonRead, PersonUpdate, Preferences, PreferencesRead
+from somna.people.exceptions import PersonEmailTaken, PersonNotFound
+from somna.people.repository import PeopleSort, PersonRepository, PreferencesRepository
+from somna.people.schemas import (
+    PersonCreate,
+    PersonRead,
+    PersonUpdate,
+    Preferences,
+    PreferencesRead,
+)
 
 
 def person_read(person: Person) -> PersonRead:
