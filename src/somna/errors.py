@@ -232,3 +232,10 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unhandled_error)
+
+
+def describe(exc: BaseException) -> str:
+    """An exception in one line, for logs and stored errors: its type and its detail (a Somna
+    or provider error's ``detail``, else its message), at most 1,000 characters."""
+    detail = getattr(exc, "detail", None) or str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {detail}"[:1000]

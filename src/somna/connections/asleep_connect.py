@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from somna.connections.clients import zone_of
 from somna.connections.exceptions import (
     AlreadyConnected,
     ProviderAccountInUse,
@@ -16,6 +15,7 @@ from somna.connections.repository import ConnectionRepository
 from somna.connections.schemas import AsleepConnectRequest
 from somna.errors import NotFound
 from somna.jobs.port import JobQueue
+from somna.kit.time import zone_or_utc
 from somna.models import Connection, Person
 from somna.providers.asleep.provider import AsleepProvider
 from somna.providers.base import ConnectionContext
@@ -62,7 +62,7 @@ async def _asleep_user(
     services: ConnectionServices, person: Person, payload: AsleepConnectRequest
 ) -> str:
     context = ConnectionContext(
-        provider_user_id=payload.asleep_user_id, zone=zone_of(person.timezone)
+        provider_user_id=payload.asleep_user_id, zone=zone_or_utc(person.timezone)
     )
     provider = AsleepProvider.from_settings(
         services.settings, context, transport=paced(services, "asleep", person.id)

@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 import structlog
@@ -28,7 +27,7 @@ from somna.connections.refresh import (
 )
 from somna.connections.repository import ConnectionRepository
 from somna.kit.crypto import DecryptionError, SecretBox
-from somna.kit.time import utc_now
+from somna.kit.time import utc_now, zone_or_utc
 from somna.models import Connection
 from somna.outgoing import emit
 from somna.providers.base import ConnectionContext, Provider
@@ -44,13 +43,6 @@ TOKEN_PURPOSE = "somna.connections.tokens.v1"
 def token_box(settings: Settings) -> SecretBox:
     """The key provider tokens are encrypted with (derived from the secret key)."""
     return settings.secret_box(TOKEN_PURPOSE)
-
-
-def zone_of(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def encrypted_tokens(box: SecretBox, tokens: TokenSet) -> dict[str, object]:
@@ -270,7 +262,7 @@ def open_provider(
     context = ConnectionContext(
         provider_user_id=connection.provider_user_id,
         token=token,
-        zone=zone_of(connection.timezone),
+        zone=zone_or_utc(connection.timezone),
     )
     return provider_class.from_settings(settings, context, transport=transport)
 

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from somna.config import Settings
+from somna.errors import describe
 from somna.jobs.port import (
     Deferred,
     JobInfo,
@@ -40,10 +41,6 @@ log = structlog.get_logger(__name__)
 def next_fire(cron: str, after: datetime) -> datetime:
     fire: datetime = croniter(cron, after).get_next(datetime)
     return fire
-
-
-def describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
 
 
 class EmbeddedQueue(JobQueue):

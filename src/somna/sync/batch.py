@@ -16,6 +16,7 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 
 from somna.db import write_transaction
+from somna.errors import describe
 from somna.jobs.port import RetryLater
 from somna.kit.time import utc_now
 from somna.models import Connection
@@ -23,7 +24,6 @@ from somna.sync.engine import (
     ConnectionBusy,
     ProgressCallback,
     SyncServices,
-    describe,
     execute_run,
 )
 from somna.sync.planner import Window

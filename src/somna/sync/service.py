@@ -16,9 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from somna.auth.principal import Principal
 from somna.config import Settings
-from somna.connections.clients import zone_of
 from somna.jobs.port import JobQueue
-from somna.kit.time import utc_now
+from somna.kit.time import utc_now, zone_or_utc
 from somna.models import Connection, Person, SyncRun
 from somna.sync.engine import (
     SyncServices,
@@ -106,7 +105,7 @@ def window_of(settings: Settings, payload: SyncRequest, zone_name: str) -> Windo
     return explicit_window(
         start_date=payload.start_date,
         end_date=payload.end_date,
-        zone=zone_of(zone_name),
+        zone=zone_or_utc(zone_name),
         now=utc_now(),
         backfill=timedelta(days=settings.sync_backfill_days),
     )

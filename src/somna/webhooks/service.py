@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from somna.config import Settings
 from somna.connections.clients import ConnectionRef, open_provider
 from somna.connections.repository import ConnectionRepository
+from somna.errors import describe
 from somna.jobs.port import JobQueue, RetryLater
 from somna.kit.time import utc_now
 from somna.models import Connection, Person, WebhookEvent
@@ -26,7 +27,7 @@ from somna.providers.exceptions import ProviderError, ProviderRateLimited
 from somna.providers.registry import get_provider
 from somna.records.canonical import AnyRecord
 from somna.records.repository import COLLECTION_MODELS, RecordRepository
-from somna.sync.engine import PERSON_HIDDEN, SyncServices, describe
+from somna.sync.engine import PERSON_HIDDEN, SyncServices
 from somna.webhooks.repository import WebhookEventRepository, delete_recoveries
 
 log = structlog.get_logger(__name__)

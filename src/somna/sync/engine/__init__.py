@@ -33,7 +33,6 @@ from somna.sync.engine.errors import (
     ConnectionBusy,
     RunStopped,
     RunTakenOver,
-    describe,
 )
 from somna.sync.engine.run import MAX_RUN_ATTEMPTS, PROCESS_OWNER, RunExecutor, execute_run
 
@@ -49,6 +48,5 @@ __all__ = [
     "RunTakenOver",
     "SyncProgress",
     "SyncServices",
-    "describe",
     "execute_run",
 ]

@@ -6,16 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from somna.errors import describe
 from somna.kit.retry import RetryLater
 from somna.kit.time import utc_now
 
 # Why a run of a person awaiting deletion stops (docs/privacy.md): restoring them syncs again.
 PERSON_HIDDEN = "the person is scheduled for deletion"
-
-
-def describe(exc: BaseException) -> str:
-    detail = getattr(exc, "detail", None) or str(exc) or type(exc).__name__
-    return f"{type(exc).__name__}: {detail}"[:1000]
 
 
 def error_entry(attempt: int, collection: str | None, exc: BaseException) -> dict[str, Any]:

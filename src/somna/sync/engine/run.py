@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from somna.connections.clients import ConnectionRef, open_provider
 from somna.db import write_transaction
+from somna.errors import describe
 from somna.jobs.port import RetryLater
 from somna.kit.time import utc_now
 from somna.models import Connection, Person, SyncRun
@@ -36,7 +37,6 @@ from somna.sync.engine.errors import (
     ConnectionBusy,
     RunStopped,
     RunTakenOver,
-    describe,
     error_entry,
 )
 from somna.sync.engine.ledger import RunLedger
