@@ -35,11 +35,19 @@ from somna.kit.time import utc_now
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 DENIED_STATUSES = frozenset({403, 404})
 PEOPLE_SCOPE_KEY = "somna.audit.people"
+FAILED_SCOPE_KEY = "somna.audit.failed"
 
 
 def note_people(request: Request, person_ids: Iterable[uuid.UUID]) -> None:
     """Name the people whose data this (organisation-wide) answer holds: one audit row each."""
     request.scope[PEOPLE_SCOPE_KEY] = tuple(person_ids)
+
+
+def note_failure(request: Request, status_code: int) -> None:
+    """Say that the endpoint failed with ``status_code`` though no exception leaves it: the
+    dashboard turns its errors into pages inside the route, where this dependency cannot see
+    them raised."""
+    request.scope[FAILED_SCOPE_KEY] = status_code
 
 
 def note_for(
@@ -88,14 +96,12 @@ class RecordAccess:
         try:
             yield
         except SomnaError as exc:
-            principal = self.principal_of(request)
-            if principal is not None and exc.status_code in DENIED_STATUSES:
-                note = note_for(
-                    request, principal, channel=self.channel, outcome="denied",
-                    status_code=exc.status_code,
-                )  # fmt: skip
-                writer(request).record(note)
+            self._failed(request, exc.status_code)
             raise
+        failed: int | None = request.scope.get(FAILED_SCOPE_KEY)
+        if failed is not None:
+            self._failed(request, failed)
+            return
         principal = self.principal_of(request)
         if principal is None:
             return
@@ -105,6 +111,16 @@ class RecordAccess:
             writer(request).record(note)
         else:
             await AuditRepository(session).append(note.drafts())
+
+    def _failed(self, request: Request, status_code: int) -> None:
+        """A refusal (403, 404) is recorded as denied, off the request path (its transaction
+        rolls back); any other failure touched nothing and is left to the request log."""
+        principal = self.principal_of(request)
+        if principal is None or status_code not in DENIED_STATUSES:
+            return
+        note = note_for(request, principal, channel=self.channel, outcome="denied",
+                        status_code=status_code)  # fmt: skip
+        writer(request).record(note)
 
 
 def writer(request: Request) -> AuditWriter:

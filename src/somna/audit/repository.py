@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from somna.audit.chain import AuditDraft, row_hash
 from somna.kit.pagination import keyset_page
-from somna.models import GENESIS_HASH, AuditChainHead, AuditEvent
+from somna.models import GENESIS_HASH, AuditChainHead, AuditEvent, Person
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +151,17 @@ class AuditRepository:
         heads = await self.session.scalars(select(AuditChainHead.organization_id))
         rows = await self.session.scalars(select(AuditEvent.organization_id).distinct())
         return sorted(set(heads) | set(rows), key=str)
+
+    async def organizations_of_people(
+        self, person_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, uuid.UUID]:
+        """Each person's organisation (a person the database no longer has is left out)."""
+        if not person_ids:
+            return {}
+        statement = select(Person.id, Person.organization_id).where(
+            Person.id.in_(list(set(person_ids)))
+        )
+        return {row.id: row.organization_id for row in await self.session.execute(statement)}
 
     async def for_person(
         self, organization_id: uuid.UUID, person_id: uuid.UUID

@@ -90,6 +90,7 @@ async def _reencrypt() -> list[ColumnReport]:
     from somna.config import get_settings
     from somna.db import create_engine, create_sessionmaker
     from somna.logging import configure_logging
+    from somna.orgs.repository import OrganizationRepository
     from somna.rotation import reencrypt_all
 
     settings = get_settings()
@@ -97,7 +98,14 @@ async def _reencrypt() -> list[ColumnReport]:
     configure_logging("WARNING", settings.log_format)
     engine = create_engine(settings.database_url)
     try:
-        return await reencrypt_all(settings, create_sessionmaker(engine))
+        sessionmaker = create_sessionmaker(engine)
+        reports = await reencrypt_all(settings, sessionmaker)
+        # Every organisation's secrets were read and rewritten: a row in each one's trail.
+        async with sessionmaker() as session:
+            for organization in await OrganizationRepository(session).list_all():
+                await record_cli(session, organization.id, "secrets.reencrypt", "secrets")
+            await session.commit()
+        return reports
     finally:
         await engine.dispose()
 

@@ -13,7 +13,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from somna.cli._output import abort, console, errors, print_json
-from somna.cli.lookup import USAGE_ERROR, NotFoundOnCommandLine, find_organization, find_person
+from somna.cli.lookup import (
+    USAGE_ERROR,
+    NotFoundOnCommandLine,
+    find_organization,
+    find_person,
+    record_cli,
+    record_cli_people,
+)
 
 if TYPE_CHECKING:
     from somna.exports.exporter import ExportResult
@@ -68,6 +75,7 @@ async def _run(
         sessionmaker = create_sessionmaker(engine)
         async with sessionmaker() as session:
             scope = await _scope(session, request)
+            await _record(session, scope)
         return await run_export(
             sessionmaker,
             scope,
@@ -78,6 +86,18 @@ async def _run(
         )
     finally:
         await engine.dispose()
+
+
+async def _record(session: Any, scope: ExportScope) -> None:
+    """Audit the export before it reads: one row per person it is about to write out."""
+    from somna.exports.repository import RecordReader
+
+    people = [row["id"] async for row in RecordReader(session, scope, batch_size=1000).people()]
+    if people:
+        await record_cli_people(session, "exports.create", "exports", people)
+    else:
+        await record_cli(session, scope.organization_id, "exports.create", "exports")
+    await session.commit()
 
 
 def _date(value: str | None, option: str) -> date | None:

@@ -8,8 +8,9 @@ Deleting, restoring and exporting a person are ``somna.privacy.endpoints``."""
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Request, status
 
+from somna.audit.recorder import note_people
 from somna.auth.dependencies import RequireScopes, forbid_members
 from somna.auth.principal import Principal
 from somna.auth.responses import error_response
@@ -42,6 +43,7 @@ async def create_user(
 
 @router.get("/users")
 async def list_users(
+    request: Request,
     principal: UsersRead,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
@@ -58,6 +60,7 @@ async def list_users(
     people, next_cursor = await service.list_people(
         session, principal.organization_id, limit=limit, cursor=cursor, email=email
     )
+    note_people(request, (person.id for person in people))  # an audit row for each
     return Page(data=[service.person_read(p) for p in people], next_cursor=next_cursor)
 
 

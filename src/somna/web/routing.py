@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 
+from somna.audit.recorder import note_failure
 from somna.errors import SomnaError
 from somna.web.csrf import FIELD, HEADER, SESSION_COOKIE, csrf_token, csrf_valid
 from somna.web.templating import render
@@ -102,10 +103,13 @@ class PageRoute(APIRoute):
             except SignInRequired:
                 return sign_in_redirect(request)
             except SomnaError as exc:
+                note_failure(request, exc.status_code)  # the audit records refusals
                 return somna_error_page(request, exc)
             except RequestValidationError as exc:
+                note_failure(request, 422)  # a malformed id touched no data
                 return _validation_page(request, exc)
             except Exception as exc:
+                note_failure(request, 500)
                 log.exception("web.unhandled_error", error_type=type(exc).__name__)
                 return error_page(
                     request,
