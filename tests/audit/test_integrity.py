@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import uuid
 from pathlib import Path
 
@@ -19,9 +20,11 @@ from somna.audit.chain import AuditDraft
 from somna.audit.writer import AuditWriter
 from somna.db import create_engine, create_sessionmaker
 from somna.models import GENESIS_HASH, AuditChainHead
+from tests.audit.chain_writer import READS_PER_ROUND
 from tests.audit.support import audit_rows, audit_rows_without_flush
 from tests.support.auth import create_organization, create_person
 from tests.support.cli import run_somna
+from tests.support.factories import make_organization
 from tests.support.server import app_client
 
 
@@ -154,3 +157,40 @@ async def test_the_app_writes_buffered_reads_when_it_stops(
     # The lifespan has ended: every read is in the table, none left in memory.
     assert app.state.audit_writer.pending == 0
     assert len(await audit_rows_of(db_session, organization_id)) == 4
+
+
+async def test_two_processes_appending_to_one_chain_keep_it_intact(
+    database_url: str, db_session: AsyncSession, tmp_path: Path
+) -> None:
+    """Each process locks the chain head before it appends, so their rows interleave in
+    commit order with consecutive ``seq`` values, and ``verify`` accepts the chain."""
+    organization_id = (await make_organization(db_session)).id
+    await db_session.commit()
+    rounds, go = 20, tmp_path / "go"
+    writers = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.audit.chain_writer",
+            database_url,
+            str(organization_id),
+            name,
+            str(rounds),
+            str(go),
+        )
+        for name in ("left", "right")
+    ]
+    go.touch()
+    codes = [await asyncio.wait_for(writer.wait(), 120) for writer in writers]
+    assert codes == [0, 0]
+
+    rows = await audit_rows_without_flush(db_session, organization_id=organization_id)
+    per_writer = rounds * (READS_PER_ROUND + 1)
+    assert [row.seq for row in rows] == list(range(1, 2 * per_writer + 1))
+    for name in ("left", "right"):
+        assert sum((row.request_id or "").startswith(f"{name}-") for row in rows) == per_writer
+    head = await db_session.get(AuditChainHead, organization_id)
+    assert head is not None
+    assert (head.last_seq, head.last_hash) == (rows[-1].seq, rows[-1].hash)
+    code, report = _verify(database_url, tmp_path, organization_id)
+    assert (code, report["intact"]) == (0, True), report

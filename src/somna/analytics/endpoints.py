@@ -9,7 +9,7 @@ from collections.abc import Callable, Coroutine
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from somna.analytics import cohort_service, insight_service, person_context, person_service
 from somna.analytics.dependencies import AnalyticsRead, Generator, Now, Sources
@@ -27,6 +27,7 @@ from somna.auth.dependencies import forbid_members
 from somna.auth.responses import error_response
 from somna.db import SessionDep
 from somna.jobs.dependencies import JobQueueDep
+from somna.kit.access import note_people
 from somna.models import Person
 from somna.people.dependencies import person_from_me, person_from_path
 
@@ -160,6 +161,7 @@ cohort_router = APIRouter(tags=["analytics"])
 
 @cohort_router.get("/organizations/{organization_id}/statistics")
 async def organization_statistics(
+    request: Request,
     organization_id: uuid.UUID,
     principal: AnalyticsRead,
     session: SessionDep,
@@ -170,9 +172,11 @@ async def organization_statistics(
     """Mean, median, p10 and p90 of duration, efficiency, score and regularity, and one row
     per person, over the organisation's last `days` local dates."""
     forbid_members(principal, "analytics:read")
-    return await cohort_service.organization_statistics(
+    answer = await cohort_service.organization_statistics(
         session, principal, organization_id, days, now, sources
     )
+    note_people(request, (row.user_id for row in answer.rows))  # an audit row for each
+    return answer
 
 
 @cohort_router.post(
@@ -180,13 +184,20 @@ async def organization_statistics(
     responses={404: error_response("`users_not_found`: none of the ids is in the organisation.")},
 )
 async def cohort_analysis(
-    body: CohortRequest, principal: AnalyticsRead, session: SessionDep, now: Now, sources: Sources
+    request: Request,
+    body: CohortRequest,
+    principal: AnalyticsRead,
+    session: SessionDep,
+    now: Now,
+    sources: Sources,
 ) -> CohortResponse:
     """The organisation statistics for chosen people of the caller's organisation."""
     forbid_members(principal, "analytics:read")
-    return await cohort_service.cohort_analysis(
+    answer = await cohort_service.cohort_analysis(
         session, principal, body.user_ids, body.days, now, sources
     )
+    note_people(request, (row.user_id for row in answer.rows))  # an audit row for each
+    return answer
 
 
 router = APIRouter()

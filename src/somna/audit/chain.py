@@ -56,6 +56,10 @@ class AuditDraft:
     status_code: int | None = None
     occurred_at: datetime = field(default_factory=utc_now)
 
+    def drafts(self) -> list[AuditDraft]:
+        """Itself: a draft is buffered like a request note (``somna.audit.notes``)."""
+        return [self]
+
 
 def _canonical_value(value: Any) -> Any:
     if isinstance(value, uuid.UUID):

@@ -1,154 +1,62 @@
 """The one place requests are recorded: a dependency on every API route and dashboard page.
 
-It runs around the endpoint, reads the route's path template and parameters to know the
-resource and the person, and the principal the endpoint authenticated (left in the request
-scope by ``get_principal`` or the dashboard's session check):
+It runs around the endpoint and reads the principal the endpoint authenticated (left in the
+request scope by ``get_principal`` or the dashboard's session check):
 
 - a write that succeeded is chained in the request's own session, just before the request
   commits: the change and its audit row commit together or not at all;
 - a read that succeeded, and any request refused with 403 or 404 (recorded ``denied``; the
-  request's transaction rolls back), goes to the buffered ``AuditWriter``;
+  request's transaction rolls back), goes to the buffered ``AuditWriter`` as a
+  ``RequestNote``: a few values off the scope and a list append, the row itself derived when
+  the writer flushes (measured in ``benchmarks/auth.py``);
 - requests that never authenticated (401: no organisation to chain to), and other failures
   (422, 409, 429, 5xx: nothing was read or changed), stay in the request log only.
+
+An organisation-wide answer that holds several people's data names them with
+``kit.access.note_people``: the writer then records one row per person.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import AsyncIterator, Callable
 
-import structlog
 from fastapi import Request
 
-from somna.audit.chain import AuditDraft
+from somna.audit.notes import RequestNote
 from somna.audit.repository import AuditRepository
 from somna.audit.writer import AuditWriter
 from somna.auth.dependencies import PRINCIPAL_SCOPE_KEY
 from somna.auth.principal import Principal
 from somna.db import SessionDep
 from somna.errors import SomnaError
-from somna.ratelimit.http import client_address
+from somna.kit.access import FAILED_SCOPE_KEY, PEOPLE_SCOPE_KEY
+from somna.kit.time import utc_now
 from somna.state import app_state
 
-API_PREFIX = "/api/v1"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 DENIED_STATUSES = frozenset({403, 404})
-VERBS = {"GET": "read", "HEAD": "read", "POST": "create", "PUT": "update", "PATCH": "update"}
-# Last path segments that name what is done to the resource before them, not a resource.
-ACTION_SEGMENTS = frozenset(
-    {
-        "data-export",
-        "disconnect",
-        "download",
-        "export",
-        "logout",
-        "recover",
-        "refresh",
-        "restore",
-        "retry",
-        "revoke",
-        "rotate",
-        "rotate-secret",
-        "status",
-        "table",
-        "test",
-    }
-)
-# Path segments that stand for a person, and the parameters that hold one's id.
-PERSON_SEGMENTS = frozenset({"users", "people", "me", "user"})
-PERSON_PARAMETERS = ("user_id", "person_id")
 
 
-@dataclass(frozen=True, slots=True)
-class RouteShape:
-    """What a route template says about the requests it serves."""
-
-    resource_type: str | None
-    action: str
-    id_parameter: str | None
-
-
-@lru_cache(maxsize=512)
-def route_shape(method: str, template: str) -> RouteShape:
-    """``GET /api/v1/users/{user_id}/sleep/{session_id}`` is ``sleep.read`` of ``sleep``
-    ``session_id``; ``POST .../users/{user_id}/restore`` is ``person.restore``."""
-    segments = [part for part in template.removeprefix(API_PREFIX).split("/") if part]
-    resource: str | None = None
-    id_parameter: str | None = None
-    verb = "delete" if method == "DELETE" else VERBS.get(method, method.lower())
-    for index, segment in enumerate(segments):
-        if segment.startswith("{"):
-            continue
-        if segment in ACTION_SEGMENTS and index == len(segments) - 1:
-            verb = segment
-            continue
-        resource = "person" if segment in PERSON_SEGMENTS else segment
-        following = segments[index + 1] if index + 1 < len(segments) else ""
-        id_parameter = following[1:-1] if following.startswith("{") else None
-    resource = (resource or "root").replace("-", "_")
-    return RouteShape(resource, f"{resource}.{verb.replace('-', '_')}", id_parameter)
-
-
-def _uuid(value: object) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
-
-
-def _person(
-    shape: RouteShape, path: Mapping[str, str], query: Mapping[str, str], principal: Principal
-) -> uuid.UUID | None:
-    for name in PERSON_PARAMETERS:
-        if name in path:
-            return _uuid(path[name])
-    if shape.resource_type == "person" and shape.id_parameter is not None:
-        return _uuid(path.get(shape.id_parameter))
-    for name in PERSON_PARAMETERS:
-        if name in query:
-            return _uuid(query[name])
-    # A member account reaches only its own person: whatever it touched is about them.
-    return principal.person_id
-
-
-def route_template(request: Request) -> str:
-    """The full path template of the matched route. An included router's route knows its path
-    without the prefixes it was mounted under, so they are taken back from the real path."""
-    route = request.scope.get("route")
-    template: str | None = getattr(route, "path_format", None)
-    if template is None:
-        return request.url.path
-    path = request.url.path
-    try:
-        suffix = template.format_map(request.path_params)
-    except (KeyError, ValueError, IndexError):
-        return template
-    return path[: len(path) - len(suffix)] + template if path.endswith(suffix) else template
-
-
-def draft_for(
+def note_for(
     request: Request, principal: Principal, *, channel: str, outcome: str, status_code: int | None
-) -> AuditDraft:
-    template = route_template(request)
-    shape = route_shape(request.method, template)
-    path: Mapping[str, str] = request.path_params
-    resource_id = path.get(shape.id_parameter) if shape.id_parameter else None
-    return AuditDraft(
-        organization_id=principal.organization_id,
-        actor_type=principal.kind,
-        actor_id=principal.api_key_id or principal.account_id,
+) -> RequestNote:
+    scope = request.scope
+    client = scope.get("client")
+    state = scope.get("state")
+    return RequestNote(
+        principal=principal,
         channel=channel,
-        action=shape.action,
         outcome=outcome,
-        route=f"{request.method} {template}"[:200],
-        resource_type=shape.resource_type,
-        resource_id=str(resource_id)[:200] if resource_id is not None else None,
-        person_id=_person(shape, path, request.query_params, principal),
-        client_address=client_address(request.scope)[:64],
-        request_id=structlog.contextvars.get_contextvars().get("request_id"),
         status_code=status_code,
+        method=scope["method"],
+        route=scope.get("route"),
+        path=scope["path"],
+        path_params=scope.get("path_params", {}),
+        query_string=scope.get("query_string", b""),
+        client_address=str(client[0]) if client else "unknown",
+        request_id=state.get("request_id") if state else None,
+        occurred_at=utc_now(),
+        people=scope.get(PEOPLE_SCOPE_KEY),
     )
 
 
@@ -176,28 +84,31 @@ class RecordAccess:
         try:
             yield
         except SomnaError as exc:
-            principal = self.principal_of(request)
-            if principal is not None and exc.status_code in DENIED_STATUSES:
-                writer(request).record(
-                    draft_for(
-                        request,
-                        principal,
-                        channel=self.channel,
-                        outcome="denied",
-                        status_code=exc.status_code,
-                    )
-                )
+            self._failed(request, exc.status_code)
             raise
+        failed: int | None = request.scope.get(FAILED_SCOPE_KEY)
+        if failed is not None:
+            self._failed(request, failed)
+            return
         principal = self.principal_of(request)
         if principal is None:
             return
-        draft = draft_for(
-            request, principal, channel=self.channel, outcome="allowed", status_code=None
-        )
+        note = note_for(request, principal, channel=self.channel, outcome="allowed",
+                        status_code=None)  # fmt: skip
         if request.method in SAFE_METHODS:
-            writer(request).record(draft)
+            writer(request).record(note)
         else:
-            await AuditRepository(session).append([draft])
+            await AuditRepository(session).append(note.drafts())
+
+    def _failed(self, request: Request, status_code: int) -> None:
+        """A refusal (403, 404) is recorded as denied, off the request path (its transaction
+        rolls back); any other failure touched nothing and is left to the request log."""
+        principal = self.principal_of(request)
+        if principal is None or status_code not in DENIED_STATUSES:
+            return
+        note = note_for(request, principal, channel=self.channel, outcome="denied",
+                        status_code=status_code)  # fmt: skip
+        writer(request).record(note)
 
 
 def writer(request: Request) -> AuditWriter:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, Table, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from somna.audit.chain import AuditDraft, row_hash
 from somna.kit.pagination import keyset_page
-from somna.models import GENESIS_HASH, AuditChainHead, AuditEvent
+from somna.models import GENESIS_HASH, AuditChainHead, AuditEvent, Person
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,14 +41,24 @@ class AuditFilter:
         return statement
 
 
+AUDIT_EVENTS = cast(Table, AuditEvent.__table__)
+_DRAFT_FIELDS = tuple(item.name for item in fields(AuditDraft))
+
+
+def _values(draft: AuditDraft) -> dict[str, Any]:
+    # dataclasses.asdict copies every value deeply; these are flat.
+    return {name: getattr(draft, name) for name in _DRAFT_FIELDS}
+
+
 class AuditRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def append(self, drafts: Sequence[AuditDraft]) -> list[AuditEvent]:
+    async def append(self, drafts: Sequence[AuditDraft]) -> list[dict[str, Any]]:
         """Chain and insert ``drafts`` in the session's transaction, organisation by
-        organisation, each after locking its chain head (held to the commit)."""
-        events: list[AuditEvent] = []
+        organisation, each after locking its chain head (held to the commit): one multi-row
+        INSERT per organisation, no ORM objects. Returns the rows as inserted."""
+        inserted: list[dict[str, Any]] = []
         by_organization: dict[uuid.UUID, list[AuditDraft]] = {}
         for draft in drafts:
             by_organization.setdefault(draft.organization_id, []).append(draft)
@@ -56,19 +66,22 @@ class AuditRepository:
         for organization_id in sorted(by_organization, key=str):
             head = await self._lock_head(organization_id)
             seq, previous = head.last_seq, head.last_hash
+            rows: list[dict[str, Any]] = []
             for draft in by_organization[organization_id]:
                 seq += 1
-                values: dict[str, Any] = {**asdict(draft), "seq": seq, "prev_hash": previous}
+                values = _values(draft)
+                values["seq"], values["prev_hash"] = seq, previous
                 values["hash"] = previous = row_hash(values)
-                events.append(AuditEvent(**values))
+                values["id"] = uuid.uuid4()
+                rows.append(values)
+            await self.session.execute(insert(AUDIT_EVENTS), rows)
             await self.session.execute(
                 update(AuditChainHead)
                 .where(AuditChainHead.organization_id == organization_id)
                 .values(last_seq=seq, last_hash=previous)
             )
-        self.session.add_all(events)
-        await self.session.flush()
-        return events
+            inserted += rows
+        return inserted
 
     async def _lock_head(self, organization_id: uuid.UUID) -> AuditChainHead:
         # The insert takes SQLite's write lock at once (so no other writer slips between the
@@ -138,6 +151,17 @@ class AuditRepository:
         heads = await self.session.scalars(select(AuditChainHead.organization_id))
         rows = await self.session.scalars(select(AuditEvent.organization_id).distinct())
         return sorted(set(heads) | set(rows), key=str)
+
+    async def organizations_of_people(
+        self, person_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, uuid.UUID]:
+        """Each person's organisation (a person the database no longer has is left out)."""
+        if not person_ids:
+            return {}
+        statement = select(Person.id, Person.organization_id).where(
+            Person.id.in_(list(set(person_ids)))
+        )
+        return {row.id: row.organization_id for row in await self.session.execute(statement)}
 
     async def for_person(
         self, organization_id: uuid.UUID, person_id: uuid.UUID

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -78,6 +78,24 @@ async def record_cli(
         person_id=person_id,
     )
     await AuditRepository(session).append([draft])
+
+
+async def record_cli_people(
+    session: AsyncSession, action: str, *, resource_type: str, person_ids: Sequence[uuid.UUID]
+) -> None:
+    """Chain one row per person for a command that reads or writes their data (a sync, an
+    export), each in its person's organisation, in the caller's transaction."""
+    organizations = await AuditRepository(session).organizations_of_people(person_ids)
+    drafts = [
+        AuditDraft(
+            organization_id=organizations[person_id], actor_type="cli", actor_id=None,
+            channel="cli", action=action, route=f"somna admin {action}",
+            resource_type=resource_type, person_id=person_id,
+        )
+        for person_id in dict.fromkeys(person_ids)
+        if person_id in organizations
+    ]  # fmt: skip
+    await AuditRepository(session).append(drafts)
 
 
 async def person_trail(

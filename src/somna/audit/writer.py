@@ -1,9 +1,11 @@
 """The buffered writer: reads are recorded off the request path, within a second.
 
-A read appends an ``AuditDraft`` to an in-memory list (no I/O on the request); a background
-task writes the list in one transaction every ``audit_flush_seconds`` (at most 1 s), or at once
-when ``audit_buffer_size`` drafts wait. ``aclose`` (the app's lifespan) writes what is left, so
-a clean shutdown loses nothing; a killed process loses at most the last interval of reads.
+A read appends a ``RequestNote`` (or any ``AuditDraft``) to an in-memory list (no I/O and no
+derivation on the request); a background task turns the list into rows and writes them in one
+transaction every ``audit_flush_seconds`` (at most 1 s), or at once when ``audit_buffer_size``
+items wait: per organisation one lock of its chain head and one multi-row INSERT. ``aclose``
+(the app's lifespan) writes what is left, so a clean shutdown loses nothing; a killed process
+loses at most the last interval of reads.
 
 The background task is never cancelled: ``aclose`` asks it to stop and waits for the flush it
 may be in to finish. Cancelling a flush halfway through a statement left the SQLite driver's
@@ -22,6 +24,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from somna.audit.chain import AuditDraft
+from somna.audit.notes import Draftable
 from somna.audit.repository import AuditRepository
 from somna.db import write_transaction
 
@@ -39,7 +42,7 @@ class AuditWriter:
         self.sessionmaker = sessionmaker
         self.interval = interval
         self.batch_size = batch_size
-        self._pending: list[AuditDraft] = []
+        self._pending: list[Draftable] = []
         # Set when a batch is full or the writer is closing: the timer flushes at once.
         self._wake = asyncio.Event()
         self._closing = False
@@ -47,9 +50,9 @@ class AuditWriter:
         # One flush at a time: two would interleave their chain appends for no gain.
         self._flushing = asyncio.Lock()
 
-    def record(self, draft: AuditDraft) -> None:
-        """Queue one event; it is written within ``interval`` seconds."""
-        self._pending.append(draft)
+    def record(self, item: Draftable) -> None:
+        """Queue one request (or event); it is written within ``interval`` seconds."""
+        self._pending.append(item)
         if len(self._pending) >= self.batch_size:
             self._wake.set()
 
@@ -79,14 +82,16 @@ class AuditWriter:
     async def flush(self) -> int:
         """Write everything queued so far; returns how many events were written."""
         async with self._flushing:
-            batch, self._pending = self._pending, []
-            if not batch:
+            items, self._pending = self._pending, []
+            if not items:
                 return 0
+            batch = _drafts(items)
             try:
                 async with write_transaction(self.sessionmaker) as session:
                     await AuditRepository(session).append(batch)
             except BaseException:
-                self._pending[:0] = batch  # in front: the order of the chain stays the order seen
+                # In front, as rows: the order of the chain stays the order seen.
+                self._pending[:0] = batch
                 raise
             return len(batch)
 
@@ -99,3 +104,15 @@ class AuditWriter:
             await self._task
             self._task = None
         await self.flush()
+
+
+def _drafts(items: list[Draftable]) -> list[AuditDraft]:
+    """The rows of ``items``. A note that cannot become a row (a bug, not a state of the
+    database) is logged and left out, instead of failing every later flush with it."""
+    drafts: list[AuditDraft] = []
+    for item in items:
+        try:
+            drafts.extend(item.drafts())
+        except Exception:
+            log.exception("audit.note_unrecordable", note=repr(item)[:500])
+    return drafts

@@ -84,13 +84,20 @@ def create_org(
 async def _reencrypt() -> list[ColumnReport]:
     from somna.config import get_settings
     from somna.logging import configure_logging
+    from somna.orgs.repository import OrganizationRepository
     from somna.rotation import reencrypt_all
 
     settings = get_settings()
     # Log lines go to stderr (and only warnings), so that --json leaves stdout to the report.
     configure_logging("WARNING", settings.log_format)
     async with database(settings) as sessionmaker:
-        return await reencrypt_all(settings, sessionmaker)
+        reports = await reencrypt_all(settings, sessionmaker)
+        # Every organisation's secrets were read and rewritten: a row in each one's trail.
+        async with sessionmaker() as session:
+            for organization in await OrganizationRepository(session).list_all():
+                await record_cli(session, organization.id, "secrets.reencrypt", "secrets")
+            await session.commit()
+        return reports
 
 
 @app.command("reencrypt")

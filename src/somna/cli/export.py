@@ -19,6 +19,8 @@ from somna.cli.lookup import (
     database,
     find_organization,
     find_person,
+    record_cli,
+    record_cli_people,
 )
 
 if TYPE_CHECKING:
@@ -71,6 +73,7 @@ async def _run(
     async with database(settings) as sessionmaker:
         async with sessionmaker() as session:
             scope = await _scope(session, request)
+            await _record(session, scope)
         return await run_export(
             sessionmaker,
             scope,
@@ -79,6 +82,18 @@ async def _run(
             batch_size=settings.export_batch_size,
             progress=_Bars(progress) if progress is not None else None,
         )
+
+
+async def _record(session: Any, scope: ExportScope) -> None:
+    """Audit the export before it reads: one row per person it is about to write out."""
+    from somna.exports.repository import RecordReader
+
+    people = [row["id"] async for row in RecordReader(session, scope, batch_size=1000).people()]
+    if people:
+        await record_cli_people(session, "exports.create", "exports", people)
+    else:
+        await record_cli(session, scope.organization_id, "exports.create", "exports")
+    await session.commit()
 
 
 def _summary(result: ExportResult, out: Path) -> Table:

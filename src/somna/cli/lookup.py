@@ -77,6 +77,15 @@ async def record_cli(
     )
 
 
+async def record_cli_people(
+    session: AsyncSession, action: str, resource_type: str, person_ids: list[uuid.UUID]
+) -> None:
+    """Audit a command that reads or writes these people's data: one row per person."""
+    from somna.audit.service import record_cli_people as record
+
+    await record(session, action, resource_type=resource_type, person_ids=person_ids)
+
+
 async def find_organization(session: AsyncSession, ref: str) -> Organization:
     """By id or slug."""
     from somna.orgs.repository import OrganizationRepository

@@ -160,6 +160,16 @@ async def check_reachable(settings: Settings, providers: set[str]) -> None:
         )
 
 
+async def _record(session: AsyncSession, targets: list[Target]) -> None:
+    """Audit the sync before it runs: one row per person whose connections it will sync."""
+    from somna.cli.lookup import record_cli_people
+
+    active = [target.person_id for target in targets if target.status == "active"]
+    if active:
+        await record_cli_people(session, "sync.create", "sync", active)
+        await session.commit()
+
+
 async def _main(
     selection: Selection,
     start_date: date | None,
@@ -175,6 +185,7 @@ async def _main(
     async with database(settings) as sessionmaker:
         async with sessionmaker() as session:
             targets = await resolve_targets(session, selection)
+            await _record(session, targets)
         if not targets and not as_json:
             errors.print("[yellow]No connection matches: nothing to sync.")
         await check_reachable(settings, {t.provider for t in targets if t.status == "active"})

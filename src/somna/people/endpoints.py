@@ -8,12 +8,13 @@ Deleting, restoring and exporting a person are ``somna.privacy.endpoints``."""
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Request, status
 
 from somna.auth.dependencies import RequireScopes, forbid_members
 from somna.auth.principal import Principal
 from somna.auth.responses import error_response
 from somna.db import SessionDep
+from somna.kit.access import note_people
 from somna.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from somna.models import Person
 from somna.people import service
@@ -48,6 +49,7 @@ async def create_user(
 
 @router.get("/users")
 async def list_users(
+    request: Request,
     principal: UsersRead,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
@@ -64,6 +66,7 @@ async def list_users(
     people, next_cursor = await service.list_people(
         session, principal.organization_id, limit=limit, cursor=cursor, email=email
     )
+    note_people(request, (person.id for person in people))  # an audit row for each
     return Page(data=[service.person_read(p) for p in people], next_cursor=next_cursor)
 
 

@@ -7,13 +7,14 @@ import uuid
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, status
+from fastapi import APIRouter, Body, Depends, Query, Request, status
 
 from somna.auth.dependencies import RequireScopes
 from somna.auth.principal import Principal
 from somna.auth.responses import error_response
 from somna.db import SessionDep
 from somna.jobs.dependencies import JobQueueDep
+from somna.kit.access import note_people
 from somna.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from somna.models import Person
 from somna.people.dependencies import person_from_me, person_from_path
@@ -83,6 +84,7 @@ async def sync_organization(
     "/sync-runs", tags=["sync"], responses={404: error_response("`user_id` names no such person.")}
 )
 async def list_sync_runs(
+    request: Request,
     principal: SyncRead,
     session: SessionDep,
     user_id: Annotated[uuid.UUID | None, Query(description="Only this person's runs.")] = None,
@@ -98,6 +100,7 @@ async def list_sync_runs(
         session, principal, person_id=user_id, provider=provider, status=run_status,
         limit=limit, cursor=cursor,
     )  # fmt: skip
+    note_people(request, (run.person_id for run in runs))  # an audit row for each
     return Page(data=[SyncRunRead.of(run) for run in runs], next_cursor=next_cursor)
 
 

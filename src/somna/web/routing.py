@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 
 from somna.errors import SomnaError
+from somna.kit.access import note_failure
 from somna.state import app_state
 from somna.web.csrf import FIELD, HEADER, SESSION_COOKIE, csrf_token, csrf_valid
 from somna.web.templating import render
@@ -103,10 +104,13 @@ class PageRoute(APIRoute):
             except SignInRequired:
                 return sign_in_redirect(request)
             except SomnaError as exc:
+                note_failure(request, exc.status_code)  # the audit records refusals
                 return somna_error_page(request, exc)
             except RequestValidationError as exc:
+                note_failure(request, 422)  # a malformed id touched no data
                 return _validation_page(request, exc)
             except Exception as exc:
+                note_failure(request, 500)
                 log.exception("web.unhandled_error", error_type=type(exc).__name__)
                 return error_page(
                     request,
