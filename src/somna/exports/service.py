@@ -29,7 +29,7 @@ from somna.exports.schemas import ExportFileRead, ExportRead
 from somna.jobs.port import JobQueue
 from somna.kit.time import utc_now
 from somna.models import Export
-from somna.outgoing.service import record_event
+from somna.outgoing.recording import record_event
 from somna.people.exceptions import PersonNotFound
 
 log = structlog.get_logger(__name__)

@@ -45,6 +45,17 @@ class Repository(Generic[ModelT]):
             await self.session.flush()
         return record
 
+    async def add_all(self, records: list[ModelT], *, flush: bool = True) -> list[ModelT]:
+        self.session.add_all(records)
+        if flush:
+            await self.session.flush()
+        return records
+
+    async def remove(self, record: ModelT) -> None:
+        """Delete a row already loaded (its ORM cascades apply); flushed at once."""
+        await self.session.delete(record)
+        await self.session.flush()
+
     async def count(self, *criteria: Any) -> int:
         statement = select(func.count()).select_from(self.model).where(*criteria)
         return int(await self.session.scalar(statement) or 0)

@@ -27,8 +27,9 @@ from somna.models import WebhookDelivery, WebhookEndpoint
 from somna.outgoing import signing
 from somna.outgoing.catalog import EXHAUSTED
 from somna.outgoing.exceptions import InvalidWebhookUrl
+from somna.outgoing.recording import record_event, schedule
 from somna.outgoing.repository import DeliveryRepository, EndpointRepository
-from somna.outgoing.service import record_event, schedule, signing_secrets
+from somna.outgoing.service import signing_secrets
 from somna.outgoing.urls import check_url
 
 log = structlog.get_logger(__name__)
@@ -93,7 +94,7 @@ async def _load(
         delivery = await repository.get_unscoped(delivery_id)
         if delivery is None or delivery.status != "pending" or delivery.job_token != token:
             return None
-        endpoint = await session.get(WebhookEndpoint, delivery.endpoint_id)
+        endpoint = await EndpointRepository(session).get_unscoped(delivery.endpoint_id)
         payload = await repository.event_payload(delivery.event_id)
         if endpoint is None or payload is None:
             return None

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from somna.jobs.port import JobQueue
 from somna.outgoing.catalog import MAX_BATCH, PERSON_DELETED, RECORD_EVENT_PREFIX
-from somna.outgoing.service import record_event
+from somna.outgoing.recording import record_event
 
 
 async def records_changed(

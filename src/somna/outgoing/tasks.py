@@ -7,7 +7,7 @@ import uuid
 from somna.jobs.port import JobContext
 from somna.jobs.registry import task
 from somna.outgoing.delivery import deliver
-from somna.outgoing.service import DELIVER_MAX_ATTEMPTS, DELIVER_TASK
+from somna.outgoing.recording import DELIVER_MAX_ATTEMPTS, DELIVER_TASK
 
 
 @task(DELIVER_TASK, max_attempts=DELIVER_MAX_ATTEMPTS)

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from somna.exports.files import AtomicTarget
 from somna.models import Person
+from somna.people.repository import PersonRepository
 
 ArchiveRows = list[dict[str, Any]]
 SectionReader = Callable[[AsyncSession, Person], Awaitable[ArchiveRows]]
@@ -108,7 +109,7 @@ async def build_archive(
     person no longer exists."""
     files: list[ArchiveFile] = []
     async with sessionmaker() as session:
-        person = await session.get(Person, person_id)
+        person = await PersonRepository(session).get_unscoped(person_id)
         if person is None:
             raise LookupError(f"no person {person_id}")
         for name, reader in sections().items():

@@ -21,12 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from somna.auth.principal import Principal
 from somna.connections.service import revoke_at_provider
+from somna.exports.repository import ExportRepository
 from somna.exports.service import export_root
 from somna.jobs.port import JobQueue
 from somna.kit.time import utc_now
 from somna.models import Connection, Export, Person
 from somna.nights.repository import CountedNights
 from somna.outgoing import emit
+from somna.people.repository import PersonRepository
 from somna.people.service import get_person
 from somna.privacy.exceptions import DeletionNotScheduled
 from somna.privacy.repository import (
@@ -120,7 +122,7 @@ async def carry_out(
     """
     now = now or utc_now()
     async with services.sessionmaker() as session:
-        person = await session.get(Person, person_id)
+        person = await PersonRepository(session).get_unscoped(person_id)
         if person is None or person.delete_after is None or person.delete_after > now:
             return None
         connections = await DeletionRepository(session).connections(person_id)
@@ -188,7 +190,7 @@ async def _drop_exports(
         folders.append(export_root(services.settings, export.id))
         others = [item for item in export.user_ids or [] if item != str(person_id)]
         if export.person_id == person_id or (export.user_ids is not None and not others):
-            await repository.session.delete(export)
+            await ExportRepository(repository.session).remove(export)
             continue
         export.status, export.files = "expired", []
         if export.user_ids is not None:
