@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
+from email.utils import format_datetime
 
 import pytest
 
 from somna.jobs import RetryLater
+from somna.kit.time import utc_now
 from somna.pacing import (
     Budget,
     BudgetExhausted,
@@ -207,3 +210,12 @@ async def test_a_pause_also_holds_slots_reserved_before_it(pacer: Pacer) -> None
     await asyncio.gather(*callers)
     assert len(times) == 30
     assert [t for t in times if paused_at + 0.02 < t < paused_at + 0.59] == []
+
+
+def test_pause_for_reads_a_retry_after_given_as_an_http_date() -> None:
+    """An HTTP date has a comma of its own ("Thu, 03 Dec ..."): splitting repeated values on
+    commas first read it as no wait at all, and the pacer fell back to its default."""
+    later = utc_now() + timedelta(seconds=120)
+    paused = pause_for(429, {"Retry-After": format_datetime(later, usegmt=True)})
+    assert paused is not None
+    assert 100 <= paused <= 120

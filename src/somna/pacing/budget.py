@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
-from somna.kit.time import utc_now
+from somna.kit.http import header, retry_after_seconds
 
 if TYPE_CHECKING:
     from somna.config import Settings
@@ -73,39 +71,20 @@ def provider_budgets(settings: Settings) -> dict[str, Budget]:
     }
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    value = headers.get(name)
-    if value is None:
-        lowered = {key.lower(): item for key, item in headers.items()}
-        value = lowered.get(name.lower())
-    return value
-
-
 def _seconds(value: str | None) -> float | None:
-    """A ``Retry-After``/``X-RateLimit-Reset`` value: seconds, or an HTTP date."""
-    if value is None or not value.strip():
-        return None
-    text = value.split(",")[0].strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            seconds = (parsedate_to_datetime(text) - utc_now()).total_seconds()
-        except (TypeError, ValueError):
-            return None
-    if math.isnan(seconds):
-        return None
-    return min(max(seconds, 0.0), MAX_PAUSE_SECONDS)
+    """A ``Retry-After``/``X-RateLimit-Reset`` value in seconds, at most the longest pause."""
+    seconds = retry_after_seconds(value)
+    return None if seconds is None else min(seconds, MAX_PAUSE_SECONDS)
 
 
 def pause_for(status_code: int, headers: Mapping[str, str]) -> float | None:
     """How long a response says to stop: on 429, or when the last request of a window is used."""
-    remaining = _header(headers, "X-RateLimit-Remaining")
+    remaining = header(headers, "X-RateLimit-Remaining")
     exhausted = remaining is not None and remaining.split(",")[0].strip() == "0"
     if status_code != 429 and not exhausted:
         return None
     for name in ("Retry-After", "X-RateLimit-Reset"):
-        seconds = _seconds(_header(headers, name))
+        seconds = _seconds(header(headers, name))
         if seconds is not None:
             return seconds
     return DEFAULT_PAUSE_SECONDS if status_code == 429 else None
