@@ -42,17 +42,13 @@ __all__ = [
 def _last_sync(run: SyncRun | None) -> LastSync | None:
     if run is None:
         return None
-    error = None
-    if run.errors:
-        last = run.errors[-1]
-        error = str(last.get("error")) if isinstance(last, dict) else str(last)
     return LastSync(
         id=run.id,
         status=run.status,
         trigger=run.trigger,
         created_at=run.created_at,
         finished_at=run.finished_at,
-        error=error,
+        error=run.latest_error,
     )
 
 

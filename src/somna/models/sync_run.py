@@ -85,3 +85,12 @@ class SyncRun(IdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+
+    @property
+    def latest_error(self) -> str | None:
+        """The text of the newest error the run keeps (entries are dicts with an ``error``;
+        rows written before that shape hold plain strings)."""
+        if not self.errors:
+            return None
+        last = self.errors[-1]
+        return str(last.get("error")) if isinstance(last, dict) else str(last)

@@ -225,10 +225,7 @@ class SyncRunRepository(Repository[SyncRun]):
     async def latest_error(self, run_id: uuid.UUID) -> str | None:
         """The text of the run's last error, if it has one."""
         run = await self.get_unscoped(run_id)
-        if run is None or not run.errors:
-            return None
-        last = run.errors[-1]
-        return str(last.get("error")) if isinstance(last, dict) else str(last)
+        return None if run is None else run.latest_error
 
     async def cancel_pending(self, connection_id: uuid.UUID, reason: str) -> int:
         now = utc_now()
