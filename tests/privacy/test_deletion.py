@@ -99,6 +99,13 @@ async def test_after_the_grace_period_nothing_of_the_person_remains(
         f"{USERS}/{alice.person_id}/data-export", headers=world.org.owner.headers
     )
     assert archive.status_code == 202, archive.text
+    # An export of both people: its export.completed event lists them both.
+    both = await sync_client.post(
+        "/api/v1/exports",
+        json={"user_ids": [str(alice.person_id), str(bob.person_id)]},
+        headers=world.org.owner.headers,
+    )
+    assert both.status_code == 202, both.text
     await run_jobs(sync_app)
     alice_connections = await connection_ids(db_session, alice.person_id)
     before = await _rows_naming(db_session, alice.person_id, alice_connections, alice.email)
@@ -173,6 +180,14 @@ async def test_after_the_grace_period_nothing_of_the_person_remains(
     bob_read = await sync_client.get(f"{USERS}/{bob.person_id}", headers=world.org.owner.headers)
     assert bob_read.status_code == 200
     assert await _count(db_session, OutgoingEvent, OutgoingEvent.person_id == bob.person_id) > 0
+    # The shared export's event still names Bob, and only him.
+    completed = (
+        await db_session.scalars(
+            select(OutgoingEvent).where(OutgoingEvent.event_type == "export.completed")
+        )
+    ).all()
+    shared = [e for e in completed if str(bob.person_id) in e.payload["data"]["user_ids"]]
+    assert [e.payload["data"]["user_ids"] for e in shared] == [[str(bob.person_id)]]
     # Asked again, the person is simply unknown.
     gone = await sync_client.delete(path, headers=world.org.owner.headers)
     assert gone.status_code == 404

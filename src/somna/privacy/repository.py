@@ -130,6 +130,26 @@ class DeletionRepository(Repository[Person]):
             delete(OutgoingEvent).where(OutgoingEvent.person_id == person_id)
         )
 
+    async def scrub_from_events(self, organization_id: uuid.UUID, person_id: uuid.UUID) -> int:
+        """Events about several people that list the person (an export of a chosen group):
+        their id leaves the list, as it leaves the export's own. Events about the person alone
+        are deleted with ``delete_events``; this runs after it. Returns how many changed."""
+        text_id = str(person_id)
+        statement = select(OutgoingEvent).where(
+            OutgoingEvent.organization_id == organization_id,
+            cast(OutgoingEvent.payload, Text).like(f"%{text_id}%"),
+        )
+        changed = 0
+        for event in (await self.session.scalars(statement)).all():
+            data = dict(event.payload.get("data") or {})
+            listed = data.get("user_ids")
+            if not isinstance(listed, list) or text_id not in listed:
+                continue
+            data["user_ids"] = [item for item in listed if item != text_id]
+            event.payload = {**event.payload, "data": data}  # a new value: the ORM sees it
+            changed += 1
+        return changed
+
     async def delete_person(self, person_id: uuid.UUID) -> None:
         # Foreign keys cascade to connections (and their checkpoints), records, mood ratings,
         # scores, insights, preferences, OAuth states, sync runs, exports and member accounts

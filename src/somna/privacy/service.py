@@ -165,6 +165,7 @@ async def _remove(
     folders = await _drop_exports(repository, services, exports, person_id)
     await session.flush()  # the export rows first: the cascade below would take them unseen
     await repository.delete_events(person_id)
+    await repository.scrub_from_events(organization_id, person_id)
     await repository.delete_person(person_id)
     await emit.person_deleted(
         session, services.queue, organization_id,
