@@ -233,6 +233,14 @@ async def test_hidden_during_the_grace_period_and_restored(
     assert export.status_code == 404
     again = await sync_client.delete(base, headers=headers)
     assert again.status_code == 404  # hidden from the delete route too: nothing is postponed
+    # The email stays taken until the deletion is carried out; the answer says why, to the
+    # organisation's own admins, who may restore the person instead.
+    same_email = await sync_client.post(USERS, json={"email": alice.email}, headers=headers)
+    assert same_email.status_code == 409
+    taken = same_email.json()
+    assert taken["error"] == "user_email_taken"
+    assert taken["delete_after"] is not None
+    assert f"{base}/restore" in taken["detail"]
 
     # Paused: the schedule skips the person's connection and queues the other's.
     async with sync_app.state.sessionmaker() as session, session.begin():

@@ -62,11 +62,7 @@ async def create_person(
     session: AsyncSession, organization_id: uuid.UUID, payload: PersonCreate
 ) -> Person:
     people = PersonRepository(session)
-    if await people.get_by_email(organization_id, payload.email) is not None:
-        raise PersonEmailTaken(
-            f"A user with email {payload.email!r} already exists in this organisation.",
-            extra={"field": "email"},
-        )
+    _check_email_free(await people.get_by_email(organization_id, payload.email), payload.email)
     timezone = payload.timezone
     if timezone is None:
         organization = await OrganizationRepository(session).get_tenant(organization_id)
@@ -78,6 +74,25 @@ async def create_person(
             attributes=payload.metadata,
             timezone=timezone,
         )
+    )
+
+
+def _check_email_free(holder: Person | None, email: str) -> None:
+    """Refuse an email another person of the organisation has. One whose deletion is scheduled
+    is hidden everywhere else, but still holds it until the grace period ends: say so, since
+    only the organisation's own admins can ask, and they can restore that person instead."""
+    if holder is None:
+        return
+    if holder.delete_after is not None:
+        when = holder.delete_after.isoformat()
+        raise PersonEmailTaken(
+            f"A user with email {email!r} is scheduled for deletion at {when}: restore them "
+            f"(POST /api/v1/users/{holder.id}/restore) or use the email after that time.",
+            extra={"field": "email", "delete_after": when},
+        )
+    raise PersonEmailTaken(
+        f"A user with email {email!r} already exists in this organisation.",
+        extra={"field": "email"},
     )
 
 
@@ -104,11 +119,7 @@ async def update_person(session: AsyncSession, person: Person, payload: PersonUp
         existing = await PersonRepository(session).get_by_email(
             person.organization_id, changes["email"]
         )
-        if existing is not None:
-            raise PersonEmailTaken(
-                f"A user with email {changes['email']!r} already exists in this organisation.",
-                extra={"field": "email"},
-            )
+        _check_email_free(existing, changes["email"])
         person.email = changes["email"].lower()
     if "metadata" in changes:
         person.attributes = changes["metadata"]
