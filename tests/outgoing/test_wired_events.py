@@ -14,9 +14,12 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from somna.analytics.tasks import BURNOUT_TASK
 from somna.config import Settings
 from somna.db import create_engine, create_sessionmaker
-from somna.models import MoodRating, OutgoingEvent, WebhookEndpoint
+from somna.jobs import outbox
+from somna.kit.time import utc_now
+from somna.models import JobOutbox, MoodRating, OutgoingEvent, WebhookEndpoint
 from somna.outgoing.catalog import ALL
 from somna.outgoing.service import secret_box
 from somna.outgoing.signing import new_secret
@@ -242,3 +245,72 @@ async def test_a_changed_burnout_level_is_announced_with_its_main_factor(
     assert event["data"]["as_of"] == TODAY.isoformat()
     assert event["data"]["risk"] >= 50
     assert event["sequence"] == 1
+
+
+async def test_a_sync_that_changed_sleep_or_recovery_queues_the_burnout_refresh(
+    sync_settings: Settings, db_session: AsyncSession, whoop: WhoopSandbox
+) -> None:
+    """Without a queue at hand (the CLI's in-process sync) the job waits in the outbox; a sync
+    that changed nothing queues none."""
+    engine = create_engine(sync_settings.database_url)
+    pacer = MemoryPacer(provider_budgets(sync_settings), max_wait=30.0)
+    services = SyncServices(sync_settings, create_sessionmaker(engine), pacer)
+    connection = await whoop_connection(db_session, sync_settings, whoop, whoop.members[0])
+    person_id = connection.person_id
+
+    async def staged() -> list[dict[str, Any]]:
+        db_session.expire_all()
+        statement = select(JobOutbox.request).where(JobOutbox.task_name == BURNOUT_TASK)
+        return list((await db_session.scalars(statement)).all())
+
+    try:
+        await execute_run(services, (await queue_run(db_session, connection)).id)
+        [request] = await staged()
+        assert request["args"] == {"person_id": str(person_id)}
+        assert request["dedup_key"] == f"analytics.burnout:{person_id}"
+        await execute_run(services, (await queue_run(db_session, connection)).id)
+        assert len(await staged()) == 1  # nothing new: no second refresh
+    finally:
+        await engine.dispose()
+
+
+async def test_the_burnout_refresh_announces_a_level_the_data_moved(
+    app: FastAPI, client: httpx.AsyncClient, db_session: AsyncSession, settings: Settings
+) -> None:
+    """The level is announced when the data moves it, whether or not anyone reads it. The job
+    reads the real clock, so the data is laid out up to the real today."""
+    org = await create_organization(db_session, client)
+    person = await create_person(db_session, org.id)  # in UTC
+    now = utc_now()
+    today = now.date()
+    readings = [
+        recovery("whoop", today - timedelta(days=k), hrv=40 if k < 7 else 60 + (k % 3),
+                 rhr=62 if k < 7 else 52 + (k % 2))
+        for k in range(80)
+    ]  # fmt: skip
+    sleep = [night("whoop", today - timedelta(days=k), asleep_hours=5.5 if k < 7 else 7.8)
+             for k in range(40)]  # fmt: skip
+    await store(db_session, person, [*readings, *sleep])
+    db_session.add_all(
+        MoodRating(person_id=person.id, local_date=today - timedelta(days=k),
+                   score=3 if k < 7 else 7 + k % 2, recorded_at=now, created_at=now)
+        for k in range(45)
+    )  # fmt: skip
+    await db_session.commit()
+    person_id = person.id
+    await _listen(db_session, settings, org.id)
+    pin_now(app, now - timedelta(days=10))  # read once, ten days ago: the stored level
+    path = f"/api/v1/users/{person_id}/burnout"
+    answer = await client.get(path, params={"history_days": 0}, headers=org.owner.headers)
+    before = answer.json()["level"]
+    assert before in ("low", "moderate")
+
+    async with app.state.sessionmaker() as session, session.begin():
+        args = {"person_id": str(person_id)}
+        await outbox.stage_task(session, app.state.jobs, BURNOUT_TASK, args)
+    await app.state.job_runtime.run_until_idle()
+
+    # (The endpoint is not listening: its deliveries fail, which is not this test's business.)
+    changed = [item for item in await _payloads(db_session) if item["type"].startswith("burnout")]
+    assert [item["type"] for item in changed] == ["burnout.level_changed"]
+    assert (changed[0]["data"]["old_level"], changed[0]["data"]["new_level"]) == (before, "high")

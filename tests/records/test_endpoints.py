@@ -33,9 +33,11 @@ async def _person_with_nights(db_session: AsyncSession, org: Org) -> Person:
     )
     # 10 min awake, then light, deep, light, REM, a wake bout, REM: 30-s epochs.
     hypnogram = "W" * 20 + "L" * 40 + "D" * 60 + "L" * 40 + "R" * 30 + "W" * 4 + "R" * 20
+    # The scored version comes later, with a newer provider version (as WHOOP's updated_at).
     scored = sleep_record(
-        "night-0", hypnogram=hypnogram, hypnogram_epoch_seconds=30, score_state=ScoreState.SCORED
-    )
+        "night-0", updated=NIGHT_START + timedelta(hours=9), hypnogram=hypnogram,
+        hypnogram_epoch_seconds=30, score_state=ScoreState.SCORED,
+    )  # fmt: skip
     recovery = RecoveryRecord(
         provider="whoop", provider_record_id="rec-1", score_state=None,
         provider_updated_at=None, raw={}, recorded_at=NIGHT_START + timedelta(hours=8),

@@ -22,6 +22,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from somna.jobs.port import JobRequest
+from somna.jobs.registry import registry
 from somna.jobs.repository import OutboxRepository
 
 if TYPE_CHECKING:
@@ -50,6 +51,24 @@ def decode(data: dict[str, Any]) -> JobRequest:
 async def stage(session: AsyncSession, request: JobRequest) -> uuid.UUID:
     """Write ``request`` to the outbox in ``session``'s transaction."""
     return await OutboxRepository(session).stage(request.task, encode(request))
+
+
+async def stage_task(
+    session: AsyncSession, queue: JobQueue | None, task: str, args: dict[str, Any]
+) -> None:
+    """Queue a registered task in ``session``'s transaction, with its own key templates: by
+    ``queue`` when there is one (handed over at commit), else through the outbox alone, for
+    code that runs without a queue (the CLI's in-process sync), which the periodic relay
+    hands over within a minute."""
+    if queue is not None:
+        await queue.enqueue(session, task, args)
+        return
+    spec = registry.get(task)
+    request = JobRequest(
+        task=task, args=args, lock_key=spec.lock_key(args), dedup_key=spec.dedup_key(args),
+        priority=spec.priority, run_at=None, max_attempts=spec.max_attempts,
+    )  # fmt: skip
+    await stage(session, request)
 
 
 async def relay(queue: JobQueue, ids: Sequence[uuid.UUID] | None = None) -> int:

@@ -35,6 +35,7 @@ TASK_MODULES: tuple[str, ...] = (
     "somna.outgoing.tasks",
     "somna.housekeeping",
     "somna.privacy.tasks",
+    "somna.analytics.tasks",
 )
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")

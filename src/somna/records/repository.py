@@ -108,10 +108,13 @@ def _built_upsert(dialect: str, table_name: str) -> Any:
     return statement.on_conflict_do_update(
         index_elements=[table.c.connection_id, table.c.provider_record_id],
         set_={name: excluded[name] for name in updatable},
+        # The provider's own version decides: an older one never rolls a re-scored record
+        # back, and the same one (an overlapping window reading it again) is no change, so
+        # neither a write nor a ``*.updated`` event. Without a version, the newest read wins.
         where=or_(
             table.c.provider_updated_at.is_(None),
             excluded.provider_updated_at.is_(None),
-            excluded.provider_updated_at >= table.c.provider_updated_at,
+            excluded.provider_updated_at > table.c.provider_updated_at,
         ),
     ).returning(table.c.provider_record_id, table.c.id)
 

@@ -10,14 +10,17 @@ import socket
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from somna.analytics.tasks import BURNOUT_INPUTS, BURNOUT_TASK
 from somna.connections.clients import ConnectionRef, open_provider
 from somna.db import write_transaction
 from somna.errors import describe
+from somna.jobs import outbox
 from somna.jobs.port import RetryLater
 from somna.kit.time import utc_now
 from somna.models import Connection, Person, SyncRun
@@ -260,6 +263,9 @@ class RunExecutor:
             provider=run.connection.provider, status=status, error=error,
             counts=row.counts if row is not None else {}, first=first,
         )  # fmt: skip
+        if row is not None and run.person_id is not None and _changed(row.counts, BURNOUT_INPUTS):
+            args = {"person_id": str(run.person_id)}
+            await outbox.stage_task(session, self.services.queue, BURNOUT_TASK, args)
 
     # --- the claim ---------------------------------------------------------------------------
 
@@ -364,3 +370,12 @@ async def execute_run(
         services, run_id, last_attempt=last_attempt, owner=owner, progress=progress
     )
     return await executor.execute()
+
+
+def _changed(counts: dict[str, Any], collections: frozenset[str]) -> bool:
+    """Whether the run inserted, updated or deleted records of any of ``collections``."""
+    return any(
+        int(counts.get(name, {}).get(kind, 0)) > 0
+        for name in collections
+        for kind in ("inserted", "updated", "deleted")
+    )
