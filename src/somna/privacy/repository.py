@@ -112,7 +112,7 @@ class DeletionRepository(Repository[Person]):
 
     async def delete_finished_jobs(self, ids: Sequence[uuid.UUID]) -> int:
         """Finished jobs of the embedded queue whose arguments name one of ``ids`` (the
-        person's connections and exports); queued and running ones are the queue's to
+        person, their connections and exports); queued and running ones are the queue's to
         finish, and find nothing left to do."""
         removed = 0
         for value in ids:

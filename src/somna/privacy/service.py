@@ -161,7 +161,9 @@ async def _remove(
     await repository.delete_inbox_events(connections)
     await repository.delete_idempotent_replies(organization_id, person_id)
     exports = await repository.exports_naming(organization_id, person_id)
-    await repository.delete_finished_jobs([c.id for c in connections] + [e.id for e in exports])
+    await repository.delete_finished_jobs(
+        [person_id, *(c.id for c in connections), *(e.id for e in exports)]
+    )
     folders = await _drop_exports(repository, services, exports, person_id)
     await session.flush()  # the export rows first: the cascade below would take them unseen
     await repository.delete_events(person_id)
