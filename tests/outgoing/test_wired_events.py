@@ -5,7 +5,7 @@ of a person's burnout level. Each is written in the change's own transaction."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -19,7 +19,7 @@ from somna.config import Settings
 from somna.db import create_engine, create_sessionmaker
 from somna.jobs import outbox
 from somna.kit.time import utc_now
-from somna.models import JobOutbox, MoodRating, OutgoingEvent, WebhookEndpoint
+from somna.models import JobOutbox, MoodRating, OutgoingEvent, Person, WebhookEndpoint
 from somna.outgoing.catalog import ALL
 from somna.outgoing.service import secret_box
 from somna.outgoing.signing import new_secret
@@ -195,26 +195,33 @@ async def test_a_refused_refresh_announces_reauthorization_once(
     assert [item["type"] for item in payloads].count("sync.failed") == 1
 
 
+async def _strained_last_week(
+    session: AsyncSession, person: Person, today: date, now: datetime
+) -> None:
+    """Steady readings, then a week up to ``today`` of low HRV, high resting HR, short nights
+    and low mood: a burnout level that moves from low or moderate to high."""
+    readings = [
+        recovery("whoop", today - timedelta(days=k), hrv=40 if k < 7 else 60 + (k % 3),
+                 rhr=62 if k < 7 else 52 + (k % 2))
+        for k in range(80)
+    ]  # fmt: skip
+    sleep = [night("whoop", today - timedelta(days=k), asleep_hours=5.5 if k < 7 else 7.8)
+             for k in range(40)]  # fmt: skip
+    await store(session, person, [*readings, *sleep])
+    session.add_all(
+        MoodRating(person_id=person.id, local_date=today - timedelta(days=k),
+                   score=3 if k < 7 else 7 + k % 2, recorded_at=now, created_at=now)
+        for k in range(45)
+    )  # fmt: skip
+    await session.commit()
+
+
 async def test_a_changed_burnout_level_is_announced_with_its_main_factor(
     app: FastAPI, client: httpx.AsyncClient, db_session: AsyncSession, settings: Settings
 ) -> None:
     org = await create_organization(db_session, client)
     person = await create_person(db_session, org.id)
-    # Steady readings, then a week of low HRV, high resting HR, short nights and low mood.
-    readings = [
-        recovery("whoop", TODAY - timedelta(days=k), hrv=40 if k < 7 else 60 + (k % 3),
-                 rhr=62 if k < 7 else 52 + (k % 2))
-        for k in range(80)
-    ]  # fmt: skip
-    sleep = [night("whoop", TODAY - timedelta(days=k), asleep_hours=5.5 if k < 7 else 7.8)
-             for k in range(40)]  # fmt: skip
-    await store(db_session, person, [*readings, *sleep])
-    db_session.add_all(
-        MoodRating(person_id=person.id, local_date=TODAY - timedelta(days=k),
-                   score=3 if k < 7 else 7 + k % 2, recorded_at=NOW, created_at=NOW)
-        for k in range(45)
-    )  # fmt: skip
-    await db_session.commit()
+    await _strained_last_week(db_session, person, TODAY, NOW)
     person_id = person.id
     await _listen(db_session, settings, org.id)
     path = f"/api/v1/users/{person_id}/burnout"
@@ -282,21 +289,7 @@ async def test_the_burnout_refresh_announces_a_level_the_data_moved(
     org = await create_organization(db_session, client)
     person = await create_person(db_session, org.id)  # in UTC
     now = utc_now()
-    today = now.date()
-    readings = [
-        recovery("whoop", today - timedelta(days=k), hrv=40 if k < 7 else 60 + (k % 3),
-                 rhr=62 if k < 7 else 52 + (k % 2))
-        for k in range(80)
-    ]  # fmt: skip
-    sleep = [night("whoop", today - timedelta(days=k), asleep_hours=5.5 if k < 7 else 7.8)
-             for k in range(40)]  # fmt: skip
-    await store(db_session, person, [*readings, *sleep])
-    db_session.add_all(
-        MoodRating(person_id=person.id, local_date=today - timedelta(days=k),
-                   score=3 if k < 7 else 7 + k % 2, recorded_at=now, created_at=now)
-        for k in range(45)
-    )  # fmt: skip
-    await db_session.commit()
+    await _strained_last_week(db_session, person, now.date(), now)
     person_id = person.id
     await _listen(db_session, settings, org.id)
     pin_now(app, now - timedelta(days=10))  # read once, ten days ago: the stored level
