@@ -246,8 +246,9 @@ class RunExecutor:
         error: str | None,
         now: datetime,
     ) -> None:
-        """The run's end on its connection, and ``sync.finished`` for outgoing webhooks (with
-        ``first`` when it was the connection's first sync: ``backfill.completed``)."""
+        """The run's end on its connection, ``sync.finished`` for outgoing webhooks (with
+        ``first`` when it was the connection's first sync: ``backfill.completed``), and the
+        burnout refresh when the run changed what burnout reads."""
         interval = self.settings.sync_interval_minutes
         first = await SyncConnectionRepository(session).note_outcome(
             run.connection.id,
