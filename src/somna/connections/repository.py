@@ -212,17 +212,15 @@ class ConnectionRepository(Repository[Connection]):
             "next_sync_at": None,
             "updated_at": utc_now(),
         }
+        # The session's copy of the row takes the new values too (the default "evaluate"
+        # synchronisation), without a second write at the next flush.
         marked = await self.session.execute(
             update(Connection)
             .where(Connection.id == connection_id, Connection.status.in_(_LIVE))
             .values(**values)
-            .execution_options(synchronize_session=False)
         )
         if not getattr(marked, "rowcount", 0):
             return None
-        self.session.expunge(connection)
-        for name, value in values.items():
-            setattr(connection, name, value)
         return connection, previous
 
     async def delete_connection(self, connection_id: uuid.UUID) -> None:
